@@ -1,0 +1,42 @@
+# newsmon: two commands do everything. `make demo` runs the product offline, `make test` passes the tests.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NEWSMON_DATA_DIR ?= $(CURDIR)/data
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo run test lint format bench clean
+
+# Quick when nothing changed: the stamp is newer than every file that decides the install.
+setup: $(STAMP)
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m newsmon.launch demo
+
+run: setup
+	$(BIN)/python -m newsmon.launch run
+
+test: setup
+	$(BIN)/python -m pytest -q tests
+
+lint: setup
+	$(BIN)/ruff check include dags plugins tests bench
+	$(BIN)/ruff format --check include dags plugins tests bench
+
+format: setup
+	$(BIN)/ruff format include dags plugins tests bench
+	$(BIN)/ruff check --fix include dags plugins tests bench
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) airflow_home data .pytest_cache
