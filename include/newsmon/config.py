@@ -74,7 +74,9 @@ def paths(data_dir: str | os.PathLike | None = None) -> Paths:
 class Settings:
     """Tunable behaviour. Defaults live in config/settings.yaml; env vars override the common ones."""
 
-    allow_hosts: list[str] = field(default_factory=list)  # NEWSMON_ALLOW_HOSTS: hosts or CIDRs exempt from the SSRF guard
+    allow_hosts: list[str] = field(
+        default_factory=list
+    )  # NEWSMON_ALLOW_HOSTS: hosts or CIDRs exempt from the SSRF guard
     respect_robots: bool = True  # NEWSMON_ROBOTS=0 turns robots.txt checks off for article pages
     connect_timeout: float = 5.0
     read_timeout: float = 20.0

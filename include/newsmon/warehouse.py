@@ -1,0 +1,534 @@
+"""Staging, loading and publishing: the only ingest code that touches DuckDB.
+
+DuckDB allows one writing process and a reader blocks a writer, so:
+- fetch tasks never open the warehouse: they `stage_batch` Parquet files into a folder (temp name, then rename);
+- one loader at a time (`open_warehouse` holds an exclusive file lock; Airflow adds a one-slot pool) loads staged
+  batches into the private warehouse, one transaction per batch, keyed so a batch loaded twice changes nothing;
+- analysts read `newsmon.duckdb`, which `publish` writes under a temporary name and renames into place, so an open
+  analyst session keeps its snapshot and a new session sees the last finished publish.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsmon.config import SQL_DIR, Paths
+from newsmon.models import Article
+
+log = logging.getLogger(__name__)
+
+# Tables copied into the analyst database on publish, in this order.
+PUBLISHED_TABLES = (
+    "articles",
+    "article_countries",
+    "mentions",
+    "rejections",
+    "feed_health",
+    "fetch_log",
+    "daily_total",
+    "daily_country",
+    "daily_pair",
+    "daily_source",
+    "digest_ledger",
+    "alert_ledger",
+)
+STAGED_PARTS = ("articles", "mentions", "article_countries", "rejections", "feed_health", "fetch_log")
+STORY_WINDOW_DAYS = 7  # near-duplicates are looked for among articles of the last week
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse lock for longer than we are willing to wait."""
+
+
+# ---------------------------------------------------------------------------------------------------- staging
+
+
+def _article_rows(articles: Iterable[Article]) -> tuple[list[dict], list[dict], list[dict]]:
+    rows, mentions, countries = [], [], []
+    for a in articles:
+        published = a.published_at or a.fetched_at
+        rows.append(
+            {
+                "article_id": a.article_id,
+                "url": a.url,
+                "canonical_url": a.canonical_url,
+                "guid": a.guid,
+                "feed": a.feed,
+                "source": a.source,
+                "outlet_country": a.outlet_country,
+                "state_affiliated": a.state_affiliated,
+                "title": a.title,
+                "text": a.text,
+                "text_source": a.text_source,
+                "fetch_error": a.fetch_error,
+                "published_at": a.published_at,
+                "published_from": a.published_from,
+                "day": published.astimezone(UTC).date(),
+                "fetched_at": a.fetched_at,
+                "language": a.language,
+                "language_claimed": a.language_claimed,
+                "authors": list(a.authors),
+                "sitename": a.sitename,
+                "content_hash": a.content_hash,
+                "raw_html_hash": a.raw_html_hash,
+                "simhash": int(a.simhash) & 0xFFFFFFFFFFFFFFFF,
+                "removed_structure": int(a.removed.get("structure", 0)),
+                "removed_phrases": int(a.removed.get("phrases", 0)),
+                "removed_repetition": int(a.removed.get("repetition", 0)),
+                "extractor_version": a.extractor_version,
+                "watchlist_version": a.watchlist_version,
+                "countries": sorted(a.countries),
+                "countries_about": sorted(c for c, v in a.countries.items() if v.get("about")),
+                "pairs_sentence": sorted(a.pairs.get("sentence", [])),
+                "pairs_paragraph": sorted(a.pairs.get("paragraph", [])),
+                "pairs_article": sorted(a.pairs.get("article", [])),
+            }
+        )
+        m_rows, c_rows = _tag_rows(a.article_id, a.mentions, a.countries)
+        mentions.extend(m_rows)
+        countries.extend(c_rows)
+    return rows, mentions, countries
+
+
+def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], list[dict]]:
+    """Rows of the `mentions` and `article_countries` tables for one article's tags."""
+    m_rows = [
+        {
+            "article_id": article_id,
+            "seq": seq,
+            "country": m.country,
+            "start_char": m.start,
+            "end_char": m.end,
+            "surface": m.surface,
+            "alias": m.alias,
+            "kind": m.kind,
+            "position": m.position,
+            "sentence": m.sentence,
+            "paragraph": m.paragraph,
+            "evidence": m.evidence,
+        }
+        for seq, m in enumerate(mentions)
+    ]
+    c_rows = [
+        {
+            "article_id": article_id,
+            "country": code,
+            "mentions": int(v.get("mentions", 0)),
+            "salience": float(v.get("salience", 0.0)),
+            "about": bool(v.get("about", False)),
+        }
+        for code, v in sorted(countries.items())
+    ]
+    return m_rows, c_rows
+
+
+def _write_part(directory: Path, name: str, rows: list[dict]) -> None:
+    # An empty part is still written (with no columns) so a batch always has every part.
+    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    pq.write_table(table, directory / f"{name}.parquet", compression="zstd")
+
+
+def stage_batch(
+    staging_dir: Path,
+    batch_id: str,
+    articles: list[Article],
+    rejections: list[dict] | None = None,
+    feed_health: list[dict] | None = None,
+    fetch_log: list[dict] | None = None,
+) -> Path:
+    """Write one batch of staged Parquet files; visible to the loader only once complete (atomic rename)."""
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    final = staging_dir / batch_id
+    if final.exists():
+        return final  # a retried task re-staging the same batch: the first complete copy stands
+    tmp = staging_dir / f".tmp-{batch_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    rows, mentions, countries = _article_rows(articles)
+    parts = {
+        "articles": rows,
+        "mentions": mentions,
+        "article_countries": countries,
+        "rejections": rejections or [],
+        "feed_health": feed_health or [],
+        "fetch_log": fetch_log or [],
+    }
+    for name, part_rows in parts.items():
+        _write_part(tmp, name, part_rows)
+    (tmp / "_COMPLETE").write_text(json.dumps({k: len(v) for k, v in parts.items()}))
+    os.replace(tmp, final)
+    return final
+
+
+def pending_batches(staging_dir: Path) -> list[Path]:
+    if not staging_dir.exists():
+        return []
+    return sorted(p for p in staging_dir.iterdir() if p.is_dir() and (p / "_COMPLETE").exists())
+
+
+# ---------------------------------------------------------------------------------------------------- warehouse
+
+
+@contextmanager
+def warehouse_lock(paths: Paths, timeout: float = 1800.0) -> Iterator[None]:
+    """Exclusive lock across processes on this machine (Airflow's one-slot pool does it across workers)."""
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"{paths.warehouse} is locked by another process for over {timeout:.0f}s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Run every sql/schema*.sql file (the core schema first, then each stage's own tables)."""
+    for sql_file in sorted(SQL_DIR.glob("schema*.sql")):
+        con.execute(sql_file.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def open_warehouse(paths: Paths, timeout: float = 1800.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection to the private warehouse, schema applied, with the exclusive lock held."""
+    paths.ensure()
+    with warehouse_lock(paths, timeout):
+        con = duckdb.connect(str(paths.warehouse))
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            apply_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadCounts:
+    batches: int = 0
+    batches_skipped: int = 0  # already loaded
+    articles_new: int = 0
+    articles_duplicate: int = 0  # near or exact copies: stored, linked to their story
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> count (not stored as articles)
+
+    def add_rejection(self, reason: str, n: int = 1) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + n
+
+    def as_dict(self) -> dict:
+        return {
+            "batches": self.batches,
+            "batches_skipped": self.batches_skipped,
+            "articles_new": self.articles_new,
+            "articles_duplicate": self.articles_duplicate,
+            "rejected": dict(sorted(self.rejected.items())),
+        }
+
+
+def _story_index(con: duckdb.DuckDBPyConnection, newest: datetime | None):
+    from newsmon.dedupe import StoryIndex
+
+    index = StoryIndex(window_days=STORY_WINDOW_DAYS)
+    since = (newest or datetime.now(UTC)) - timedelta(days=STORY_WINDOW_DAYS * 2)
+    rows = con.execute(
+        """SELECT article_id, story_id, simhash, content_hash, coalesce(published_at, fetched_at), source
+           FROM articles WHERE coalesce(published_at, fetched_at) >= ? ORDER BY coalesce(published_at, fetched_at), article_id""",
+        [since],
+    ).fetchall()
+    index.from_rows(rows)
+    return index
+
+
+def _read_part(batch: Path, name: str) -> pa.Table:
+    path = batch / f"{name}.parquet"
+    return pq.read_table(path) if path.exists() else pa.table({})
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: Path, counts: LoadCounts) -> None:
+    """Load one staged batch in one transaction. A batch already loaded changes nothing."""
+    name = batch.name
+    if con.execute("SELECT 1 FROM loaded_files WHERE staged_file = ?", [name]).fetchone():
+        counts.batches_skipped += 1
+        return
+    articles = _read_part(batch, "articles").to_pylist()
+    now = datetime.now(UTC)
+    newest = max((a["published_at"] or a["fetched_at"] for a in articles), default=None)
+    index = _story_index(con, newest)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, counts)
+        _insert_children(con, batch, keep_ids)
+        _insert_rejections(con, batch, name, now, counts)
+        _upsert_feed_health(con, batch, now)
+        _insert_fetch_log(con, batch)
+        con.execute("INSERT INTO loaded_files VALUES (?, ?, ?)", [name, len(keep_ids), now])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    counts.batches += 1
+
+
+def _dedupe_and_insert_articles(
+    con, articles: list[dict], index, batch_name: str, now, counts: LoadCounts
+) -> set[str]:
+    """Decide story membership for each staged article and insert the new ones. Returns the ids inserted."""
+    known_urls = _existing(con, "canonical_url", [a["canonical_url"] for a in articles])
+    known_guids = _existing(con, "guid", [a["guid"] for a in articles if a.get("guid")])
+    keep: list[dict] = []
+    seen_urls: set[str] = set()
+    seen_guids: set[str] = set()
+    # Oldest first, so the original of a syndicated story is the earliest copy.
+    for a in sorted(articles, key=lambda r: (r["published_at"] or r["fetched_at"], r["article_id"])):
+        reason = None
+        if a["canonical_url"] in known_urls or a["canonical_url"] in seen_urls:
+            reason = "duplicate_url"
+        elif a.get("guid") and (a["guid"] in known_guids or a["guid"] in seen_guids):
+            reason = "duplicate_guid"
+        if reason:
+            _reject(con, a, reason, batch_name, now)
+            counts.add_rejection(reason)
+            continue
+        seen_urls.add(a["canonical_url"])
+        if a.get("guid"):
+            seen_guids.add(a["guid"])
+        match = index.add(
+            a["article_id"],
+            a["text"] or "",
+            a["published_at"] or a["fetched_at"],
+            a["source"],
+            simhash=a["simhash"],
+            content_hash=a["content_hash"],
+        )
+        a.update(
+            story_id=match.story_id,
+            duplicate_of=match.duplicate_of,
+            dup_reason=match.reason,
+            is_wire=bool(match.is_wire),
+            staged_file=batch_name,
+            loaded_at=now,
+        )
+        if match.duplicate_of:
+            counts.articles_duplicate += 1
+            if match.is_wire:  # the original is a wire story too
+                con.execute("UPDATE articles SET is_wire = TRUE WHERE article_id = ?", [match.duplicate_of])
+        else:
+            counts.articles_new += 1
+        keep.append(a)
+    if keep:
+        _insert_arrow(con, "articles", pa.Table.from_pylist(keep))
+        _propagate_wire_flags(con, [a["article_id"] for a in keep if a["is_wire"] and a["duplicate_of"]])
+    return {a["article_id"] for a in keep}
+
+
+def _propagate_wire_flags(con, ids: list[str]) -> None:
+    if ids:
+        con.execute(
+            "UPDATE articles SET is_wire = TRUE WHERE article_id IN (SELECT duplicate_of FROM articles WHERE article_id IN ?)",
+            [ids],
+        )
+
+
+def _existing(con, column: str, values: list[str]) -> set[str]:
+    if not values:
+        return set()
+    rows = con.execute(
+        f"SELECT DISTINCT {column} FROM articles WHERE {column} IN ?", [list(set(values))]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _reject(con, a: dict, reason: str, batch_name: str, now) -> None:
+    existing = con.execute(
+        "SELECT article_id FROM articles WHERE canonical_url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
+        [a["canonical_url"], a.get("guid")],
+    ).fetchone()
+    con.execute(
+        "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [a["url"], a["feed"], reason, existing[0] if existing else None, a.get("title"), now, batch_name],
+    )
+
+
+def _insert_children(con, batch: Path, keep_ids: set[str]) -> None:
+    for name in ("mentions", "article_countries"):
+        table = _read_part(batch, name)
+        if table.num_rows == 0 or not keep_ids:
+            continue
+        _insert_arrow(
+            con, name, table, where="article_id IN (SELECT unnest($ids))", params={"ids": list(keep_ids)}
+        )
+
+
+def _insert_rejections(con, batch: Path, name: str, now, counts: LoadCounts) -> None:
+    table = _read_part(batch, "rejections")
+    for r in table.to_pylist():
+        counts.add_rejection(r["reason"])
+        con.execute(
+            "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [r["url"], r.get("feed"), r["reason"], None, r.get("detail"), r.get("at") or now, name],
+        )
+
+
+def _upsert_feed_health(con, batch: Path, now) -> None:
+    table = _read_part(batch, "feed_health")
+    if table.num_rows == 0:
+        return
+    table = table.append_column("updated_at", pa.array([now] * table.num_rows, pa.timestamp("us", tz="UTC")))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in table.column_names if c != "feed")
+    _insert_arrow(con, "feed_health", table, conflict=f"ON CONFLICT (feed) DO UPDATE SET {updates}")
+
+
+def _insert_fetch_log(con, batch: Path) -> None:
+    table = _read_part(batch, "fetch_log")
+    if table.num_rows == 0:
+        return
+    _insert_arrow(con, "fetch_log", table, conflict="ON CONFLICT DO NOTHING")
+
+
+def _insert_arrow(
+    con, target: str, table: pa.Table, where: str = "", params=None, conflict: str = ""
+) -> None:
+    """Insert an Arrow table by column name (staged files may carry columns in any order)."""
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    con.register("_staged", table)
+    try:
+        sql = f"INSERT INTO {target} ({cols}) SELECT {cols} FROM _staged"
+        sql = f"{sql} WHERE {where} {conflict}" if where else f"{sql} {conflict}"
+        con.execute(sql, params) if params else con.execute(sql)
+    finally:
+        con.unregister("_staged")
+
+
+def load_pending(paths: Paths, batches: list[Path] | None = None) -> LoadCounts:
+    """Load staged batches (default: all complete ones) and move them to staging/loaded/."""
+    counts = LoadCounts()
+    batches = pending_batches(paths.staging) if batches is None else [Path(b) for b in batches]
+    done_dir = paths.staging / "loaded"
+    with open_warehouse(paths) as con:
+        for batch in batches:
+            if not batch.exists():
+                already = done_dir / batch.name
+                if already.exists():  # a retried load after the move: nothing to do
+                    counts.batches_skipped += 1
+                    continue
+                raise FileNotFoundError(f"staged batch not found: {batch}")
+            load_batch(con, batch, counts)
+            done_dir.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(done_dir / batch.name, ignore_errors=True)
+            os.replace(batch, done_dir / batch.name)
+    log.info("loaded %s", counts.as_dict())
+    return counts
+
+
+def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]]) -> None:
+    """Swap the stored tags of these articles for new ones (after a watchlist change), in one transaction."""
+    if not tagged:
+        return
+    ids = [article_id for article_id, _ in tagged]
+    m_rows, c_rows, a_rows = [], [], []
+    for article_id, tags in tagged:
+        m, c = _tag_rows(article_id, tags.mentions, tags.countries)
+        m_rows += m
+        c_rows += c
+        a_rows.append(
+            {
+                "article_id": article_id,
+                "watchlist_version": tags.watchlist_version,
+                "countries": sorted(tags.countries),
+                "countries_about": sorted(k for k, v in tags.countries.items() if v.get("about")),
+                "pairs_sentence": sorted(tags.pairs.get("sentence", [])),
+                "pairs_paragraph": sorted(tags.pairs.get("paragraph", [])),
+                "pairs_article": sorted(tags.pairs.get("article", [])),
+            }
+        )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM mentions WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
+        con.execute("DELETE FROM article_countries WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
+        if m_rows:
+            _insert_arrow(con, "mentions", pa.Table.from_pylist(m_rows))
+        if c_rows:
+            _insert_arrow(con, "article_countries", pa.Table.from_pylist(c_rows))
+        con.register("_retag", pa.Table.from_pylist(a_rows))
+        sets = ", ".join(f"{c} = r.{c}" for c in a_rows[0] if c != "article_id")
+        con.execute(f"UPDATE articles SET {sets} FROM _retag r WHERE articles.article_id = r.article_id")
+        con.unregister("_retag")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------- publish
+
+
+def publish(paths: Paths) -> Path:
+    """Write the analyst database under a temporary name and rename it into place (atomic on POSIX)."""
+    paths.ensure()
+    tmp = paths.data_dir / f".newsmon.duckdb.tmp-{os.getpid()}"
+    for stale in (tmp, Path(str(tmp) + ".wal")):
+        stale.unlink(missing_ok=True)
+    with warehouse_lock(paths):
+        con = duckdb.connect(str(paths.warehouse))
+        try:
+            apply_schema(con)
+            con.execute(f"ATTACH '{tmp}' AS analyst")
+            existing = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                ).fetchall()
+            }
+            for table in PUBLISHED_TABLES:
+                if table in existing:
+                    con.execute(f"CREATE TABLE analyst.{table} AS SELECT * FROM {table}")
+            con.execute("DETACH analyst")
+        finally:
+            con.close()
+    _create_analyst_views(tmp)
+    os.replace(tmp, paths.analyst_db)
+    return paths.analyst_db
+
+
+def _create_analyst_views(db_file: Path) -> None:
+    views = SQL_DIR / "analyst.sql"
+    if not views.exists():
+        return
+    con = duckdb.connect(str(db_file))
+    try:
+        con.execute(views.read_text(encoding="utf-8"))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def cli_publish(args) -> int:
+    from newsmon.config import paths as get_paths
+
+    out = publish(get_paths())
+    print(f"published {out}")
+    return 0
