@@ -101,14 +101,30 @@ class Settings:
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         s = cls(**{k: v for k, v in raw.items() if k in known})
         s.extra = {k: v for k, v in raw.items() if k not in known}
-        env = os.environ
-        if env.get("NEWSMON_ALLOW_HOSTS") is not None:
-            s.allow_hosts = [h.strip() for h in env["NEWSMON_ALLOW_HOSTS"].split(",") if h.strip()]
-        if env.get("NEWSMON_ROBOTS") is not None:
-            s.respect_robots = env["NEWSMON_ROBOTS"].strip().lower() not in ("0", "false", "no", "off")
-        if env.get("NEWSMON_HOST_SPACING") is not None:
-            s.host_spacing = float(env["NEWSMON_HOST_SPACING"])
+        s._apply_env(os.environ)
         return s
+
+    def _apply_env(self, env) -> None:
+        """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=127.0.0.1."""
+        for name, f in self.__dataclass_fields__.items():
+            raw = env.get(f"NEWSMON_{name.upper()}")
+            if raw is None or name == "extra":
+                continue
+            current = getattr(self, name)
+            try:
+                if isinstance(current, bool):
+                    value = raw.strip().lower() not in ("0", "false", "no", "off", "")
+                elif isinstance(current, list):
+                    value = [h.strip() for h in raw.split(",") if h.strip()]
+                else:
+                    value = type(current)(raw)
+            except ValueError:
+                raise ConfigError(
+                    f"NEWSMON_{name.upper()}={raw!r} is not a valid {type(current).__name__}"
+                ) from None
+            setattr(self, name, value)
+        if env.get("NEWSMON_ROBOTS") is not None:  # short alias
+            self.respect_robots = env["NEWSMON_ROBOTS"].strip().lower() not in ("0", "false", "no", "off")
 
     def section(self, name: str) -> dict:
         value = self.extra.get(name) or {}

@@ -1,0 +1,60 @@
+"""news_ingest: fetch feeds and articles, clean and tag them, load the warehouse, publish for analysts."""
+
+from __future__ import annotations
+
+import os
+
+from airflow.sdk import Asset, dag, task
+from newsmon_common import INGEST_ASSET, START_DATE, TAGS, WAREHOUSE_POOL, WAREHOUSE_QUEUE, default_args
+
+DOC = """
+### news_ingest
+
+Every 30 minutes (`NEWSMON_INGEST_SCHEDULE`, a cron expression) one pass over the feed list
+(`NEWSMON_FEEDS`, default: the bundled `feeds.yaml`).
+
+| task | what it does | where to look when it fails |
+|---|---|---|
+| `plan_shards` | reads the feed list and splits the feeds into a few shards, one host per shard | the feed list: its error names the file and the entry |
+| `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/` | `newsmon feeds` for per-feed status and errors; a failing feed never fails the task |
+| `load_and_publish` | pool `newsmon_warehouse` (1 slot): loads the staged batches into `data/warehouse.duckdb` (dedupe, stories), then writes `data/newsmon.duckdb` for analysts | the task log: counts of new, duplicate and rejected articles by reason |
+
+Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
+"""
+
+
+@dag(
+    dag_id="news_ingest",
+    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE", "*/30 * * * *"),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=TAGS,
+    doc_md=DOC,
+)
+def news_ingest():
+    @task
+    def plan_shards() -> list[list[str]]:
+        from newsmon.config import Settings, load_feeds
+        from newsmon.pipeline import plan_shards as plan
+
+        return plan(load_feeds(), Settings.load().shards)
+
+    @task
+    def fetch_shard(feed_names: list[str], **context) -> dict:
+        from newsmon.pipeline import fetch_shard as fetch
+
+        shard = context["ti"].map_index if context["ti"].map_index >= 0 else 0
+        return fetch(feed_names, context["run_id"], shard)
+
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(INGEST_ASSET)])
+    def load_and_publish(shards: list[dict]) -> dict:
+        from newsmon.pipeline import load_and_publish as load
+
+        return load([s["batch"] for s in shards if s.get("batch")])
+
+    load_and_publish(fetch_shard.expand(feed_names=plan_shards()))
+
+
+news_ingest()

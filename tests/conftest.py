@@ -1,0 +1,56 @@
+"""Shared test setup: an isolated Airflow home and data folder, never the developer's own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+BENCHMARKS = SHARED / "benchmarks"
+
+# Airflow reads its configuration at import time, so the test home must be set before any test imports it.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="newsmon-test-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ.setdefault("NEWSMON_DATA_DIR", str(_AIRFLOW_HOME / "data"))
+os.environ["NEWSMON_HOST_SPACING"] = "0"
+if str(ROOT / "dags") not in sys.path:
+    sys.path.insert(0, str(ROOT / "dags"))
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated Airflow metadata database (SQLite) in the test home, created once per session."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        env=os.environ.copy(),
+        capture_output=True,
+    )
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh NEWSMON_DATA_DIR for one test."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def demo_server():
+    """The bundled demo corpus served on a loopback port, with its feeds file; the address guard allows it."""
+    from newsmon.demo.server import DemoServer
+
+    with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
+        yield server
