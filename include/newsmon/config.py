@@ -106,7 +106,7 @@ class Settings:
 
     def _apply_env(self, env) -> None:
         """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=127.0.0.1."""
-        for name, f in self.__dataclass_fields__.items():
+        for name in self.__dataclass_fields__:
             raw = env.get(f"NEWSMON_{name.upper()}")
             if raw is None or name == "extra":
                 continue
