@@ -1,0 +1,555 @@
+"""The only network code of newsmon: one polite, defensive HTTP client for feeds and article pages.
+
+`HttpClient(settings).get(url, kind="feed" | "page", etag=, last_modified=)` returns an `HttpResponse` for any
+HTTP status (non-2xx statuses are returned, not raised, so callers can act on 304, 410, 429 ...) and raises an
+`HttpError` subclass when there is no usable response:
+
+- `BlockedAddress`: the host resolves (or connects) to a loopback, private, link-local, reserved or multicast
+  address that `settings.allow_hosts` does not allow. Checked before every request, on every redirect hop, and
+  again on the connected socket, so a DNS answer that changes between check and connect (rebinding) is caught.
+- `RobotsDisallowed`: robots.txt forbids the article page (pages only; `settings.respect_robots`).
+- `TooLarge`: the body exceeds the byte cap, counted on the wire and again after gzip/deflate decoding.
+- `TooManyRedirects`, `FetchTimeout`, `ConnectError`, `BadResponse`, `InvalidUrl`.
+
+Redirects are followed by hand (at most `settings.max_redirects`) so every hop passes the address guard and is
+recorded. Requests to one host start at least `settings.host_spacing` seconds apart; different hosts never wait
+for each other. The client is thread-safe: one `requests.Session` with a connection pool sized for the workers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+import urllib.robotparser
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from newsmon.config import USER_AGENT, Settings
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt; so do we
+ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is trusted before it is fetched again
+CHUNK = 64 * 1024
+# A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
+# response (all hops) may take at most this many read timeouts.
+TOTAL_TIME_FACTOR = 3.0
+KINDS = ("feed", "page", "robots")
+
+
+# ---------------------------------------------------------------------------------------------------- errors
+
+
+class HttpError(Exception):
+    """No usable HTTP response for `url`; the message says why in words an operator can act on."""
+
+    def __init__(self, message: str, url: str = ""):
+        super().__init__(message)
+        self.url = url
+
+
+class BlockedAddress(HttpError):
+    """The host resolves to an address the SSRF guard refuses (loopback, private, link-local ...)."""
+
+
+class RobotsDisallowed(HttpError):
+    """robots.txt of the host forbids fetching this page."""
+
+
+class TooLarge(HttpError):
+    """The body is over the byte cap (declared, on the wire, or after decompression)."""
+
+
+class TooManyRedirects(HttpError):
+    """More redirects than `settings.max_redirects`, or a redirect loop."""
+
+
+class FetchTimeout(HttpError):
+    """Connecting or reading took longer than the configured timeout."""
+
+
+class ConnectError(HttpError):
+    """The host could not be resolved or reached, or the connection broke."""
+
+
+class BadResponse(HttpError):
+    """The server answered with something that is not a usable HTTP response (bad encoding, truncated body)."""
+
+
+class InvalidUrl(HttpError):
+    """The URL is not an absolute http(s) URL."""
+
+
+# ---------------------------------------------------------------------------------------------------- response
+
+
+@dataclass
+class HttpResponse:
+    url: str  # the URL asked for
+    final_url: str  # the URL that gave this response, after redirects
+    status: int
+    headers: dict[str, str]  # of the final response, names in lower case
+    body: bytes  # decoded (gzip/deflate removed); empty for 304
+    redirects: list[tuple[int, str]] = field(default_factory=list)  # (status, Location) of every hop followed
+    elapsed: float = 0.0  # seconds, including redirects and per-host waits
+    bytes_read: int = 0  # bytes received on the wire (compressed), over all hops
+    retry_after: float | None = None  # seconds, from a Retry-After header of the final response
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# ---------------------------------------------------------------------------------------------------- SSRF guard
+
+
+def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an address is not a public internet address, or None when it is."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback in disguise
+    for label, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    ):
+        if flag:
+            return label
+    if not ip.is_global:  # shared address space (100.64/10), documentation ranges ...
+        return "non-public"
+    return None
+
+
+class AddressGuard:
+    """Refuses hosts that resolve to non-public addresses unless `allow_hosts` names the host or its address."""
+
+    def __init__(self, allow_hosts: list[str]):
+        self.allowed_names: set[str] = set()
+        self.allowed_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for entry in allow_hosts:
+            entry = entry.strip().lower()
+            if not entry:
+                continue
+            try:
+                self.allowed_networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.allowed_names.add(entry.rstrip("."))
+
+    def _allowed(self, host: str, ip) -> bool:
+        return host in self.allowed_names or any(ip in net for net in self.allowed_networks)
+
+    def check(self, host: str, addresses: list[str], url: str) -> None:
+        """Raise BlockedAddress when any of the host's addresses is refused (one bad answer is enough)."""
+        host = host.lower().rstrip(".")
+        for text in addresses:
+            ip = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
+            problem = _address_problem(ip)
+            if problem and not self._allowed(host, ip):
+                where = (
+                    f"{host} is a {problem} address"
+                    if host == str(ip)
+                    else f"{host} resolves to {problem} address {ip}"
+                )
+                raise BlockedAddress(
+                    f"refused: {where} (allow it with NEWSMON_ALLOW_HOSTS or settings.allow_hosts)", url
+                )
+
+    def resolve_and_check(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise ConnectError(f"cannot resolve host {host}: {exc.strerror or exc}", url) from None
+        except UnicodeError:
+            raise InvalidUrl(f"host name {host!r} is not valid", url) from None
+        self.check(host, sorted({info[4][0] for info in infos}), url)
+
+
+def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
+    """An adapter whose connections check the address they actually connected to (closes the DNS rebinding gap)."""
+
+    def checked(conn, sock: socket.socket) -> socket.socket:
+        try:
+            guard.check(conn.host, [sock.getpeername()[0]], f"{conn.host}:{conn.port}")
+        except BlockedAddress:
+            sock.close()
+            raise
+        return sock
+
+    class GuardedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return checked(self, super()._new_conn())
+
+    class GuardedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return checked(self, super()._new_conn())
+
+    class GuardedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class GuardedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    adapter = HTTPAdapter(pool_connections=256, pool_maxsize=pool_size, max_retries=0, pool_block=False)
+    adapter.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
+    return adapter
+
+
+# ---------------------------------------------------------------------------------------------------- politeness
+
+
+class HostSpacer:
+    """Request starts to one host at least `spacing` seconds apart; other hosts are not held up.
+
+    Each caller reserves the next free slot under a lock and sleeps outside it, so threads waiting for one host
+    never block threads bound for another.
+    """
+
+    def __init__(self, spacing: float):
+        self.spacing = max(0.0, spacing)
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, host: str) -> float:
+        """Block until this host may be contacted; returns the seconds waited."""
+        if self.spacing <= 0:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next.get(host, 0.0))
+            self._next[host] = start + self.spacing
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+        return delay
+
+
+@dataclass
+class _RobotsEntry:
+    parser: urllib.robotparser.RobotFileParser | None  # None: allow everything
+    fetched_at: float
+
+
+class RobotsCache:
+    """robots.txt per scheme+host, fetched through the client itself and trusted for `ttl` seconds.
+
+    4xx (no robots.txt) allows everything; 5xx and unreachable also allow, as common crawlers do for a
+    feed-linked article page (the publisher listed it in its own feed).
+    """
+
+    def __init__(self, client: HttpClient, ttl: float = ROBOTS_TTL):
+        self.client, self.ttl = client, ttl
+        self._entries: dict[str, _RobotsEntry] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.agent = client.user_agent.split("/", 1)[0].strip() or "*"
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc.lower()}"
+        with self._lock:
+            host_lock = self._locks.setdefault(key, threading.Lock())
+        with host_lock:  # one fetch per host even when many threads ask at once
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry.fetched_at > self.ttl:
+                entry = _RobotsEntry(self._fetch(key + "/robots.txt"), time.monotonic())
+                self._entries[key] = entry
+        return entry.parser is None or entry.parser.can_fetch(self.agent, url)
+
+    def _fetch(self, robots_url: str) -> urllib.robotparser.RobotFileParser | None:
+        try:
+            resp = self.client._fetch(robots_url, "robots", None, None)
+        except BlockedAddress:
+            raise
+        except HttpError:
+            return None
+        if not resp.ok:
+            return None
+        parser = urllib.robotparser.RobotFileParser(robots_url)
+        parser.parse(resp.body.decode("utf-8", errors="replace").splitlines())
+        return parser
+
+
+# ---------------------------------------------------------------------------------------------------- decoding
+
+
+class _BodyDecoder:
+    """Undo gzip/deflate incrementally, never producing more than `cap` bytes (defuses compression bombs)."""
+
+    def __init__(self, encoding: str, cap: int, url: str):
+        self.encoding, self.cap, self.url = encoding, cap, url
+        self.out = bytearray()
+        self._z = self._new()
+        self._raw_deflate_tried = False
+
+    def _new(self):
+        if self.encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self.encoding == "deflate":
+            return zlib.decompressobj(zlib.MAX_WBITS)
+        return None
+
+    def feed(self, chunk: bytes) -> None:
+        if self._z is None:
+            self._append(chunk, "")
+            return
+        data = chunk
+        while data:
+            room = self.cap - len(self.out) + 1  # one byte over the cap is enough to know
+            try:
+                piece = self._z.decompress(data, room)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self._raw_deflate_tried and not self.out:
+                    # Some servers send raw deflate without the zlib header the RFC asks for.
+                    self._raw_deflate_tried = True
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise BadResponse(f"broken {self.encoding} body: {exc}", self.url) from None
+            self._append(piece, " after decompression")
+            if self._z.unconsumed_tail:
+                self._append(b"x" * room, " after decompression")  # more output is pending: over the cap
+            data = self._z.unused_data if self._z.eof else b""
+            if data:  # concatenated gzip members
+                self._z = self._new()
+
+    def _append(self, piece: bytes, how: str) -> None:
+        if len(self.out) + len(piece) > self.cap:
+            raise TooLarge(f"body over the {self.cap:,}-byte cap{how}", self.url)
+        self.out += piece
+
+    def finish(self) -> bytes:
+        if self._z is not None:
+            try:
+                self._append(self._z.flush(), " after decompression")
+            except zlib.error as exc:
+                raise BadResponse(f"broken {self.encoding} body: {exc}", self.url) from None
+        return bytes(self.out)
+
+
+# ---------------------------------------------------------------------------------------------------- client
+
+
+class HttpClient:
+    """Thread-safe HTTP client: SSRF guard, redirect limit, byte caps, timeouts, per-host spacing, robots.txt."""
+
+    def __init__(self, settings: Settings, user_agent: str = USER_AGENT):
+        self.settings = settings
+        self.user_agent = user_agent
+        self.guard = AddressGuard(settings.allow_hosts)
+        self.spacer = HostSpacer(settings.host_spacing)
+        self.robots = RobotsCache(self)
+        self.session = requests.Session()
+        self.session.trust_env = (
+            False  # no proxies or .netrc from the environment: the guard sees the real peer
+        )
+        self.session.headers.update(
+            {
+                "User-Agent": user_agent,
+                "Accept-Encoding": "gzip, deflate",  # only what _BodyDecoder can undo under a cap
+                "Accept": "*/*",
+            }
+        )
+        adapter = _guarded_adapter(self.guard, pool_size=max(32, 2 * settings.fetch_workers))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def cap_for(self, kind: str) -> int:
+        if kind == "feed":
+            return self.settings.max_feed_bytes
+        if kind == "page":
+            return self.settings.max_page_bytes
+        return ROBOTS_MAX_BYTES
+
+    def total_time_limit(self) -> float:
+        """Seconds one request may take in total, however steadily the bytes trickle in."""
+        return TOTAL_TIME_FACTOR * self.settings.read_timeout + self.settings.connect_timeout
+
+    def get(
+        self, url: str, kind: str = "feed", etag: str | None = None, last_modified: str | None = None
+    ) -> HttpResponse:
+        """GET a feed or an article page; see the module docstring for what is raised and what is returned."""
+        if kind not in ("feed", "page"):
+            raise ValueError(f"kind must be 'feed' or 'page', not {kind!r}")
+        _check_url(url)
+        if kind == "page" and self.settings.respect_robots and not self.robots.allowed(url):
+            raise RobotsDisallowed(f"robots.txt of {urlsplit(url).netloc} disallows {url}", url)
+        return self._fetch(url, kind, etag, last_modified)
+
+    def _fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None) -> HttpResponse:
+        started = time.monotonic()
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        redirects: list[tuple[int, str]] = []
+        visited = {url}
+        current, wire_bytes = url, 0
+        while True:
+            self.guard.resolve_and_check(current)
+            self.spacer.wait((urlsplit(current).hostname or "").lower())
+            deadline = (
+                time.monotonic() + self.total_time_limit()
+            )  # waiting for our turn is not the server's fault
+            status, resp_headers, body, n = self._one_request(current, kind, headers, deadline)
+            wire_bytes += n
+            location = resp_headers.get("location")
+            if status not in REDIRECT_STATUSES or not location:
+                break
+            target = urljoin(current, location.strip())
+            redirects.append((status, target))
+            if target in visited:
+                raise TooManyRedirects(f"redirect loop: {_chain(url, redirects)}", url)
+            if len(redirects) > self.settings.max_redirects:
+                raise TooManyRedirects(
+                    f"more than {self.settings.max_redirects} redirects: {_chain(url, redirects)}", url
+                )
+            _check_url(target)
+            visited.add(target)
+            current = target
+        return HttpResponse(
+            url=url,
+            final_url=current,
+            status=status,
+            headers=resp_headers,
+            body=body,
+            redirects=redirects,
+            elapsed=time.monotonic() - started,
+            bytes_read=wire_bytes,
+            retry_after=parse_retry_after(resp_headers.get("retry-after")),
+        )
+
+    def _one_request(
+        self, url: str, kind: str, headers: dict[str, str], deadline: float
+    ) -> tuple[int, dict[str, str], bytes, int]:
+        """One hop: status, lower-cased headers, decoded body (capped) and bytes on the wire."""
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        try:
+            resp = self.session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
+        except requests.exceptions.ConnectTimeout:
+            raise FetchTimeout(f"timed out: no connection within {timeout[0]:g} s", url) from None
+        except requests.exceptions.ReadTimeout:
+            raise FetchTimeout(
+                f"timed out: no response within {timeout[1]:g} s (read timeout)", url
+            ) from None
+        except requests.exceptions.SSLError as exc:
+            raise ConnectError(f"TLS failed: {_root_cause(exc)}", url) from None
+        except requests.exceptions.InvalidURL as exc:
+            raise InvalidUrl(f"invalid URL: {exc}", url) from None
+        except requests.exceptions.RequestException as exc:
+            raise ConnectError(f"connection failed: {_root_cause(exc)}", url) from None
+        try:
+            resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+            if resp.status_code == 304 or resp.status_code in REDIRECT_STATUSES:
+                cap = min(self.cap_for(kind), ROBOTS_MAX_BYTES)  # redirect bodies are noise; keep them small
+            else:
+                cap = self.cap_for(kind)
+            body, wire = self._read_body(resp, resp_headers, cap, url, deadline)
+        except BaseException:
+            resp.close()  # drop the connection: its stream is in an unknown state
+            raise
+        resp.raw.release_conn()  # fully read: the connection goes back to the pool for keep-alive
+        return resp.status_code, resp_headers, body, wire
+
+    def _read_body(
+        self, resp: requests.Response, headers: dict[str, str], cap: int, url: str, deadline: float
+    ) -> tuple[bytes, int]:
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > cap:
+            raise TooLarge(f"body over the {cap:,}-byte cap (Content-Length {int(declared):,})", url)
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            raise BadResponse(f"unsupported Content-Encoding {encoding!r} (we ask for gzip or deflate)", url)
+        decoder = _BodyDecoder(encoding, cap, url)
+        wire = 0
+        try:
+            while True:
+                chunk = resp.raw.read(CHUNK, decode_content=False)
+                if not chunk:
+                    break
+                wire += len(chunk)
+                if wire > cap:
+                    raise TooLarge(f"body over the {cap:,}-byte cap", url)
+                decoder.feed(chunk)
+                if time.monotonic() > deadline:
+                    raise FetchTimeout(
+                        f"timed out: the response took over {self.total_time_limit():g} s in total", url
+                    )
+        except urllib3.exceptions.ReadTimeoutError:
+            raise FetchTimeout(
+                f"timed out: body stalled for {self.settings.read_timeout:g} s (read timeout)", url
+            ) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectError(f"connection broke while reading the body: {_root_cause(exc)}", url) from None
+        return decoder.finish(), wire
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidUrl(f"not an absolute http(s) URL: {url!r}", url)
+
+
+def _chain(start: str, redirects: list[tuple[int, str]]) -> str:
+    return " -> ".join([start] + [f"[{status}] {target}" for status, target in redirects])
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception's message: 'Connection refused' rather than three layers of wrapping."""
+    seen = set()
+    while True:
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None and exc.args and isinstance(exc.args[0], BaseException):
+            nxt = exc.args[0]
+        reason = getattr(exc, "reason", None)
+        if nxt is None and isinstance(reason, BaseException):
+            nxt = reason
+        if nxt is None or id(nxt) in seen:
+            break
+        seen.add(id(exc))
+        exc = nxt
+    text = str(exc)
+    if ": " in text and text.startswith("<"):  # urllib3 prefixes "<Connection object at 0x...>: "
+        text = text.split(": ", 1)[1]
+    return text or type(exc).__name__
