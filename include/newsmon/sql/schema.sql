@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS rejections (
     reason      VARCHAR NOT NULL,           -- duplicate_url, duplicate_guid, robots, blocked_address, ...
     article_id  VARCHAR,                    -- the article it duplicates, when it is a duplicate
     detail      VARCHAR,
-    at          TIMESTAMPTZ NOT NULL,
+    "at"        TIMESTAMPTZ NOT NULL,       -- quoted: AT is a reserved word in DuckDB 2.0
     staged_file VARCHAR
 );
 
@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     pages_ok      INTEGER,
     pages_failed  INTEGER,
     bytes_read    BIGINT,
-    at            TIMESTAMPTZ NOT NULL,
+    "at"          TIMESTAMPTZ NOT NULL,     -- quoted: AT is a reserved word in DuckDB 2.0
     PRIMARY KEY (run_id, feed)
 );
 
