@@ -1,0 +1,643 @@
+"""Feeds: parse bytes into items, fetch politely with remembered state, and report feed health.
+
+- `parse_feed(body, url, headers, feed) -> ParsedFeed`: feedparser on the raw bytes with the response headers,
+  so the declared charset (or, failing that, chardet's guess) decodes gb2312, windows-1251, koi8-r and undeclared
+  Latin-1 correctly. A bozo feed keeps its good items and says why it is bozo; HTML or unparseable bytes raise
+  `FeedError`.
+- `FeedStateStore(dir)`: one JSON file per feed, written atomically.
+- `fetch_feed(client, feed, state, now) -> FeedResult`: one polite fetch (conditional GET, body-hash fallback,
+  redirect adoption, retirement on 410, Retry-After, exponential backoff), updating `state` in place.
+- `fetch_many(client, feeds, store, now, workers)`: many feeds in a thread pool, state loaded and saved per feed.
+- `cli_feeds(args)`: the `newsmon feeds` health table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from newsmon.config import load_feeds
+from newsmon.config import paths as get_paths
+from newsmon.http import HttpClient, HttpError
+from newsmon.models import FeedConfig, FeedItem, FeedResult, FeedState
+
+log = logging.getLogger(__name__)
+
+SEEN_IDS_LIMIT = 2000  # remembered GUIDs/URLs per feed; feeds keep far fewer items than this
+NEW_ITEM_TIMES_LIMIT = 200  # recent new-item times kept for cadence
+REDIRECT_CONFIRMATIONS = 3  # consecutive permanent redirects to one place before the feed URL changes
+BACKOFF_BASE = timedelta(minutes=15)  # first retry delay after a failure; doubles per consecutive failure
+BACKOFF_MAX = timedelta(hours=24)
+RETRY_AFTER_MAX = timedelta(hours=24)  # a server cannot park a feed for longer than this
+ERROR_MAX_CHARS = 500
+STATE_VERSION = 1
+
+PERMANENT = (301, 308)
+
+
+class FeedError(ValueError):
+    """The body is not a usable feed (HTML, or nothing feedparser can read); the message says which."""
+
+
+@dataclass
+class ParsedFeed:
+    items: list[FeedItem]
+    title: str | None
+    bozo_reason: str | None  # why feedparser found the feed ill-formed, when it did
+    encoding: str | None
+    skipped: int = 0  # entries without a usable http(s) link
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "pre", "table", "tr", "section", "article", "header", "footer", "aside", "figure", "figcaption", "hr",
+    "address", "main", "nav",
+}  # fmt: skip
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head"}
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+
+
+class _TextCollector(HTMLParser):
+    """HTML to plain text: block elements become line breaks, script/style vanish, entities are decoded."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: one paragraph per line, whitespace collapsed, entities decoded."""
+    if not html:
+        return ""
+    collector = _TextCollector()
+    try:
+        collector.feed(html)
+        collector.close()
+    except Exception:  # HTMLParser is lenient, but a feed can hold anything: fall back to tag stripping
+        return _plain_lines(re.sub(r"<[^>]*>", "\n", html))
+    return _plain_lines("".join(collector.parts))
+
+
+def _plain_lines(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _looks_like_html(body: bytes, content_type: str) -> bool:
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]:
+        return True
+    return "html" in content_type.lower() and b"<rss" not in head and b"<feed" not in head
+
+
+def _aware_utc(struct) -> datetime | None:
+    """feedparser's parsed dates are UTC struct_times; impossible dates become None rather than an error."""
+    if not struct:
+        return None
+    try:
+        return datetime(*struct[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _entry_text(entry, key: str) -> str:
+    """An entry field as plain text, honouring its declared type (HTML or text)."""
+    value = entry.get(key) or ""
+    detail = entry.get(f"{key}_detail") or {}
+    if detail.get("type") == "text/plain":
+        return _plain_lines(value)
+    return html_to_text(value)
+
+
+def _entry_summary(entry) -> str:
+    """content:encoded / Atom content when present (usually the fuller text), else description/summary."""
+    candidates = []
+    for content in entry.get("content") or []:
+        value = content.get("value") or ""
+        candidates.append(_plain_lines(value) if content.get("type") == "text/plain" else html_to_text(value))
+    candidates.append(_entry_text(entry, "summary"))
+    return max(candidates, key=len)
+
+
+def _entry_url(entry, base: str) -> str | None:
+    link = entry.get("link")
+    if not link:
+        for candidate in entry.get("links") or []:
+            if candidate.get("href") and candidate.get("rel", "alternate") == "alternate":
+                link = candidate["href"]
+                break
+    if not link:
+        guid = entry.get("id") or ""
+        if guid.startswith(("http://", "https://")):  # RSS guid with isPermaLink
+            link = guid
+    if not link:
+        return None
+    url = urljoin(base, link.strip())
+    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname else None
+
+
+def _entry_authors(entry) -> list[str]:
+    names: list[str] = []
+    for author in entry.get("authors") or []:
+        name = _one_line(html_to_text(author.get("name") or ""))
+        if name and name not in names:
+            names.append(name)
+    if not names and entry.get("author"):
+        names.append(_one_line(html_to_text(entry["author"])))
+    return names
+
+
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: FeedConfig) -> ParsedFeed:
+    """Parse feed bytes. Raises FeedError for HTML or for bytes that yield no feed at all."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    # feedparser picks the charset from content-type (RFC 3023), then the XML declaration, then chardet. Without
+    # a content-type we pass no headers at all: feedparser would otherwise assume a non-XML HTTP response.
+    response_headers = {"content-type": headers["content-type"]} if headers.get("content-type") else None
+    # A file object, never bare bytes: feedparser would try bytes as a local file name first (b"/etc/passwd").
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=True)
+    bozo_reason = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        bozo_reason = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS] if exc else "ill-formed feed"
+    if not parsed.entries:
+        if _looks_like_html(body, headers.get("content-type", "")):
+            raise FeedError("not a feed (looks like HTML)")
+        if bozo_reason and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+            # Ill-formed and nothing came out: say so rather than report a healthy empty feed.
+            raise FeedError(f"not a readable feed: {bozo_reason}")
+    base = url  # relative links (after any xml:base feedparser applied) resolve against the feed's final URL
+    items, skipped = [], 0
+    for entry in parsed.entries:
+        item_url = _entry_url(entry, base)
+        if item_url is None:
+            skipped += 1
+            continue
+        items.append(
+            FeedItem(
+                feed=feed.name,
+                source=feed.source,
+                guid=(entry.get("id") or "").strip() or None,
+                url=item_url,
+                title=_one_line(_entry_text(entry, "title")),
+                summary=_entry_summary(entry),
+                published=_aware_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
+                authors=_entry_authors(entry),
+            )
+        )
+    title = _one_line(html_to_text(parsed.feed.get("title") or "")) or None
+    return ParsedFeed(items, title, bozo_reason, parsed.get("encoding"), skipped)
+
+
+# ---------------------------------------------------------------------------------------------------- state
+
+
+def _state_key(name: str) -> str:
+    """A file name for a feed: readable slug plus a short hash, so 'BBC World' and 'BBC-World' never collide."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "feed"
+    return f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+_DATETIME_FIELDS = {f.name for f in fields(FeedState) if "datetime" in str(f.type)}
+
+
+class FeedStateStore:
+    """FeedState per feed as JSON in `state_dir` (data/state/feeds), written via temp file and rename."""
+
+    def __init__(self, state_dir: str | os.PathLike):
+        self.dir = Path(state_dir)
+
+    def path_for(self, name: str) -> Path:
+        return self.dir / f"{_state_key(name)}.json"
+
+    def load(self, feed: FeedConfig) -> FeedState:
+        """The saved state, or a fresh one; a changed URL in feeds.yaml starts the feed afresh (keeping seen ids)."""
+        path = self.path_for(feed.name)
+        raw = self._read(path)
+        if raw is None:
+            return FeedState(name=feed.name, url=feed.url)
+        state = _state_from_dict(raw, feed)
+        if raw.get("configured_url") not in (None, feed.url):
+            # The operator edited the URL: forget validators, redirects, failures and retirement of the old one.
+            state = FeedState(
+                name=feed.name, url=feed.url, seen_ids=state.seen_ids, items_seen=state.items_seen
+            )
+        return state
+
+    def save(self, state: FeedState, feed: FeedConfig | None = None) -> Path:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = _state_to_dict(state)
+        data["configured_url"] = feed.url if feed else None
+        data["version"] = STATE_VERSION
+        path = self.path_for(state.name)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def all(self) -> list[FeedState]:
+        """Every saved state (for reports), skipping unreadable files."""
+        states = []
+        for path in sorted(self.dir.glob("*.json")):
+            raw = self._read(path)
+            if raw is not None and raw.get("name"):
+                states.append(_state_from_dict(raw, None))
+        return states
+
+    def _read(self, path: Path) -> dict | None:
+        if not path.exists():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
+            return raw
+        except (OSError, ValueError) as exc:
+            # Keep the damaged file for inspection and start the feed afresh rather than stop the run.
+            aside = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+            log.warning("feed state %s is unreadable (%s); moved to %s", path, exc, aside.name)
+            try:
+                os.replace(path, aside)
+            except OSError:
+                pass
+            return None
+
+
+def _state_to_dict(state: FeedState) -> dict:
+    data = asdict(state)
+    for name in _DATETIME_FIELDS:
+        if data[name] is not None:
+            data[name] = data[name].isoformat()
+    return data
+
+
+def _state_from_dict(raw: dict, feed: FeedConfig | None) -> FeedState:
+    known = {f.name for f in fields(FeedState)}
+    values = {k: v for k, v in raw.items() if k in known}
+    for name in _DATETIME_FIELDS:
+        values[name] = _parse_time(values.get(name))
+    values.setdefault("name", feed.name if feed else "?")
+    values.setdefault("url", feed.url if feed else "")
+    return FeedState(**values)
+
+
+def _parse_time(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------------- fetching
+
+
+def fetch_feed(client: HttpClient, feed: FeedConfig, state: FeedState, now: datetime) -> FeedResult:
+    """Fetch one feed if it is due, update `state` in place, and return what happened with the new items."""
+    if state.retired:
+        return FeedResult(feed.name, "retired", state.last_http_status, state.last_error)
+    if not feed.enabled:
+        return FeedResult(feed.name, "not_due", error="disabled in the feed list")
+    if state.next_due_at is not None and now < state.next_due_at:
+        return FeedResult(feed.name, "not_due", state.last_http_status, state.last_error)
+
+    state.last_fetched_at = now
+    try:
+        resp = client.get(state.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
+    except HttpError as exc:
+        return _failed(state, feed, now, f"{type(exc).__name__}: {exc}", None)
+    result = FeedResult(feed.name, "failed", resp.status, bytes_read=resp.bytes_read, elapsed=resp.elapsed)
+    state.last_http_status = resp.status
+
+    if resp.status == 410:
+        state.retired, state.last_status = True, "retired"
+        state.last_error = (
+            "HTTP 410 Gone: the publisher removed this feed; change its URL in the feed list to revive it"
+        )
+        state.next_due_at = None
+        result.status, result.error = "retired", state.last_error
+        return result
+    if resp.status in (429, 503):
+        return _failed(state, feed, now, _status_error(resp.status, resp.retry_after), resp, resp.retry_after)
+    if resp.status == 304:
+        _note_redirects(state, resp.redirects)
+        state.etag = resp.headers.get("etag") or state.etag  # a 304 may carry refreshed validators
+        state.last_modified = resp.headers.get("last-modified") or state.last_modified
+        return _succeeded(state, result, now, "not_modified")
+    if not resp.ok:
+        return _failed(state, feed, now, _status_error(resp.status, None), resp)
+
+    body_hash = hashlib.sha256(resp.body).hexdigest()
+    if body_hash == state.body_hash:  # the server ignored our validators but nothing changed
+        _note_redirects(state, resp.redirects)
+        _remember_validators(state, resp.headers)
+        return _succeeded(state, result, now, "not_modified")
+    try:
+        parsed = parse_feed(resp.body, resp.final_url, resp.headers, feed)
+    except FeedError as exc:
+        return _failed(state, feed, now, str(exc), resp)
+    _note_redirects(state, resp.redirects)
+    _remember_validators(state, resp.headers)
+    state.body_hash = body_hash
+    state.bozo_reason = result.bozo_reason = parsed.bozo_reason
+    result.items = _new_items(state, parsed.items[: client.settings.max_items_per_feed], now)
+    return _succeeded(state, result, now, "ok")
+
+
+def _new_items(state: FeedState, items: list[FeedItem], now: datetime) -> list[FeedItem]:
+    """Items whose GUID and URL were never seen; remembers them (bounded) and records cadence."""
+    seen = set(state.seen_ids)
+    new: list[FeedItem] = []
+    for item in items:
+        keys = [k for k in (item.guid, item.url) if k]
+        if any(k in seen for k in keys):
+            continue
+        seen.update(keys)
+        state.seen_ids.extend(keys)
+        new.append(item)
+    del state.seen_ids[:-SEEN_IDS_LIMIT]
+    if new:
+        state.last_new_item_at = now
+        state.items_seen += len(new)
+        state.new_item_times.extend([now.isoformat()] * len(new))
+        del state.new_item_times[:-NEW_ITEM_TIMES_LIMIT]
+    return new
+
+
+def _remember_validators(state: FeedState, headers: dict[str, str]) -> None:
+    state.etag = headers.get("etag") or None
+    state.last_modified = headers.get("last-modified") or None
+
+
+def _note_redirects(state: FeedState, redirects: list[tuple[int, str]]) -> None:
+    """Count consecutive confirmations of a permanent move; adopt the new URL after REDIRECT_CONFIRMATIONS."""
+    target = None
+    for status, location in redirects:  # the leading run of permanent hops is where the feed now lives
+        if status not in PERMANENT:
+            break
+        target = location
+    if target is None:
+        state.redirect_candidate, state.redirect_confirmations = None, 0
+        return
+    if target == state.redirect_candidate:
+        state.redirect_confirmations += 1
+    else:
+        state.redirect_candidate, state.redirect_confirmations = target, 1
+    if state.redirect_confirmations >= REDIRECT_CONFIRMATIONS:
+        log.info("feed %s moved permanently: %s -> %s", state.name, state.url, target)
+        state.url = target
+        state.redirect_candidate, state.redirect_confirmations = None, 0
+
+
+def _succeeded(state: FeedState, result: FeedResult, now: datetime, status: str) -> FeedResult:
+    state.last_status = result.status = status
+    state.last_success_at = now
+    state.consecutive_failures = 0
+    state.last_error = None
+    state.next_due_at = None
+    return result
+
+
+def _failed(
+    state: FeedState,
+    feed: FeedConfig,
+    now: datetime,
+    error: str,
+    resp,
+    retry_after: float | None = None,
+) -> FeedResult:
+    state.consecutive_failures += 1
+    state.last_status = "failed"
+    state.last_error = error[:ERROR_MAX_CHARS]
+    if retry_after is not None:
+        delay = min(timedelta(seconds=retry_after), RETRY_AFTER_MAX)
+    else:
+        delay = min(BACKOFF_BASE * 2 ** (state.consecutive_failures - 1), BACKOFF_MAX)
+    state.next_due_at = now + delay
+    if resp is None:
+        state.last_http_status = None
+    return FeedResult(
+        feed.name,
+        "failed",
+        resp.status if resp is not None else None,
+        state.last_error,
+        bytes_read=resp.bytes_read if resp is not None else 0,
+        elapsed=resp.elapsed if resp is not None else 0.0,
+    )
+
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def _status_error(status: int, retry_after: float | None) -> str:
+    text = f"HTTP {status} {_REASONS.get(status, '')}".rstrip()
+    if status in (429, 503):
+        if retry_after is None:
+            return f"{text}; no Retry-After, backing off"
+        capped = min(retry_after, RETRY_AFTER_MAX.total_seconds())
+        return f"{text}; server asked us to wait {retry_after:g} s (Retry-After), next try in {capped:g} s"
+    return text
+
+
+def fetch_many(
+    client: HttpClient,
+    feeds: Iterable[FeedConfig],
+    store: FeedStateStore,
+    now: datetime,
+    workers: int = 16,
+) -> list[FeedResult]:
+    """Fetch many feeds in a thread pool; results in the order of `feeds`. One feed never breaks another."""
+    feeds = list(feeds)
+
+    def one(feed: FeedConfig) -> FeedResult:
+        try:
+            state = store.load(feed)
+            before = _state_to_dict(state)
+            result = fetch_feed(client, feed, state, now)
+            if _state_to_dict(state) != before:
+                store.save(state, feed)
+            return result
+        except Exception as exc:  # a bug or a full disk must show up in feed health, not kill the shard
+            log.exception("feed %s: unexpected error", feed.name)
+            return FeedResult(feed.name, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+
+    # Hand the pool one feed per host in turn, so threads spread over hosts instead of queueing on one host's
+    # spacing while others sit idle.
+    order = _interleave_by_host(range(len(feeds)), lambda i: feeds[i].url)
+    results: list[FeedResult | None] = [None] * len(feeds)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="feeds") as pool:
+        for index, result in zip(order, pool.map(lambda i: one(feeds[i]), order), strict=True):
+            results[index] = result
+    return [r for r in results if r is not None]
+
+
+def _interleave_by_host(indices: Iterable[int], url_of) -> list[int]:
+    lanes: dict[str, list[int]] = {}
+    for i in indices:
+        lanes.setdefault((urlsplit(url_of(i)).hostname or "").lower(), []).append(i)
+    queues = list(lanes.values())
+    longest = max((len(q) for q in queues), default=0)
+    return [q[k] for k in range(longest) for q in queues if k < len(q)]
+
+
+# ---------------------------------------------------------------------------------------------------- report
+
+
+def health_rows(feeds: list[FeedConfig], store: FeedStateStore) -> list[dict]:
+    """One row per feed in the list (plus orphaned state files), for people and for JSON."""
+    rows = []
+    listed = {f.name for f in feeds}
+    states = [(f, store.load(f)) for f in feeds] + [(None, s) for s in store.all() if s.name not in listed]
+    for feed, state in states:
+        if state.retired:
+            status = "retired"
+        elif state.last_status is None:
+            status = "never fetched"
+        else:
+            status = state.last_status
+        rows.append(
+            {
+                "feed": state.name,
+                "url": state.url,
+                "in_feed_list": feed is not None,
+                "status": status,
+                "http_status": state.last_http_status,
+                "last_fetched": _iso(state.last_fetched_at),
+                "last_success": _iso(state.last_success_at),
+                "consecutive_failures": state.consecutive_failures,
+                "next_due": _iso(state.next_due_at),
+                "last_new_item": _iso(state.last_new_item_at),
+                "items_seen": state.items_seen,
+                "error": state.last_error,
+                "bozo_reason": state.bozo_reason,
+                "redirect_candidate": state.redirect_candidate,
+            }
+        )
+    return rows
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).isoformat(timespec="seconds") if when else None
+
+
+def _short_time(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "-"
+
+
+def format_health_table(rows: list[dict], width: int = 60) -> str:
+    headers = ["feed", "status", "last success", "fails", "last new item", "items", "error"]
+    table = [headers]
+    for r in rows:
+        name = r["feed"] if r["in_feed_list"] else f"{r['feed']} (not in list)"
+        error = (r["error"] or r["bozo_reason"] or "").replace("\n", " ")
+        table.append(
+            [
+                name,
+                r["status"],
+                _short_time(r["last_success"]),
+                str(r["consecutive_failures"]),
+                _short_time(r["last_new_item"]),
+                str(r["items_seen"]),
+                error if len(error) <= width else error[: width - 1] + "…",
+            ]
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cli_feeds(args) -> int:
+    """`newsmon feeds [--feeds FILE] [--json]`: the health of every feed from its saved state."""
+    feeds = load_feeds(getattr(args, "feeds", None))
+    store = FeedStateStore(get_paths().state / "feeds")
+    rows = health_rows(feeds, store)
+    if getattr(args, "json", False):
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    print(format_health_table(rows))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    print("\n" + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    return 0
+
+
+__all__ = [
+    "FeedError",
+    "FeedStateStore",
+    "ParsedFeed",
+    "cli_feeds",
+    "fetch_feed",
+    "fetch_many",
+    "format_health_table",
+    "health_rows",
+    "html_to_text",
+    "parse_feed",
+]
