@@ -136,7 +136,7 @@ def check_ingest(
 
 def _scope(con, run_id: str | None, since: datetime | None, now: datetime) -> _Scope:
     if run_id is not None:
-        start = con.execute("SELECT min(at) FROM fetch_log WHERE run_id = ?", [run_id]).fetchone()[0]
+        start = con.execute('SELECT min("at") FROM fetch_log WHERE run_id = ?', [run_id]).fetchone()[0]
         if start is None:  # no feed was due in this run: only the look-back gates have anything to judge
             return _Scope(f"run {run_id} (no feeds fetched)", now, run_id)
         # Articles of a run are fetched after its feeds; a minute of slack covers clock steps between shards.
@@ -165,7 +165,7 @@ def _no_articles(con, scope: _Scope, now: datetime, qs: QualitySettings) -> Gate
     window = now - timedelta(hours=qs.no_articles_hours)
     recent = con.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", [window]).fetchone()[0]
     feeds = con.execute(
-        "SELECT count(DISTINCT feed), count(*) FILTER (WHERE status = 'failed') FROM fetch_log WHERE at >= ?",
+        "SELECT count(DISTINCT feed), count(*) FILTER (WHERE status = 'failed') FROM fetch_log WHERE \"at\" >= ?",
         [window],
     ).fetchone()
     if recent == 0 and feeds[0] > 0:
