@@ -1,0 +1,657 @@
+"""Boilerplate removal: clean article text that counts only what the story says.
+
+Three layers, each switchable (`CleanOptions`) and each counted per article (`removed`):
+
+1. structure: before trafilatura runs, blocks whose markup says they are page furniture (class, id, role,
+   aria-label and data-* attributes naming donation or subscription appeals, newsletter sign-ups, comment
+   sections, registration notices, share bars, related or most-read lists, video-player captions, cookie
+   notices, ads) and blocks hidden from readers are cut from the HTML tree. The block holding the story's
+   paragraphs and its ancestors are never cut, whatever their classes say.
+2. phrases: whole short paragraphs that match a pattern of `config/boilerplate_phrases.yaml` (English, Russian,
+   Chinese, German, French, Spanish).
+3. repetition: a paragraph whose fingerprint appeared in at least `min_articles` different articles of the same
+   site within `window_days`, and in at least `min_share` of that site's articles in the window, is that site's
+   furniture. `BoilerplateMemory` learns from every cleaned article and persists per site as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from lxml import etree
+
+from newsmon.config import CONFIG_DIR
+from newsmon.extract import decode_html, extract_page, parse_html
+
+log = logging.getLogger(__name__)
+
+PHRASES_FILE = CONFIG_DIR / "boilerplate_phrases.yaml"
+LAYERS = ("structure", "phrases", "repetition")
+
+
+@dataclass
+class CleanOptions:
+    structure: bool = True
+    phrases: bool = True
+    repetition: bool = True
+    learn: bool = True  # update the repetition memory with this article
+    max_phrase_chars: int = 200  # longer paragraphs are story text, never tested against phrase patterns
+    phrases_file: Path | None = None  # default: config/boilerplate_phrases.yaml
+    favor_precision: bool = False  # passed to trafilatura
+
+    @classmethod
+    def raw(cls) -> CleanOptions:
+        """trafilatura's text with none of newsmon's layers."""
+        return cls(structure=False, phrases=False, repetition=False, learn=False)
+
+
+@dataclass
+class CleanedText:
+    text: str
+    removed: dict[str, int]
+    removed_text: list[tuple[str, str]]  # (layer, paragraph)
+
+
+@dataclass
+class CleanedPage:
+    title: str
+    text: str  # paragraphs separated by "\n"
+    published: datetime | None  # aware UTC, from the page's own markup; None when it declares none
+    authors: list[str]
+    language: str | None  # detected from the cleaned text
+    language_claimed: str | None  # what the page says about itself
+    sitename: str | None
+    canonical_url: str | None
+    removed: dict[str, int]  # paragraphs removed per layer
+    removed_text: list[tuple[str, str]]  # (layer, paragraph), for `newsmon extract --explain`
+    raw_html_hash: str
+    description: str | None = None
+    date_source: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ layer 1: structure
+
+# Words that, as a whole word of a class/id/role/aria/data attribute, mark a block as furniture.
+_FURNITURE_WORDS = (
+    r"donat(e|es|ion|ions)|contribut(e|ion|ions)|support[- ]?us|supporter|membership|epic|appeal|"
+    r"subscribe|subscription|subscriptions|subscriber|paywall[- ]?(prompt|promo|banner|offer)|"
+    r"newsletters?|sign[- ]?up|signup|optin|opt[- ]in|mailing[- ]?list|email[- ]?(capture|form|signup|promo)|"
+    r"comments?|commenting|comment[- ]?(section|form|list|count|prompt|cta)|disqus|respond|coral[- ]?talk|viafoura|"
+    r"regist(er|ration)|log[- ]?in|sign[- ]?in|signin|auth[- ]?(modal|wall|prompt)|toast|toaster|modal|popup|"
+    r"pop[- ]up|overlay|share|shares|sharing|sharebar|sharethis|addthis|social|socials|follow[- ]us|"
+    r"related|most[- ]?(read|popular|viewed|shared|commented|watched)|mostread|popular|trending|recommend(ed|ations?)?|"
+    r"read[- ]?(more|next|also)|more[- ]?(stories|news|from|on|articles|like[- ]this)|also[- ]?read|up[- ]?next|"
+    r"outbrain|taboola|video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove|"
+    r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)|ad|ads|advert|adverts|advertisement|dfp|"
+    r"ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|promo|promoted|promotion|banner|teaser[- ]?list|"
+    r"tags|tag[- ]?list|topics|byline[- ]?social|print[- ]?only|skip[- ]?link"
+)
+_FURNITURE_RX = re.compile(rf"(?:^|-)(?:{_FURNITURE_WORDS})(?:-|$)")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_NEVER_CUT = {"html", "body", "head", "main", "title", "meta", "link", "script", "style"}
+_TEXT_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "dd", "dt", "pre"}
+_STORY_PARAGRAPH_CHARS = 80
+
+
+def _attribute_words(el: etree._Element) -> str:
+    """The element's descriptive attributes as one dash-joined lowercase word string per token."""
+    values = []
+    for name, value in el.attrib.items():
+        if name in ("class", "id", "role", "aria-label", "itemprop") or name.startswith("data-"):
+            values.append(value)
+            if name.startswith("data-") and name not in ("data-id",):
+                values.append(name[5:])
+    tokens = []
+    for value in values:
+        for token in value.split():
+            token = _CAMEL.sub("-", token[:80]).lower()
+            tokens.append(re.sub(r"[^a-z0-9]+", "-", token).strip("-"))
+    return " ".join(t for t in tokens if t)
+
+
+def _is_furniture(el: etree._Element) -> bool:
+    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+        return True
+    words = _attribute_words(el)
+    return bool(words) and any(_FURNITURE_RX.search(tok) for tok in words.split())
+
+
+def _story_container(tree: etree._Element) -> etree._Element | None:
+    """The element that holds the most story-length paragraphs as children: the article body."""
+    counts: dict[etree._Element, int] = {}
+    for p in tree.iter("p"):
+        if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS:
+            parent = p.getparent()
+            if parent is not None:
+                counts[parent] = counts.get(parent, 0) + 1
+    return max(counts, key=counts.get) if counts else None
+
+
+def _paragraphs_of(el: etree._Element) -> list[str]:
+    """The readable paragraphs a block holds (leaf text blocks, or its whole text when it has none)."""
+    found = []
+    for child in el.iter(*_TEXT_BLOCKS):
+        if any(d is not child for d in child.iter(*_TEXT_BLOCKS)):
+            continue  # counted at the innermost block
+        text = re.sub(r"\s+", " ", child.text_content()).strip()
+        if text:
+            found.append(text)
+    if not found:
+        text = re.sub(r"\s+", " ", el.text_content()).strip()
+        if text:
+            found.append(text)
+    return found
+
+
+def prune_structure(tree: etree._Element) -> list[str]:
+    """Cut furniture blocks from the tree in place; returns the paragraphs they held."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    story = _story_container(root)
+    protected: set[etree._Element] = set()
+    if story is not None:
+        protected.add(story)
+        protected.update(story.iterancestors())
+    story_paras = sum(1 for p in root.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS)
+    doomed: list[etree._Element] = []
+    stack = list(reversed(root))
+    while stack:  # depth-first, in document order; a doomed block's descendants are not visited
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag not in _NEVER_CUT and el not in protected and _is_furniture(el):
+            # a block holding most of the story is a wrapper with an unlucky class name, not furniture
+            if not (story_paras >= 3 and _long_paragraphs(el) >= 0.6 * story_paras):
+                doomed.append(el)
+                continue
+        stack.extend(reversed(el))
+    removed: list[str] = []
+    for el in doomed:
+        removed.extend(_paragraphs_of(el))
+        _drop(el)
+    return removed
+
+
+def _long_paragraphs(el: etree._Element) -> int:
+    return sum(1 for p in el.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS)
+
+
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep the text that follows it (its tail belongs to the parent)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+# -------------------------------------------------------------------------------------------- layer 2: phrases
+
+_EDGE_PUNCT = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.U)
+
+
+@lru_cache(maxsize=8)
+def load_phrases(path: str | None = None) -> re.Pattern:
+    """One compiled alternation of every pattern in the phrases file (whole-paragraph, case-insensitive)."""
+    file = Path(path) if path else PHRASES_FILE
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"boilerplate phrases file {file}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"boilerplate phrases file {file}: expected a mapping of language -> list of patterns"
+        )
+    patterns = []
+    for lang, items in data.items():
+        for item in items or []:
+            try:
+                re.compile(str(item))
+            except re.error as exc:
+                raise ValueError(
+                    f"boilerplate phrases file {file}: bad pattern for {lang}: {item!r}: {exc}"
+                ) from exc
+            patterns.append(f"(?:{item})")
+    return re.compile("|".join(patterns) or r"(?!x)x", re.I)
+
+
+def phrase_key(paragraph: str) -> str:
+    """A paragraph as the phrase patterns see it: collapsed whitespace, no surrounding punctuation or bullets."""
+    return _EDGE_PUNCT.sub("", re.sub(r"\s+", " ", paragraph)).strip()
+
+
+def is_boilerplate_phrase(paragraph: str, options: CleanOptions | None = None) -> bool:
+    options = options or CleanOptions()
+    if len(paragraph) > options.max_phrase_chars:
+        return False
+    key = phrase_key(paragraph)
+    if not key:
+        return True  # a line of nothing but punctuation or bullets
+    rx = load_phrases(str(options.phrases_file) if options.phrases_file else None)
+    return rx.fullmatch(key) is not None
+
+
+# ----------------------------------------------------------------------------------------- layer 3: repetition
+
+
+def fingerprint(paragraph: str) -> str:
+    """Paragraph identity for the repetition layer: case, digits, spacing and edge punctuation do not matter."""
+    text = unicodedata.normalize("NFKC", paragraph).lower()
+    text = re.sub(r"\d+", "0", text)
+    text = phrase_key(text)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class BoilerplateMemory:
+    """Per-site memory of paragraph fingerprints, persisted as one JSON file per site under `path`.
+
+    Thresholds (why): furniture repeats in nearly every article of a site, while a quote or background paragraph
+    shared by a few stories is news. A paragraph counts as boilerplate for a site when it appeared in at least
+    `min_articles` (5) distinct articles of that site within `window_days` (30), AND in at least `min_share`
+    (5%) of the site's articles seen in that window. So a new site's appeal is learned from its 5th article on,
+    a quote shared by two (or four) stories survives, and on a busy site a background paragraph reused by a
+    handful of its hundreds of stories survives too. Fingerprints not seen for a window are forgotten; at most
+    `max_fingerprints` per site are kept (least recently seen go first).
+
+    Files load lazily (on first use of a site) and are written by `save()`; each site has its own lock, so the
+    threads of a fetch shard can clean articles of different sites in parallel.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        min_articles: int = 5,
+        min_share: float = 0.05,
+        window_days: int = 30,
+        max_fingerprints: int = 50_000,
+        keys_per_fingerprint: int = 12,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.path = Path(path) if path else None
+        self.min_articles = min_articles
+        self.min_share = min_share
+        self.window_days = window_days
+        self.max_fingerprints = max_fingerprints
+        self.keys_per_fingerprint = max(keys_per_fingerprint, min_articles)
+        self.clock = clock
+        self._sites: dict[str, dict] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._dirty: set[str] = set()
+        self._guard = threading.Lock()
+
+    # -- files
+
+    def file_for(self, site: str) -> Path | None:
+        if self.path is None:
+            return None
+        slug = re.sub(r"[^a-z0-9]+", "-", site.lower()).strip("-")[:60] or "site"
+        return self.path / f"{slug}-{hashlib.sha1(site.encode()).hexdigest()[:8]}.json"
+
+    def _lock(self, site: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(site, threading.Lock())
+
+    def _state(self, site: str) -> dict:
+        """The site's memory, loaded from disk on first use. Caller holds the site's lock."""
+        state = self._sites.get(site)
+        if state is None:
+            state = self._load(site)
+            self._sites[site] = state
+        return state
+
+    def _load(self, site: str) -> dict:
+        empty = {"version": 1, "site": site, "articles": {}, "fingerprints": {}}
+        file = self.file_for(site)
+        if file is None or not file.exists():
+            return empty
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            if not isinstance(data.get("articles"), dict) or not isinstance(data.get("fingerprints"), dict):
+                raise ValueError("missing 'articles' or 'fingerprints'")
+            return data
+        except (OSError, ValueError, AttributeError) as exc:
+            # Keep the broken file for inspection and start learning again; cleaning must not stop.
+            broken = file.with_suffix(".corrupt")
+            log.warning(
+                "boilerplate memory %s unreadable (%s); moved to %s, starting afresh", file, exc, broken
+            )
+            os.replace(file, broken)
+            return empty
+
+    def save(self) -> int:
+        """Write every changed site (temp file, then rename). Returns the number of files written."""
+        if self.path is None:
+            return 0
+        self.path.mkdir(parents=True, exist_ok=True)
+        with self._guard:
+            dirty, self._dirty = set(self._dirty), set()
+        for site in dirty:
+            with self._lock(site):
+                state = self._sites[site]
+                self._prune(state, self._today())
+                payload = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+            file = self.file_for(site)
+            tmp = file.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+            tmp.write_text(payload, encoding="utf-8")
+            os.replace(tmp, file)
+        return len(dirty)
+
+    # -- learning and judging
+
+    def _today(self) -> int:
+        return int(self.clock() // 86400)
+
+    def observe(
+        self, site: str, article_key: str, fingerprints: Iterable[str], learn: bool = True
+    ) -> set[str]:
+        """Record an article's paragraph fingerprints and return those that are boilerplate for the site.
+
+        The article itself counts (learning first), so the `min_articles`-th article with an appeal is cleaned.
+        With learn=False the memory is not changed, but the article still counts once in the judgement.
+        """
+        fps = list(dict.fromkeys(fingerprints))
+        today = self._today()
+        with self._lock(site):
+            state = self._state(site)
+            articles, table = state["articles"], state["fingerprints"]
+            if learn:
+                articles[article_key] = today
+                for fp in fps:
+                    entry = table.setdefault(fp, {"keys": [], "day": today})
+                    if article_key not in entry["keys"]:
+                        entry["keys"].append(article_key)
+                        del entry["keys"][: -self.keys_per_fingerprint]
+                    entry["day"] = today
+                if len(table) > self.max_fingerprints * 1.2:
+                    self._prune(state, today)
+                with self._guard:
+                    self._dirty.add(site)
+            return self._judge(state, article_key, fps, today, counted=learn)
+
+    def _judge(self, state: dict, key: str, fps: list[str], today: int, counted: bool) -> set[str]:
+        articles, table = state["articles"], state["fingerprints"]
+        since = today - self.window_days
+        recent_articles = sum(1 for day in articles.values() if day >= since)
+        extra = 0 if counted or key in articles else 1
+        need = max(self.min_articles, self.min_share * (recent_articles + extra))
+        found = set()
+        for fp in fps:
+            entry = table.get(fp)
+            keys = entry["keys"] if entry else []
+            n = sum(1 for k in keys if articles.get(k, -1) >= since)
+            if not counted and key not in keys:
+                n += 1
+            if n >= need:
+                found.add(fp)
+        return found
+
+    def _prune(self, state: dict, today: int) -> None:
+        since = today - self.window_days
+        state["articles"] = {k: d for k, d in state["articles"].items() if d >= since}
+        table = state["fingerprints"]
+        live = {fp: e for fp, e in table.items() if e["day"] >= since}
+        if len(live) > self.max_fingerprints:
+            keep = sorted(live.items(), key=lambda kv: kv[1]["day"], reverse=True)[: self.max_fingerprints]
+            live = dict(keep)
+        state["fingerprints"] = live
+
+    def stats(self, site: str) -> dict:
+        with self._lock(site):
+            state = self._state(site)
+            return {"articles": len(state["articles"]), "fingerprints": len(state["fingerprints"])}
+
+
+# ------------------------------------------------------------------------------------------------ cleaning
+
+
+def _empty_removed() -> dict[str, int]:
+    return dict.fromkeys(LAYERS, 0)
+
+
+def clean_paragraphs(
+    paragraphs: list[str],
+    site: str,
+    memory: BoilerplateMemory | None,
+    options: CleanOptions,
+    article_key: str,
+    removed: dict[str, int],
+    removed_text: list[tuple[str, str]],
+) -> list[str]:
+    """Layers 2 and 3 over a list of paragraphs; fills `removed` and `removed_text`."""
+    kept: list[str] = []
+    for para in paragraphs:
+        if options.phrases and is_boilerplate_phrase(para, options):
+            removed["phrases"] += 1
+            removed_text.append(("phrases", para))
+        else:
+            kept.append(para)
+    if options.repetition and memory is not None and kept:
+        prints = [fingerprint(p) for p in kept]
+        # Learn from all paragraphs seen, including those the phrase layer removed, so counts stay honest.
+        learned = prints + [fingerprint(p) for layer, p in removed_text if layer == "phrases"]
+        furniture = memory.observe(site, article_key, learned, learn=options.learn)
+        survivors = []
+        for para, fp in zip(kept, prints, strict=True):
+            if fp in furniture:
+                removed["repetition"] += 1
+                removed_text.append(("repetition", para))
+            else:
+                survivors.append(para)
+        kept = survivors
+    return kept
+
+
+def clean_text(
+    text: str,
+    site: str,
+    memory: BoilerplateMemory | None = None,
+    options: CleanOptions | None = None,
+    article_key: str | None = None,
+) -> CleanedText:
+    """Layers 2 and 3 on plain text (one paragraph per line), e.g. a feed's own summary."""
+    options = options or CleanOptions()
+    paragraphs = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in (text or "").splitlines()]
+    paragraphs = [p for p in paragraphs if p]
+    removed, removed_text = _empty_removed(), []
+    key = article_key or hashlib.sha1("\n".join(paragraphs).encode("utf-8")).hexdigest()[:16]
+    kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text)
+    return CleanedText("\n".join(kept), removed, removed_text)
+
+
+def clean_page(
+    body: bytes | str,
+    url: str | None,
+    site: str,
+    memory: BoilerplateMemory | None = None,
+    options: CleanOptions | None = None,
+    content_type: str | None = None,
+) -> CleanedPage:
+    """An article page (bytes as fetched, or decoded HTML) -> cleaned text and metadata."""
+    options = options or CleanOptions()
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    html = body if isinstance(body, str) else decode_html(body, content_type)
+    removed, removed_text = _empty_removed(), []
+    tree = parse_html(html)
+    if tree is not None and options.structure:
+        cut = prune_structure(tree)
+        removed["structure"] = len(cut)
+        removed_text.extend(("structure", p) for p in cut)
+    extracted = extract_page(tree, url, favor_precision=options.favor_precision) if tree is not None else None
+    paragraphs = extracted.text.splitlines() if extracted else []
+    key = _article_key(url, paragraphs)
+    kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text)
+    text = "\n".join(kept)
+    return CleanedPage(
+        title=extracted.title if extracted else "",
+        text=text,
+        published=extracted.published if extracted else None,
+        authors=extracted.authors if extracted else [],
+        language=detect_language(text) or detect_language(extracted.title if extracted else ""),
+        language_claimed=extracted.language_claimed if extracted else None,
+        sitename=extracted.sitename if extracted else None,
+        canonical_url=extracted.canonical_url if extracted else None,
+        removed=removed,
+        removed_text=removed_text,
+        raw_html_hash=hashlib.sha1(raw).hexdigest(),
+        description=extracted.description if extracted else None,
+        date_source=extracted.date_source if extracted else None,
+    )
+
+
+def _article_key(url: str | None, paragraphs: list[str]) -> str:
+    if url:
+        from newsmon.dedupe import canonical_url
+
+        try:
+            return hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()[:16]
+        except ValueError:
+            pass
+    return hashlib.sha1("\n".join(paragraphs).encode("utf-8")).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------ language detection
+
+_STOPWORDS = {
+    "en": "the of and to in a is that for on with as was by at it from said his he be are has have",
+    "de": "der die und das den von zu mit sich des ist im dem nicht ein eine auf für sie auch wird",
+    "fr": "le la les de des et du un une est en que qui dans pour pas sur au par avec ce il",
+    "es": "el la los las de del y en que un una por con para es se al lo su como más",
+    "it": "il di che e la per un una è del della in non con le si da sono gli ha",
+    "pt": "o a os as de do da e em que um uma para com não no na por se foi",
+    "nl": "de het een en van in is dat op te zijn met voor niet aan er die ook",
+}
+_STOP_SETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+_WORD = re.compile(r"[^\W\d_]+", re.U)
+
+
+def detect_language(text: str) -> str | None:
+    """A light language guess: the script decides zh/ja/ko/ru/uk/ar/el, stopwords decide among Latin ones."""
+    sample = (text or "")[:4000]
+    counts = {"han": 0, "kana": 0, "hangul": 0, "cyr": 0, "arab": 0, "greek": 0, "latin": 0}
+    ukr = 0
+    for ch in sample:
+        o = ord(ch)
+        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            counts["han"] += 1
+        elif 0x3040 <= o <= 0x30FF:
+            counts["kana"] += 1
+        elif 0xAC00 <= o <= 0xD7AF:
+            counts["hangul"] += 1
+        elif 0x0400 <= o <= 0x04FF:
+            counts["cyr"] += 1
+            ukr += ch in "іїєґІЇЄҐ"
+        elif 0x0600 <= o <= 0x06FF:
+            counts["arab"] += 1
+        elif 0x0370 <= o <= 0x03FF:
+            counts["greek"] += 1
+        elif ch.isalpha() and o < 0x250:
+            counts["latin"] += 1
+    script = max(counts, key=counts.get)
+    if counts[script] < 3:
+        return None
+    if script in ("han", "kana"):
+        return "ja" if counts["kana"] > 0.1 * (counts["han"] + counts["kana"]) else "zh"
+    if script == "cyr":
+        return "uk" if ukr > 0.01 * counts["cyr"] else "ru"
+    simple = {"hangul": "ko", "arab": "ar", "greek": "el"}
+    if script in simple:
+        return simple[script]
+    words = [w.lower() for w in _WORD.findall(sample)]
+    scores = {lang: sum(w in stops for w in words) for lang, stops in _STOP_SETS.items()}
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 2 else None
+
+
+# ------------------------------------------------------------------------------------------ newsmon extract
+
+_LOOKS_HTML = re.compile(
+    rb"<\s*(!doctype|html|head|body|p|div|article|main|section|span|title|meta|br)\b", re.I
+)
+
+
+def _read_input(name: str) -> bytes:
+    from newsmon.cli import UserError
+
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    if not path.exists():
+        raise UserError(f"{name}: no such file")
+    if path.is_dir():
+        raise UserError(f"{name}: is a directory, not an HTML file")
+    data = path.read_bytes()
+    if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        import gzip
+
+        try:
+            data = gzip.decompress(data)
+        except OSError as exc:
+            raise UserError(f"{name}: broken gzip file: {exc}") from None
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{name}: binary file, not HTML")
+    if not _LOOKS_HTML.search(data[:65536].replace(b"\x00", b"")):
+        raise UserError(f"{name}: not an HTML page (no HTML tags in it)")
+    return data
+
+
+def page_record(page: CleanedPage, path: str, url: str | None, explain: bool) -> dict:
+    record = {
+        "path": path,
+        "url": url,
+        "title": page.title,
+        "text": page.text,
+        "published": page.published.isoformat() if page.published else None,
+        "authors": page.authors,
+        "language": page.language,
+        "language_claimed": page.language_claimed,
+        "sitename": page.sitename,
+        "canonical_url": page.canonical_url,
+        "removed": page.removed,
+    }
+    if explain:
+        record["removed_text"] = [{"layer": layer, "text": text} for layer, text in page.removed_text]
+    return record
+
+
+def cli_extract(args) -> int:
+    """`newsmon extract [--url URL] [--explain] [--raw] FILE...`: one JSON object per line per file."""
+    from newsmon.cli import UserError
+
+    options = CleanOptions.raw() if getattr(args, "raw", False) else CleanOptions()
+    url = getattr(args, "url", None)
+    failed = 0
+    for name in args.files:
+        try:
+            body = _read_input(name)
+            site = (urlsplit(url).hostname if url else None) or "local"
+            page = clean_page(body, url, site, None, options)
+        except UserError as exc:
+            print(f"newsmon extract: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(json.dumps(page_record(page, name, url, args.explain), ensure_ascii=False), flush=True)
+    if failed:
+        raise UserError(f"{failed} of {len(args.files)} file(s) could not be extracted")
+    return 0

@@ -1,0 +1,357 @@
+"""Canonical URLs, content fingerprints and story grouping.
+
+- `canonical_url` folds the URL variants of one article (tracking parameters, fragments, AMP and mobile
+  versions, http/https, www, trailing slashes, default ports, parameter order) into one URL;
+  `article_id` is the first 16 hex digits of its SHA-1.
+- `content_hash` identifies identical text (case and spacing do not matter); `simhash` is a 64-bit SimHash over
+  3-word shingles (single characters for Chinese, Japanese and Korean) that stays close for lightly edited copies.
+- `StoryIndex` groups articles into stories: an exact content-hash match, or a SimHash within
+  `max_distance` bits inside the time window. Candidates come from banded lookup tables (LSH over SimHash bits),
+  so adding an article costs a few table lookups, not a pass over every stored article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------- canonical URL
+
+# Query parameters that say how a reader arrived, never which article it is.
+TRACKING_PARAMS = {
+    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
+    "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref", "ref_src", "ref_url", "referrer", "cmpid", "cmp", "icid",
+    "ocid", "ito", "smid", "smtyp", "sr_share", "taid", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname",
+    "ns_fee", "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "spm",
+    "share", "amp", "outputtype", "s_cid", "cid_source", "xtor", "guccounter", "guce_referrer",
+    "guce_referrer_sig", "rss", "from_rss", "via", "tracking", "trk", "wt.mc_id", "__twitter_impression",
+}  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci", "at_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_PREFIXES = ("www.", "amp.", "m.", "mobile.")
+# Characters a path may hold unescaped (RFC 3986 pchar plus "/"); everything else is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def _normalise_path(path: str) -> str:
+    """Same escapes everywhere: unreserved characters decoded, other escapes upper-case, the rest quoted."""
+
+    def fix(m: re.Match) -> str:
+        ch = chr(int(m.group(0)[1:], 16))
+        return ch if ch in _UNRESERVED else m.group(0).upper()
+
+    path = _PCT.sub(fix, path)
+    # Quote what is neither safe nor an existing escape; "%" of an escape stays as it is.
+    parts = re.split(r"(%[0-9A-F]{2})", path)
+    return "".join(p if _PCT.fullmatch(p) else quote(p, safe=_PATH_SAFE) for p in parts)
+
+
+def _strip_amp_path(path: str) -> str:
+    segments = path.split("/")
+    if segments and segments[-1].endswith(".amp.html"):
+        segments[-1] = segments[-1][: -len(".amp.html")] + ".html"
+    elif segments and segments[-1].endswith(".amp"):
+        segments[-1] = segments[-1][: -len(".amp")]
+    kept = [s for s in segments if s.lower() != "amp"]
+    return "/".join(kept)
+
+
+def canonical_url(url: str) -> str:
+    """One URL for all the variants of an article. Raises ValueError for something that is not an http(s) URL.
+
+    https always; host lower-case without www./amp./m./mobile. and default port; path with /amp segments,
+    .amp(.html) suffixes, repeated and trailing slashes removed; tracking parameters (utm_*, fbclid, gclid, ...)
+    and ?amp dropped, the rest sorted; no fragment, no user info.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("empty URL")
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise ValueError(f"URL without a host: {url!r}")
+    changed = True
+    while changed:  # "m.www." and the like
+        changed = False
+        for prefix in _HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host, changed = host[len(prefix) :], True
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"URL with a bad port: {url!r}") from None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = _normalise_path(_strip_amp_path(parts.path))
+    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    return urlunsplit(("https", netloc, path, urlencode(sorted(query)), ""))
+
+
+def article_id(canonical: str) -> str:
+    """16 hex digits of SHA-1 of the canonical URL: the article's key everywhere."""
+    return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------- text fingerprints
+
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+", re.U)
+_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def normalise_text(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "").lower()).strip()
+
+
+def content_hash(text: str) -> str:
+    """SHA-1 of the text with case, Unicode form and whitespace normalised: identical copies share it."""
+    return hashlib.sha1(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(normalise_text(text))
+
+
+@lru_cache(maxsize=200_000)
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads the bits of a combined shingle value over all 64 bits."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def shingle_hashes(text: str, size: int = 3) -> np.ndarray:
+    """Distinct 64-bit hashes of the text's runs of `size` tokens (the whole text when shorter)."""
+    toks = tokens(text)
+    if not toks:
+        return np.zeros(0, dtype=np.uint64)
+    h = np.fromiter((_token_hash(t) for t in toks), dtype=np.uint64, count=len(toks))
+    if len(h) < size:
+        combined = np.array([np.bitwise_xor.reduce(h)], dtype=np.uint64)
+    else:
+        n = len(h) - size + 1
+        with np.errstate(over="ignore"):
+            combined = h[:n].copy()
+            for i in range(1, size):
+                combined = combined * np.uint64(0x9E3779B97F4A7C15) + h[i : i + n]
+    with np.errstate(over="ignore"):
+        return np.unique(_mix(combined))
+
+
+def simhash(text: str) -> int:
+    """64-bit SimHash (unsigned) over the text's shingles; 0 for a text without words."""
+    hashes = shingle_hashes(text)
+    if hashes.size == 0:
+        return 0
+    bits = np.unpackbits(hashes.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    ones = bits.sum(axis=0, dtype=np.int64)
+    set_bits = np.flatnonzero(ones * 2 > hashes.size)
+    return int(sum(1 << int(b) for b in set_bits))
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+# ----------------------------------------------------------------------------------------------- story index
+
+_simhash, _content_hash = simhash, content_hash  # StoryIndex.add takes arguments of the same names
+
+
+@dataclass
+class StoryMatch:
+    story_id: str  # article_id of the first article of the story
+    duplicate_of: str | None  # the stored article this one copies (closest match), None for a new story
+    reason: str | None  # "content_hash" | "simhash" | None
+    is_wire: bool  # a copy of another outlet's text (the matched article is then a wire story as well)
+
+
+@dataclass
+class _Entry:
+    article_id: str
+    story_id: str
+    simhash: int
+    content_hash: str | None
+    when: float | None  # POSIX seconds
+    source: str | None
+    indexed: bool  # in the SimHash tables (texts too short for a trustworthy SimHash are not)
+
+
+def _timestamp(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return float(value)
+
+
+class StoryIndex:
+    """Groups articles into stories: exact copies by content hash, near copies by SimHash.
+
+    `max_distance` (10 of 64 bits) separates syndicated copies with light edits (a trimmed last paragraph, an
+    inserted sentence, a changed credit line: typically 3-9 bits) from different stories on the same topic
+    (25-32 bits). Candidate lookup: `tables` lookup tables, each keyed by `bits_per_table` fixed SimHash bits;
+    a pair `d` bits apart collides in one table with probability (1 - d/64)^bits_per_table, so with 24 tables of
+    10 bits a pair at distance 9 is found 99% of the time, while an unrelated article (32 bits) is a candidate
+    in about 2% of tables and is then rejected by its distance. Articles more than `window_days` apart never
+    match; texts under `min_tokens` words match only exactly.
+    """
+
+    def __init__(
+        self,
+        window_days: float = 7,
+        max_distance: int = 10,
+        tables: int = 24,
+        bits_per_table: int = 10,
+        min_tokens: int = 30,
+        seed: int = 20240611,
+    ):
+        self.window = timedelta(days=window_days).total_seconds()
+        self.max_distance = max_distance
+        self.min_tokens = min_tokens
+        rng = random.Random(seed)  # fixed bit choices, so a rebuilt index behaves exactly like the old one
+        self._positions = [sorted(rng.sample(range(64), bits_per_table)) for _ in range(tables)]
+        self._tables: list[dict[int, list[_Entry]]] = [defaultdict(list) for _ in range(tables)]
+        self._by_hash: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_id: dict[str, _Entry] = {}
+        self._newest: float | None = None
+        self._adds_since_evict = 0
+        self._dup_of: dict[str, tuple[str | None, str | None]] = {}  # article -> (matched article, reason)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def _keys(self, value: int) -> list[int]:
+        keys = []
+        for positions in self._positions:
+            key = 0
+            for i, pos in enumerate(positions):
+                key |= ((value >> pos) & 1) << i
+            keys.append(key)
+        return keys
+
+    def _in_window(self, a: float | None, b: float | None) -> bool:
+        return a is None or b is None or abs(a - b) <= self.window
+
+    def _store(self, entry: _Entry) -> None:
+        self._by_id[entry.article_id] = entry
+        if entry.content_hash:
+            self._by_hash[entry.content_hash].append(entry)
+        if entry.indexed:
+            for table, key in zip(self._tables, self._keys(entry.simhash), strict=True):
+                table[key].append(entry)
+        if entry.when is not None:
+            self._newest = entry.when if self._newest is None else max(self._newest, entry.when)
+
+    def _find(
+        self, sh: int, ch: str | None, when: float | None, indexed: bool
+    ) -> tuple[_Entry | None, str | None]:
+        if ch:
+            exact = [e for e in self._by_hash.get(ch, ()) if self._in_window(e.when, when)]
+            if exact:
+                return min(exact, key=lambda e: (e.when or 0, e.article_id)), "content_hash"
+        if not indexed:
+            return None, None
+        best: tuple[int, float, str, _Entry] | None = None
+        seen: set[str] = set()
+        for table, key in zip(self._tables, self._keys(sh), strict=True):
+            for e in table.get(key, ()):
+                if e.article_id in seen:
+                    continue
+                seen.add(e.article_id)
+                d = hamming(sh, e.simhash)
+                if d <= self.max_distance and self._in_window(e.when, when):
+                    cand = (d, e.when or 0, e.article_id, e)
+                    if best is None or cand[:3] < best[:3]:
+                        best = cand
+        return (best[3], "simhash") if best else (None, None)
+
+    def add(
+        self,
+        article_id: str,
+        text: str,
+        published: datetime | float | None,
+        source: str | None,
+        simhash: int | None = None,
+        content_hash: str | None = None,
+    ) -> StoryMatch:
+        """File an article under its story (adding the same id twice returns the same answer)."""
+        when = _timestamp(published)
+        if article_id in self._by_id:
+            return self._match_of(self._by_id[article_id])
+        sh = (simhash if simhash is not None else _simhash(text)) & 0xFFFFFFFFFFFFFFFF
+        ch = content_hash if content_hash is not None else (_content_hash(text) if text else None)
+        indexed = sh != 0 and (len(tokens(text)) >= self.min_tokens if text else True)
+        match, reason = self._find(sh, ch, when, indexed)
+        story = match.story_id if match else article_id
+        entry = _Entry(article_id, story, sh, ch, when, source, indexed)
+        self._store(entry)
+        self._dup_of[article_id] = (match.article_id if match else None, reason)
+        self._maybe_evict()
+        return self._match_of(entry)
+
+    def _match_of(self, entry: _Entry) -> StoryMatch:
+        dup, reason = self._dup_of.get(entry.article_id, (None, None))
+        if dup is None and entry.story_id != entry.article_id:
+            dup = entry.story_id  # restored from stored rows: the story's first article stands for the match
+            reason = reason or "simhash"
+        original = self._by_id.get(dup) if dup else None
+        is_wire = bool(original and original.source != entry.source)
+        return StoryMatch(entry.story_id, dup, reason, is_wire)
+
+    def from_rows(self, rows) -> StoryIndex:
+        """Restore from stored (article_id, story_id, simhash, content_hash, published, source) rows."""
+        for article_id_, story_id, sh, ch, published, source in rows:
+            if article_id_ in self._by_id:
+                continue
+            sh = int(sh or 0) & 0xFFFFFFFFFFFFFFFF
+            entry = _Entry(
+                article_id_, story_id or article_id_, sh, ch, _timestamp(published), source, sh != 0
+            )
+            self._store(entry)
+        return self
+
+    def _maybe_evict(self) -> None:
+        """Forget articles two windows older than the newest one, every few thousand additions."""
+        self._adds_since_evict += 1
+        if self._adds_since_evict < 5000 or self._newest is None:
+            return
+        self._adds_since_evict = 0
+        cutoff = self._newest - 2 * self.window
+        old = [e for e in self._by_id.values() if e.when is not None and e.when < cutoff]
+        if not old:
+            return
+        gone = {e.article_id for e in old}
+        for aid in gone:
+            del self._by_id[aid]
+            self._dup_of.pop(aid, None)
+        for table in [*self._tables, self._by_hash]:
+            for key in list(table):
+                kept = [e for e in table[key] if e.article_id not in gone]
+                if kept:
+                    table[key] = kept
+                else:
+                    del table[key]

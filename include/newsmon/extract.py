@@ -1,0 +1,406 @@
+"""Bytes -> decoded HTML -> trafilatura's main text and the page's metadata.
+
+`decode_html` gets the characters right (BOM, HTTP header, <meta charset>, XML declaration, then detection);
+`extract_page` runs trafilatura on a parsed tree and reads the metadata a news page declares about itself
+(Open Graph, JSON-LD, <time>, <link rel=canonical>) before falling back to trafilatura's own guesses.
+Boilerplate removal lives in `newsmon.clean`; this module only extracts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+CLEANER_VERSION = "1"
+EXTRACTOR_VERSION = f"trafilatura-{trafilatura.__version__}+newsmon-clean-{CLEANER_VERSION}"
+
+# Declared labels that browsers (WHATWG Encoding Standard) read as a superset: pages that say gb2312 use GBK
+# characters, and pages that say iso-8859-1 use the windows-1252 punctuation range.
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "l1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "windows-874": "cp874",
+    "tis-620": "cp874",
+    "iso-8859-9": "cp1254",
+}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:+-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:+-]+)""", re.I)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:+-]+)""", re.I)
+# charset-normalizer's guesses that mean "some Western single-byte page": browsers read those as windows-1252.
+_WESTERN_GUESSES = {"latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp850", "cp437", "ascii"}
+
+
+def normalise_encoding(label: str | None) -> str | None:
+    """A Python codec name for a declared charset label, or None when the label is unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    # Python's lookup maps some aliases back to the narrow codec; widen those too.
+    return {"gb2312": "gb18030", "gbk": "gb18030", "latin-1": "cp1252", "iso8859-1": "cp1252"}.get(name, name)
+
+
+def declared_encodings(body: bytes, content_type: str | None) -> list[str]:
+    """Encodings the response declares, in the order a browser trusts them: HTTP header, then the document."""
+    found: list[str] = []
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type)
+        if m:
+            found.append(m.group(1))
+    head = body[:4096]
+    for rx in (_XML_DECL, _META_CHARSET):
+        m = rx.search(head)
+        if m:
+            found.append(m.group(1).decode("ascii", "ignore"))
+    names: list[str] = []
+    for label in found:
+        name = normalise_encoding(label)
+        if name and name not in names and not name.startswith("utf-16") and not name.startswith("utf-32"):
+            names.append(
+                name
+            )  # a UTF-16 label in an ASCII-readable document is a lie; the BOM decides that case
+    return names
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Decode an HTML (or XML) response body to text.
+
+    Order: byte-order mark; the HTTP header and the document's own declaration (gb2312 read as gb18030,
+    iso-8859-1 as windows-1252), each only if the bytes decode cleanly with it; undeclared bytes that are valid
+    UTF-8; charset-normalizer's detection; windows-1252 as the last resort (it decodes any byte).
+    """
+    if isinstance(body, str):
+        return body
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace")
+    declared = declared_encodings(body, content_type)
+    for name in declared:
+        # A page declared Latin-1 whose non-ASCII bytes form valid UTF-8 was mislabelled by its server.
+        if name == "cp1252" and not body.isascii() and _is_utf8(body):
+            return body.decode("utf-8")
+        try:
+            return body.decode(name)
+        except UnicodeDecodeError:
+            continue
+    if _is_utf8(body):
+        return body.decode("utf-8")
+    guessed = _detect(body)
+    if declared and guessed is None:
+        return body.decode(declared[0], errors="replace")
+    return body.decode(guessed or "cp1252", errors="replace")
+
+
+def _detect(body: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is None:
+        return None
+    name = normalise_encoding(best.encoding)
+    if name is None:
+        return None
+    if codecs.lookup(name).name.replace("-", "_") in _WESTERN_GUESSES:
+        try:
+            body.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return name
+    return name
+
+
+# ------------------------------------------------------------------------------------------------- extraction
+
+
+@dataclass
+class Extracted:
+    """trafilatura's main text and the page's metadata. `text` has one paragraph per line."""
+
+    title: str = ""
+    text: str = ""
+    published: datetime | None = None  # timezone-aware UTC
+    authors: list[str] = field(default_factory=list)
+    language_claimed: str | None = None  # what the page says (<html lang>, og:locale), e.g. "en"
+    sitename: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+    date_source: str | None = None  # which markup gave `published`, e.g. "meta:article:published_time"
+
+
+def parse_html(html: str) -> etree._Element | None:
+    """An lxml tree for a page, or None when the text holds no markup at all."""
+    if not html or not html.strip():
+        return None
+    # lxml refuses str input that carries an encoding declaration; the text is already decoded.
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    return tree
+
+
+def extract_page(html: str | etree._Element, url: str | None = None, **options) -> Extracted:
+    """Main text and metadata of an article page. `options` go to trafilatura.bare_extraction.
+
+    Comments are never part of the text (include_comments=False); tables are kept (data in the story).
+    """
+    tree = parse_html(html) if isinstance(html, str) else html
+    if tree is None:
+        return Extracted()
+    meta = read_metadata(tree)
+    params = {"include_comments": False, "include_tables": True, "with_metadata": False}
+    params.update(options)
+    doc = trafilatura.bare_extraction(tree, url=url, **params)
+    text = _text_of(doc)
+    title = meta.pop("title", None) or (getattr(doc, "title", None) if doc is not None else None) or ""
+    return Extracted(title=_squash(title), text=text, **meta)
+
+
+def _text_of(doc) -> str:
+    if doc is None:
+        return ""
+    raw = doc.text if not isinstance(doc, dict) else doc.get("text")
+    lines = (_squash(line) for line in (raw or "").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+# ------------------------------------------------------------------------------------------------- metadata
+
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "published_time",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+)
+_MODIFIED_META = ("og:updated_time", "article:modified_time", "dateModified")
+_AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl")
+
+
+def read_metadata(tree: etree._Element) -> dict:
+    """Metadata a page declares about itself: meta tags, JSON-LD, <time>, <link rel=canonical>, <html lang>."""
+    metas = _meta_map(tree)
+    ld = _json_ld(tree)
+    published, source = _published(metas, ld, tree)
+    return {
+        "title": _first(metas, "og:title", "twitter:title") or ld.get("headline") or _title_tag(tree),
+        "published": published,
+        "date_source": source,
+        "authors": _authors(metas, ld),
+        "language_claimed": _language_claimed(tree, metas),
+        "sitename": _first(metas, "og:site_name", "application-name") or ld.get("publisher_name"),
+        "canonical_url": _canonical(tree, metas),
+        "description": _first(metas, "og:description", "description", "twitter:description"),
+    }
+
+
+def _meta_map(tree) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = (
+            el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or ""
+        ).strip()
+        value = (el.get("content") or el.get("datetime") or "").strip()
+        if key and value:
+            found.setdefault(key.lower(), value)
+    return found
+
+
+def _first(metas: dict[str, str], *keys: str) -> str | None:
+    for key in keys:
+        if metas.get(key):
+            return _squash(metas[key])
+    return None
+
+
+def _title_tag(tree) -> str | None:
+    el = tree.find(".//title")
+    return _squash(el.text_content()) if el is not None else None
+
+
+_ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "report",
+}
+
+
+def _json_ld(tree) -> dict:
+    """The first article-like JSON-LD object, flattened to the fields we use."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        for obj in _ld_objects(data):
+            types = obj.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types):
+                return _flatten_ld(obj)
+    return {}
+
+
+def _ld_objects(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_objects(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _ld_objects(data["@graph"])
+
+
+def _flatten_ld(obj: dict) -> dict:
+    authors = obj.get("author") or []
+    authors = authors if isinstance(authors, list) else [authors]
+    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+    publisher = obj.get("publisher")
+    return {
+        "headline": obj.get("headline") if isinstance(obj.get("headline"), str) else None,
+        "datePublished": obj.get("datePublished") or obj.get("dateCreated"),
+        "authors": [_squash(n) for n in names if isinstance(n, str) and n.strip()],
+        "publisher_name": publisher.get("name") if isinstance(publisher, dict) else None,
+    }
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """An aware UTC datetime from an ISO-8601-ish string; a bare date becomes midnight UTC."""
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    value = re.sub(r"Z$", "+00:00", value)
+    value = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", value)  # +0300 -> +03:00
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            from email.utils import parsedate_to_datetime
+
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _published(metas: dict[str, str], ld: dict, tree) -> tuple[datetime | None, str | None]:
+    for key in _DATE_META:
+        dt = parse_datetime(metas.get(key))
+        if dt:
+            return dt, f"meta:{key}"
+    dt = parse_datetime(ld.get("datePublished"))
+    if dt:
+        return dt, "json-ld"
+    for el in tree.iter("time"):
+        dt = parse_datetime(el.get("datetime"))
+        if dt:
+            return dt, "time"
+    for key in _MODIFIED_META:  # a modification time is still closer than a guess from the text
+        dt = parse_datetime(metas.get(key.lower()))
+        if dt:
+            return dt, f"meta:{key}"
+    return _htmldate(tree)
+
+
+def _htmldate(tree) -> tuple[datetime | None, str | None]:
+    """trafilatura's date finder (htmldate) when the markup declares nothing; gives a day, read as 00:00 UTC."""
+    from htmldate import find_date
+
+    try:
+        found = find_date(tree, extensive_search=False, original_date=True)
+    except Exception:  # htmldate raises on odd trees; a missing date is the honest answer then
+        return None, None
+    dt = parse_datetime(found)
+    return (dt, "htmldate") if dt else (None, None)
+
+
+def _authors(metas: dict[str, str], ld: dict) -> list[str]:
+    if ld.get("authors"):
+        return list(dict.fromkeys(ld["authors"]))
+    for key in _AUTHOR_META:
+        value = metas.get(key)
+        if value and not value.lower().startswith("http"):
+            value = re.sub(r"^by\s+", "", value, flags=re.I)
+            parts = re.split(r"\s*(?:;|,| and )\s*", value)
+            return [p for p in (_squash(x) for x in parts) if p]
+    return []
+
+
+def _language_claimed(tree, metas: dict[str, str]) -> str | None:
+    raw = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    raw = raw or metas.get("content-language") or metas.get("og:locale") or metas.get("language")
+    if not raw:
+        return None
+    code = re.split(r"[-_,;\s]", raw.strip().lower())[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _canonical(tree, metas: dict[str, str]) -> str | None:
+    for el in tree.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        href = (el.get("href") or "").strip()
+        if "canonical" in rel and href.lower().startswith(("http://", "https://")):
+            return href
+    og = metas.get("og:url")
+    return og if og and og.lower().startswith(("http://", "https://")) else None
