@@ -99,7 +99,7 @@ class FixtureDB:
     def fetch_log(self, run_id: str, feed: str, at: datetime, status: str = "ok", new_items: int = 1) -> None:
         self.con.execute(
             "INSERT INTO fetch_log (run_id, feed, status, http_status, error, new_items, pages_ok, pages_failed, "
-            "bytes_read, at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1000, ?)",
+            'bytes_read, "at") VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1000, ?)',
             [
                 run_id,
                 feed,

@@ -1,0 +1,174 @@
+"""Data-quality gates: each fails on a corpus built to trip it and passes on a normal one."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers_ops import NOW, fixture_db
+from newsmon.config import ConfigError, Settings
+from newsmon.quality import QualityGateFailed, QualitySettings, check_analyst_db, check_ingest
+
+QS = QualitySettings()
+FEEDS = ["alpha", "beta", "gamma"]
+RUN = "scheduled__2026-03-10T11:30:00+00:00"
+RUN_START = NOW - timedelta(minutes=30)
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """A week of normal history, then one normal run of 30 articles (10 per feed)."""
+    path = tmp_path_factory.mktemp("quality") / "warehouse.duckdb"
+    db = fixture_db(path)
+    db.regular_history(FEEDS, days=7, every_hours=3, end=RUN_START - timedelta(hours=1))
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, template_db):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(template_db, path)
+    d = fixture_db(path)
+    d._n = 100_000
+    yield d
+    d.close()
+
+
+def _run(db, n_per_feed: int = 10, **article) -> None:
+    for feed in FEEDS:
+        db.fetch_log(RUN, feed, RUN_START, new_items=n_per_feed)
+        for i in range(n_per_feed):
+            db.article(feed, RUN_START + timedelta(minutes=1 + i), **article)
+
+
+def _failed_gates(db) -> dict[str, str]:
+    with pytest.raises(QualityGateFailed) as exc:
+        check_ingest(db.con, run_id=RUN, now=NOW, settings=QS)
+    return {g.name: g.message for g in exc.value.report.failures}
+
+
+def test_a_normal_run_passes_every_gate(db):
+    _run(db)
+    report = check_ingest(db.con, run_id=RUN, now=NOW, settings=QS)
+    assert report.articles == 30 and report.failures == []
+    assert {g.name for g in report.gates} == {
+        "no_articles",
+        "extraction",
+        "future_dates",
+        "mojibake",
+        "mentions",
+    }
+
+
+def test_every_feed_failing_fails_the_run(db):
+    for feed in FEEDS:
+        db.fetch_log(RUN, feed, RUN_START, status="failed", new_items=0)
+    failed = _failed_gates(db)
+    assert list(failed) == ["no_articles"]
+    assert "all 3 feeds fetched in this run failed" in failed["no_articles"]
+
+
+def test_a_day_without_any_article_fails(db):
+    later = NOW + timedelta(days=2)
+    run = "scheduled__later"
+    for feed in FEEDS:
+        db.fetch_log(run, feed, later - timedelta(minutes=5), status="not_modified", new_items=0)
+    with pytest.raises(QualityGateFailed, match=r"no article arrived from any of 3 feeds in the last 24 h"):
+        check_ingest(db.con, run_id=run, now=later, settings=QS)
+
+
+def test_a_quiet_half_hour_is_not_a_failure(db):
+    _run(db)
+    run = "scheduled__quiet"
+    for feed in FEEDS:
+        db.fetch_log(run, feed, NOW + timedelta(minutes=25), status="not_modified", new_items=0)
+    report = check_ingest(db.con, run_id=run, now=NOW + timedelta(minutes=30), settings=QS)
+    assert report.articles == 0 and report.failures == []
+
+
+def test_extraction_failures_above_threshold(db):
+    _run(db, text_source="feed", fetch_error="HTTP 403")
+    failed = _failed_gates(db)
+    assert list(failed) == ["extraction"]
+    assert "100% of 30 articles fell back to the feed summary (limit 50%)" in failed["extraction"]
+    assert "HTTP 403 (30)" in failed["extraction"]
+
+
+def test_extraction_rate_not_judged_on_few_articles(db):
+    _run(db, n_per_feed=3, text_source="feed")
+    assert check_ingest(db.con, run_id=RUN, now=NOW, settings=QS).failures == []
+
+
+def test_future_dates(db):
+    _run(db)
+    db.article("beta", RUN_START + timedelta(minutes=3), published_at=NOW + timedelta(days=2))
+    failed = _failed_gates(db)
+    assert list(failed) == ["future_dates"]
+    assert "1 articles are dated after" in failed["future_dates"] and "beta" in failed["future_dates"]
+
+
+def test_mojibake(db):
+    _run(db)
+    garbled = "Le prÃ©sident a dÃ©clarÃ© que lâ€™accord Ã©tait prÃªt. Beijing and Moscow agreed."
+    for i in range(3):
+        db.article("gamma", RUN_START + timedelta(minutes=2 + i), text=garbled)
+    failed = _failed_gates(db)
+    assert list(failed) == ["mojibake"]
+    assert "3 of 33 articles" in failed["mojibake"] and "gamma (3)" in failed["mojibake"]
+
+
+def test_real_accents_and_cyrillic_are_not_mojibake(db):
+    _run(db, text="Le président a déclaré à São Paulo. Президент России. Ðorđe Ñandú. Beijing.")
+    assert check_ingest(db.con, run_id=RUN, now=NOW, settings=QS).failures == []
+
+
+def test_mentions_collapsing_to_zero(db):
+    _run(db, countries=())
+    failed = _failed_gates(db)
+    assert list(failed) == ["mentions"]
+    assert "CN: 0 articles, expected about 30" in failed["mentions"]
+    assert "watchlist" in failed["mentions"]
+
+
+def test_one_country_collapsing(db):
+    _run(db, countries=("CN", "US"))
+    failed = _failed_gates(db)
+    assert list(failed) == ["mentions"] and "RU: 0 articles" in failed["mentions"]
+    assert "CN:" not in failed["mentions"]
+
+
+def test_several_failures_are_reported_together(db):
+    _run(db, text_source="feed", countries=())
+    assert set(_failed_gates(db)) == {"extraction", "mentions"}
+
+
+def test_since_scope_and_read_only_file(db, tmp_path):
+    _run(db, text_source="feed")
+    db.con.execute("CHECKPOINT")
+    path = db.path
+    db.close()
+    with pytest.raises(QualityGateFailed, match=r"(?s)articles fetched since .*extraction"):
+        check_analyst_db(path, since=RUN_START)
+    db.con = duckdb.connect(str(path))  # reopened for the fixture's teardown
+
+
+def test_thresholds_come_from_settings(tmp_path):
+    cfg = tmp_path / "settings.yaml"
+    cfg.write_text("quality:\n  max_extraction_failure_rate: 0.9\n  min_articles_for_rates: 5\n")
+    qs = QualitySettings.from_settings(Settings.load(cfg))
+    assert qs.max_extraction_failure_rate == 0.9 and qs.min_articles_for_rates == 5
+    cfg.write_text("quality:\n  max_extraction_failure: 0.9\n")
+    with pytest.raises(ConfigError, match="max_extraction_failure"):
+        QualitySettings.from_settings(Settings.load(cfg))
+    cfg.write_text("quality:\n  max_future_articles: lots\n")
+    with pytest.raises(ConfigError, match="max_future_articles"):
+        QualitySettings.from_settings(Settings.load(cfg))
+
+
+def test_scope_is_required(db):
+    with pytest.raises(ValueError, match="run_id or since"):
+        check_ingest(db.con, now=NOW, settings=QS)
