@@ -1,0 +1,771 @@
+"""Country mentions: the watchlist, the tagger and `newsmon tag`.
+
+The watchlist (config/watchlist.yaml) is compiled once into a single regular expression shaped like a trie
+(common prefixes factored out, longer continuations tried first), so the text is scanned in one pass and the
+work per character does not grow with the number of aliases. Python's regex engine skips straight to
+characters that can start an alias, which is what makes the scan fast: in English text that is capital
+letters only. Each hit is then checked against the context rules of the watchlist (exclusions, languages,
+people named Washington, office-holder dates, the pronoun "us" in all-caps headlines).
+
+Policy: ../shared/docs/MENTION_POLICY.md. Contract: docs/internals.md.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import io
+import json
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+import yaml
+
+from newsmon.config import DEFAULT_WATCHLIST_FILE, ConfigError
+from newsmon.models import Mention
+
+ALIAS_KINDS = ("name", "demonym", "capital", "institution", "combined")
+MENTION_KINDS = (*ALIAS_KINDS, "person")
+PAIR_LEVELS = ("sentence", "paragraph", "article")
+_CODE = re.compile(r"^[A-Z]{2}$")
+_CONTEXT = 80  # characters of context the rules look at on either side of a hit
+
+
+# ---------------------------------------------------------------------------------------------------- watchlist
+
+
+@dataclass(frozen=True)
+class Person:
+    """An office holder: bare names count inside a term, titled names at any date."""
+
+    country: str
+    aliases: tuple[str, ...]
+    titles: tuple[str, ...]
+    terms: tuple[tuple[date, date | None], ...]
+
+    def in_office(self, day: date) -> bool:
+        return any(start <= day and (end is None or day <= end) for start, end in self.terms)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A context rule from the watchlist: when its conditions hold, the hit is dropped (or loses its title)."""
+
+    id: str
+    why: str
+    aliases: frozenset[str]
+    kinds: frozenset[str]
+    before: re.Pattern | None
+    after: re.Pattern | None
+    action: str = "exclude"  # exclude | drop_title
+
+    def applies_to(self, alias: str, kind: str) -> bool:
+        return (not self.aliases or alias in self.aliases) and (not self.kinds or kind in self.kinds)
+
+    def holds(self, text: str, start: int, end: int) -> bool:
+        if self.before is not None and not self.before.search(text[max(0, start - _CONTEXT) : start]):
+            return False
+        return self.after is None or bool(self.after.match(text[end : end + _CONTEXT]))
+
+
+@dataclass(frozen=True)
+class PronounRule:
+    """Tells the country from the pronoun for an alias that is also an English word in capitals ("US")."""
+
+    country_after_words: frozenset[str]
+    pronoun_before_words: frozenset[str]
+    function_words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    title_weight: float = 0.4
+    lead_weight: float = 0.2
+    share_weight: float = 0.4
+    about_min_mentions: int = 3
+    about_min_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One surface form in the matcher. `excluded` entries exist only to win the match and drop it."""
+
+    text: str  # the alias as written in the watchlist (also for its ALL-CAPS copy)
+    country: str
+    kind: str  # one of MENTION_KINDS, or "" for exclusions
+    person: Person | None = None
+    titled: bool = False
+    excluded: bool = False
+
+
+@dataclass
+class Watchlist:
+    version: str  # declared version + short hash of the file, e.g. "2026-11-28.1+3f9a0c21"
+    declared_version: str
+    countries: dict[str, str]  # code -> label
+    aliases: list[Alias]
+    rules: list[Rule]
+    pronoun_rules: dict[str, PronounRule]
+    separators: tuple[str, ...]
+    scoring: Scoring
+    source: str = ""
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.countries)
+
+
+def load_watchlist(path: str | Path | None = None) -> Watchlist:
+    """Read and check a watchlist file (default: the bundled config/watchlist.yaml)."""
+    path = Path(path or DEFAULT_WATCHLIST_FILE)
+    if not path.exists():
+        raise ConfigError(f"watchlist not found: {path}")
+    return parse_watchlist(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
+    """Build a Watchlist from YAML text; every problem is a ConfigError naming the file and the place."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    declared = str(raw.get("version") or "").strip()
+    if not declared:
+        raise ConfigError(f"{source}: needs a 'version' (for example \"2026-11-28.1\")")
+    countries_raw = raw.get("countries")
+    if not isinstance(countries_raw, dict) or not countries_raw:
+        raise ConfigError(f"{source}: needs a 'countries:' mapping of country codes")
+    countries: dict[str, str] = {}
+    aliases: list[Alias] = []
+    for code, spec in countries_raw.items():
+        code = str(code)
+        if not _CODE.match(code):
+            raise ConfigError(f"{source}: country code {code!r} is not two capital letters (ISO 3166-1)")
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{source}: countries.{code} must be a mapping")
+        countries[code] = str(spec.get("label") or code)
+        aliases.extend(_country_aliases(code, spec, source))
+    for phrase in _str_list(raw.get("exclusions"), f"{source}: exclusions"):
+        aliases.append(Alias(text=phrase, country="", kind="", excluded=True))
+    known = {a.text for a in aliases}
+    rules = [_rule(r, i, known, source) for i, r in enumerate(raw.get("rules") or [], 1)]
+    pronoun_rules = {
+        str(alias): _pronoun_rule(spec, f"{source}: pronoun_rules.{alias}")
+        for alias, spec in (raw.get("pronoun_rules") or {}).items()
+    }
+    separators = tuple(
+        _str_list((raw.get("combining") or {}).get("separators", ["-"]), f"{source}: combining")
+    )
+    scoring = Scoring(**_scoring(raw.get("scoring") or {}, source))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return Watchlist(
+        version=f"{declared}+{digest}",
+        declared_version=declared,
+        countries=countries,
+        aliases=aliases,
+        rules=rules,
+        pronoun_rules=pronoun_rules,
+        separators=separators,
+        scoring=scoring,
+        source=source,
+    )
+
+
+def _str_list(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list")
+    out = []
+    for item in value:
+        if not isinstance(item, str | int | float) or not str(item).strip():
+            raise ConfigError(f"{where}: {item!r} is not a non-empty string")
+        out.append(str(item))
+    return out
+
+
+def _country_aliases(code: str, spec: dict, source: str) -> list[Alias]:
+    out: list[Alias] = []
+    by_kind = spec.get("aliases") or {}
+    if not isinstance(by_kind, dict):
+        raise ConfigError(f"{source}: countries.{code}.aliases must map kinds to lists")
+    for kind, values in by_kind.items():
+        if kind not in ALIAS_KINDS:
+            raise ConfigError(
+                f"{source}: countries.{code}.aliases.{kind}: unknown kind (use {', '.join(ALIAS_KINDS)})"
+            )
+        for text in _str_list(values, f"{source}: countries.{code}.aliases.{kind}"):
+            out.append(Alias(text=text, country=code, kind=kind))
+    for i, p in enumerate(spec.get("people") or [], 1):
+        where = f"{source}: countries.{code}.people #{i}"
+        if not isinstance(p, dict):
+            raise ConfigError(f"{where}: must be a mapping with aliases, titles and terms")
+        person = Person(
+            country=code,
+            aliases=tuple(_str_list(p.get("aliases"), f"{where}.aliases")),
+            titles=tuple(_str_list(p.get("titles"), f"{where}.titles")),
+            terms=_terms(p.get("terms"), where),
+        )
+        if not person.aliases:
+            raise ConfigError(f"{where}: needs at least one alias")
+        for name in person.aliases:
+            out.append(Alias(text=name, country=code, kind="person", person=person))
+            if _is_latin(name):  # "President Putin"; titles are English
+                for title in person.titles:
+                    out.append(
+                        Alias(text=f"{title} {name}", country=code, kind="person", person=person, titled=True)
+                    )
+    return out
+
+
+def _terms(value, where: str) -> tuple[tuple[date, date | None], ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: needs terms: [[from, to], ...] (to: null while in office)")
+    terms = []
+    for term in value:
+        if not isinstance(term, list) or len(term) != 2:
+            raise ConfigError(f"{where}: term {term!r} must be [from, to]")
+        start, end = (_as_date(t, where) if t is not None else None for t in term)
+        if start is None:
+            raise ConfigError(f"{where}: term {term!r} needs a start date")
+        if end is not None and end < start:
+            raise ConfigError(f"{where}: term {term!r} ends before it starts")
+        terms.append((start, end))
+    return tuple(terms)
+
+
+def _as_date(value, where: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _rule(raw, i: int, known: set[str], source: str) -> Rule:
+    where = f"{source}: rules #{i}"
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise ConfigError(f"{where}: each rule needs an id")
+    where = f"{source}: rule {raw['id']!r}"
+    aliases = frozenset(_str_list(raw.get("aliases"), f"{where}.aliases"))
+    unknown = aliases - known
+    if unknown:
+        raise ConfigError(f"{where}: names aliases no country has: {', '.join(sorted(unknown))}")
+    kinds = frozenset(_str_list(raw.get("kinds"), f"{where}.kinds"))
+    bad_kinds = kinds - set(MENTION_KINDS) - {"person_titled"}
+    if bad_kinds:
+        raise ConfigError(f"{where}: unknown kinds {', '.join(sorted(bad_kinds))}")
+    if not raw.get("before") and not raw.get("after"):
+        raise ConfigError(f"{where}: needs a 'before' or an 'after' pattern")
+    action = str(raw.get("action") or "exclude")
+    if action not in ("exclude", "drop_title"):
+        raise ConfigError(f"{where}: action must be exclude or drop_title, not {action!r}")
+    return Rule(
+        id=str(raw["id"]),
+        why=str(raw.get("why") or ""),
+        aliases=aliases,
+        kinds=kinds,
+        before=_regex(raw.get("before"), f"{where}.before"),
+        after=_regex(raw.get("after"), f"{where}.after"),
+        action=action,
+    )
+
+
+def _regex(pattern, where: str) -> re.Pattern | None:
+    if not pattern:
+        return None
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:
+        raise ConfigError(f"{where}: not a valid regular expression: {exc}") from None
+
+
+def _pronoun_rule(spec, where: str) -> PronounRule:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a mapping")
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(w.upper() for w in _str_list(spec.get(key), f"{where}.{key}"))
+
+    return PronounRule(words("country_after_words"), words("pronoun_before_words"), words("function_words"))
+
+
+def _scoring(raw: dict, source: str) -> dict:
+    known = Scoring.__dataclass_fields__
+    out = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{source}: scoring.{key} is not a setting ({', '.join(known)})")
+        if not isinstance(value, int | float):
+            raise ConfigError(f"{source}: scoring.{key} must be a number")
+        out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- matcher
+
+
+def _is_latin(s: str) -> bool:
+    return all(ord(c) < 0x250 or unicodedata.category(c)[0] in "PZ" for c in s)
+
+
+def _is_cjk(ch: str) -> bool:
+    # Chinese has no spaces between words, so CJK aliases match anywhere ("中国人" holds "中国").
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _needs_left_boundary(alias: str) -> bool:
+    return _word_char(alias[0]) and not _is_cjk(alias[0])
+
+
+def _needs_right_boundary(alias: str) -> bool:
+    return _word_char(alias[-1]) and not _is_cjk(alias[-1])
+
+
+def _caps_copy(alias: str) -> str | None:
+    """The ALL-CAPS form for headlines; only for aliases of 3+ letters ("XI" is also a Roman numeral)."""
+    upper = alias.upper()
+    letters = sum(c.isalpha() for c in alias)
+    return upper if upper != alias and letters >= 3 else None
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regex for many literal words: a trie, longer continuations before the end of a word, so at each
+    start the longest alias wins ("South China Sea" over "South China"), with a word-boundary check at the
+    end of word-like aliases."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = word
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        if "" in node:
+            branches.append(r"(?!\w)" if _needs_right_boundary(node[""]) else "")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return emit(root)
+
+
+# ---------------------------------------------------------------------------------------------------- segmentation
+
+# Sentence ends, as one regular expression so that splitting costs no Python work per full stop. It opens
+# with a character class (the engine skips straight to candidates); the look-behinds after the stop reject
+# abbreviations ("Mr.", "Jan.", "etc."), initials ("John F. Kennedy") and acronyms ("U.S.") unless the next
+# word usually opens a sentence; a stop needs whitespace after it and no lowercase word or digit next
+# ("approx. five", "3.5", "U.S.-China"). Chinese full stops need no space.
+_ABBREVIATIONS = """Mr Mrs Ms Mx Dr Prof Gen Lt Col Maj Sgt Capt Cmdr Adm Sen Rep Gov Pres Amb St Jr Sr Rev Fr Hon
+    Inc Corp Ltd Co Bros Messrs Mme Mlle Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mon Tue Tues Wed Thu
+    Thur Thurs Fri Sat Sun Mt Ft Ave Blvd Rd Hwy Univ Dept Fig No Nos Vol Art Sec Ch Op Ed Gov't Govt
+    etc vs al approx cf e.g i.e viz est dept fig pp ch ca""".split()
+_SENTENCE_STARTERS = """The A An It He She They We I In But And This That These Those There His Her Its Their Our On
+    At As For However Meanwhile After Before When While If Some Many Most Officials Still Yet So Then Now Last
+    Next Such According Both One Two Analysts Critics Asked Speaking Under Since Despite Although Though
+    Earlier Later Instead Today Yesterday What Why How Where Who""".split()
+_CLOSERS = r"[)\"'”’»\]]*"
+
+
+def _not_after_abbreviation(words: list[str]) -> str:
+    """Negative look-behinds for "Mr." etc.: one per word length (look-behinds must be fixed-width)."""
+    by_len: dict[int, list[str]] = {}
+    for w in words:
+        by_len.setdefault(len(w), []).append(re.escape(w))
+    return "".join(rf"(?<!\b(?:{'|'.join(ws)})\.)" for _, ws in sorted(by_len.items()))
+
+
+_BREAK = re.compile(
+    r"[\n.!?…。！？](?:(?<=\n)\s*"  # a paragraph break, with any blank lines after it
+    r"|(?<=[.!?…])"
+    + _not_after_abbreviation(_ABBREVIATIONS)
+    + r"(?:(?<!\b[^\W\d_]\.)"
+    + rf"|(?<=[^\W\d_]\.[^\W\d_]\.)(?={_CLOSERS}\s+[\"“‘'(]*(?:{'|'.join(_SENTENCE_STARTERS)})\b))"
+    + rf"[.!?…]*{_CLOSERS}(?:[^\S\n]*\n\s*|\s+(?![a-z\d\s])|\s*$)"
+    + r"|(?<=[。！？])[。！？]*[」』”’]*\s*)"
+)
+
+
+@dataclass
+class Segments:
+    """Paragraphs (non-blank lines) and sentences of one text, with lookup by character offset.
+
+    Spans are trimmed of surrounding whitespace; sentences never cross a paragraph break.
+    """
+
+    paragraphs: list[tuple[int, int]]
+    sentences: list[tuple[int, int]]
+    sentence_paragraph: list[int]
+    _sentence_starts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, text: str) -> Segments:
+        sentences: list[tuple[int, int]] = []
+        owner: list[int] = []
+        paragraphs: list[tuple[int, int]] = []
+        para_start, last = -1, 0
+        cur = len(text) - len(text.lstrip())
+        for m in _BREAK.finditer(text, cur):
+            start, end = m.span()
+            stop = start if text[start] == "\n" else end
+            while stop > cur and text[stop - 1].isspace():
+                stop -= 1
+            if stop > cur:
+                sentences.append((cur, stop))
+                owner.append(len(paragraphs))
+                para_start = cur if para_start < 0 else para_start
+                last = stop
+            if para_start >= 0 and "\n" in m.group():
+                paragraphs.append((para_start, last))
+                para_start = -1
+            cur = end
+        stop = len(text.rstrip())
+        if stop > cur:
+            sentences.append((cur, stop))
+            owner.append(len(paragraphs))
+            para_start, last = (cur if para_start < 0 else para_start), stop
+        if para_start >= 0:
+            paragraphs.append((para_start, last))
+        return cls(paragraphs, sentences, owner, [s for s, _ in sentences])
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(sentence, paragraph) holding the character at `offset`."""
+        i = max(0, bisect.bisect_right(self._sentence_starts, offset) - 1)
+        return i, self.sentence_paragraph[i]
+
+
+# ---------------------------------------------------------------------------------------------------- tagger
+
+
+@dataclass
+class TagResult:
+    mentions: list[Mention]
+    countries: dict[str, dict]  # code -> {"mentions": n, "salience": float, "about": bool}
+    pairs: dict[str, list[str]]  # level -> ["CN-RU", ..., "CN-RU-US"]
+    watchlist_version: str
+
+
+@dataclass
+class _Hit:
+    alias: Alias
+    start: int
+    end: int
+    kind: str
+
+
+class Tagger:
+    """The watchlist compiled once; `tag_article` is safe to call from many threads."""
+
+    def __init__(self, watchlist: Watchlist | None = None):
+        self.watchlist = watchlist or load_watchlist()
+        self.version = self.watchlist.version
+        self._table: dict[str, list[Alias]] = {}
+        for alias in self.watchlist.aliases:
+            for surface in filter(None, (alias.text, _caps_copy(alias.text))):
+                entries = self._table.setdefault(surface, [])
+                if alias not in entries:
+                    entries.append(alias)
+        self._left_boundary = {s: _needs_left_boundary(s) for s in self._table}
+        self._pattern = re.compile(trie_pattern(self._table))
+        self._rules: dict[tuple[str, str], list[Rule]] = {}
+        for alias in self.watchlist.aliases:
+            kind = "person_titled" if alias.titled else alias.kind
+            self._rules[(alias.text, alias.kind)] = [
+                r for r in self.watchlist.rules if r.applies_to(alias.text, kind)
+            ]
+        self._separators = self.watchlist.separators
+        self._sep_chars = "".join(s for s in self._separators if len(s) == 1)
+
+    # -- matching
+
+    def find(self, text: str, day: date) -> list[_Hit]:
+        """Accepted hits in `text`, left to right, without overlaps."""
+        hits: list[_Hit] = []
+        search = self._pattern.search
+        pos, n = 0, len(text)
+        while pos < n:
+            m = search(text, pos)
+            if m is None:
+                break
+            start, end = m.span()
+            surface = m.group()
+            if start and self._left_boundary[surface] and _word_char(text[start - 1]):
+                pos = start + 1  # inside a word ("Indochina"); an alias may still start further on
+                continue
+            pos = end
+            for alias in self._table[surface]:
+                if alias.excluded:
+                    break
+                kind = self._judge(alias, text, start, end, day)
+                if kind:
+                    hits.append(_Hit(alias, start, end, kind))
+        return hits
+
+    def _judge(self, alias: Alias, text: str, start: int, end: int, day: date) -> str | None:
+        """The mention kind when this hit counts, else None."""
+        for rule in self._rules[(alias.text, alias.kind)]:
+            if rule.holds(text, start, end):
+                if rule.action == "drop_title":
+                    if not alias.person.in_office(day):
+                        return None
+                    break
+                return None
+        else:
+            if alias.titled:
+                return "person"
+        if alias.person is not None and not alias.titled and not alias.person.in_office(day):
+            return None
+        if alias.kind == "combined" and not text.startswith(self._separators, end):
+            return None  # "Sino" only as "Sino-Russian"
+        pronoun = self.watchlist.pronoun_rules.get(alias.text)
+        if pronoun is not None and not self._country_not_pronoun(pronoun, text, start, end):
+            return None
+        return alias.kind
+
+    def _country_not_pronoun(self, rule: PronounRule, text: str, start: int, end: int) -> bool:
+        line_start = text.rfind("\n", max(0, start - _CONTEXT), start) + 1 or max(0, start - _CONTEXT)
+        line_end = text.find("\n", end, end + _CONTEXT)
+        line_end = min(len(text), end + _CONTEXT) if line_end < 0 else line_end
+        before, after = text[line_start:start], text[end:line_end]
+        prev = re.search(r"([^\W\d_]+)[ \t]+$", before)
+        prev_word = prev.group(1) if prev else None
+        all_caps = not any(c.islower() for c in before + after)
+        caps_verb = bool(prev_word and prev_word.isupper() and prev_word in rule.pronoun_before_words)
+        if not all_caps and not caps_verb:
+            return True  # "US" in mixed-case text is the country
+        if after[:1] and after[0] in self._sep_chars and after[1:2].isalpha():
+            return True  # "US-CHINA TALKS"
+        if prev_word is None:
+            return True  # "US TO IMPOSE TARIFFS": the pronoun does not open a headline
+        if prev_word.upper() in rule.country_after_words:
+            return True  # "THE US"
+        nxt = re.match(r"[ \t]+([^\W\d_]+)", after)
+        if nxt is None or nxt.group(1).upper() in rule.function_words:
+            return False  # "JOIN US", "TELL US WHAT YOU THINK"
+        return all_caps or nxt.group(1).isupper()  # "PUTIN TELLS US ENVOY"
+
+    # -- articles
+
+    def tag_article(
+        self, title: str | None, text: str, date: date | datetime | str | None = None
+    ) -> TagResult:
+        """Mentions, per-country figures and co-mention pairs of one article (text = cleaned text)."""
+        day = _article_day(date)
+        title = title or ""
+        text = text or ""
+        mentions: list[Mention] = []
+        units: dict[str, list[set[str]]] = {level: [] for level in PAIR_LEVELS}
+        if title.strip():
+            title_hits = self.find(title, day)
+            self._mark_combined(title, title_hits)
+            for h in title_hits:
+                mentions.append(self._mention(h, title, "title", -1, -1, title.strip()))
+            found = {h.alias.country for h in title_hits}
+            units["sentence"].append(found)
+            units["paragraph"].append(found)
+        hits = self.find(text, day)
+        if hits:
+            self._mark_combined(text, hits)
+            segments = Segments.of(text)
+            by_sentence: dict[int, set[str]] = {}
+            by_paragraph: dict[int, set[str]] = {}
+            for h in hits:
+                sent, para = segments.locate(h.start)
+                s_start, s_end = segments.sentences[sent]
+                position = "lead" if para == 0 else "body"
+                mentions.append(self._mention(h, text, position, sent, para, text[s_start:s_end]))
+                by_sentence.setdefault(sent, set()).add(h.alias.country)
+                by_paragraph.setdefault(para, set()).add(h.alias.country)
+            units["sentence"].extend(by_sentence.values())
+            units["paragraph"].extend(by_paragraph.values())
+        units["article"].append({m.country for m in mentions})
+        return TagResult(
+            mentions=mentions,
+            countries=self._country_figures(mentions),
+            pairs={level: _pairs(units[level]) for level in PAIR_LEVELS},
+            watchlist_version=self.version,
+        )
+
+    def tag_text(self, text: str, date: date | datetime | str | None = None) -> TagResult:
+        return self.tag_article(None, text, date)
+
+    def _mark_combined(self, text: str, hits: list[_Hit]) -> None:
+        """Two mentions of different countries joined by a separator ("US-China") are a combined form."""
+        for a, b in zip(hits, hits[1:], strict=False):
+            if a.alias.country != b.alias.country and text[a.end : b.start] in self._separators:
+                a.kind = b.kind = "combined"
+
+    @staticmethod
+    def _mention(h: _Hit, text: str, position: str, sentence: int, paragraph: int, evidence: str) -> Mention:
+        return Mention(
+            country=h.alias.country,
+            start=h.start,
+            end=h.end,
+            surface=text[h.start : h.end],
+            kind=h.kind,
+            position=position,
+            sentence=sentence,
+            paragraph=paragraph,
+            alias=h.alias.text,
+            evidence=evidence,
+        )
+
+    def _country_figures(self, mentions: list[Mention]) -> dict[str, dict]:
+        sc = self.watchlist.scoring
+        total = len(mentions)
+        out: dict[str, dict] = {}
+        for code in sorted({m.country for m in mentions}):
+            own = [m for m in mentions if m.country == code]
+            in_title = any(m.position == "title" for m in own)
+            in_lead = any(m.position == "lead" for m in own)
+            share = len(own) / total
+            salience = sc.title_weight * in_title + sc.lead_weight * in_lead + sc.share_weight * share
+            about = in_title or in_lead or (len(own) >= sc.about_min_mentions and share >= sc.about_min_share)
+            out[code] = {"mentions": len(own), "salience": round(salience, 4), "about": bool(about)}
+        return out
+
+
+def _pairs(units: list[set[str]]) -> list[str]:
+    """Every pair (and triple) of countries that share at least one unit, as sorted 'CN-RU' strings."""
+    found: set[str] = set()
+    for codes in units:
+        if len(codes) < 2:
+            continue
+        ordered = sorted(codes)
+        for k in (2, 3):
+            found.update("-".join(c) for c in combinations(ordered, k))
+    return sorted(found, key=lambda p: (p.count("-"), p))
+
+
+def _article_day(value: date | datetime | str | None) -> date:
+    """The day office-holder terms are checked against; today (UTC) when the article has no date."""
+    if value is None:
+        return datetime.now(UTC).date()
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    if isinstance(value, date):
+        return value
+    try:
+        return datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    return Tagger(load_watchlist())
+
+
+def tag_text(text: str, date: date | datetime | str | None = None) -> TagResult:
+    """Tag plain text with the bundled watchlist."""
+    return default_tagger().tag_article(None, text, date)
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+
+def cli_json(result: TagResult, doc_id) -> dict:
+    """The `newsmon tag` output object for one input."""
+    return {
+        "id": doc_id,
+        "countries": sorted(result.countries),
+        "mentions": [
+            {
+                "country": m.country,
+                "start": m.start,
+                "end": m.end,
+                "surface": m.surface,
+                "kind": m.kind,
+                "sentence": m.sentence,
+                "paragraph": m.paragraph,
+            }
+            for m in result.mentions
+        ],
+        "pairs": {
+            level: [p.split("-") for p in result.pairs[level] if p.count("-") == 1] for level in PAIR_LEVELS
+        },
+    }
+
+
+def _read_input(file: str | None) -> bytes:
+    if file in (None, "-"):
+        return sys.stdin.buffer.read()
+    path = Path(file)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {file}")
+    return path.read_bytes()
+
+
+def _json_lines(data: bytes) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, object, error) for each non-blank line."""
+    for n, raw in enumerate(io.BytesIO(data), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield n, None, f"not UTF-8 ({exc.reason} at byte {exc.start})"
+            continue
+        except json.JSONDecodeError as exc:
+            yield n, None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield n, None, 'expected an object with a "text" string'
+            continue
+        yield n, obj, None
+
+
+def cli_tag(args) -> int:
+    """`newsmon tag [FILE] [--text] [--date D]`: one JSON object per input on stdout."""
+    from newsmon.cli import UserError
+
+    day = None
+    if getattr(args, "date", None):
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise UserError(f"--date {args.date!r} is not a date (YYYY-MM-DD)") from None
+    tagger = default_tagger()
+    data = _read_input(getattr(args, "file", None))
+    out = sys.stdout
+    if getattr(args, "text", False):
+        text = data.decode("utf-8", errors="replace")  # plain text: show what we can, never refuse
+        out.write(
+            json.dumps(cli_json(tagger.tag_article(None, text, day), args.file), ensure_ascii=False) + "\n"
+        )
+        return 0
+    bad = []
+    for n, obj, error in _json_lines(data):
+        if error:
+            bad.append(n)
+            print(f"newsmon tag: line {n}: {error}; skipped", file=sys.stderr)
+            continue
+        try:
+            when = obj.get("date") or day
+            result = tagger.tag_article(obj.get("title"), obj["text"], when)
+        except (ValueError, TypeError) as exc:
+            bad.append(n)
+            print(f"newsmon tag: line {n}: {exc}; skipped", file=sys.stderr)
+            continue
+        out.write(json.dumps(cli_json(result, obj.get("id", n)), ensure_ascii=False) + "\n")
+    if bad:
+        raise UserError(f"{len(bad)} input line(s) could not be tagged: {', '.join(map(str, bad[:10]))}")
+    return 0
