@@ -1,0 +1,324 @@
+"""HttpClient against real loopback servers: caps, redirects, the address guard, robots.txt, spacing."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from helpers_fetch import (
+    LoopbackServer,
+    Reply,
+    gzip_bomb,
+    redirect,
+    slow,
+    static,
+    with_etag,
+    with_last_modified,
+)
+from newsmon.config import USER_AGENT, Settings
+from newsmon.http import (
+    AddressGuard,
+    BlockedAddress,
+    ConnectError,
+    FetchTimeout,
+    HostSpacer,
+    HttpClient,
+    InvalidUrl,
+    RobotsDisallowed,
+    TooLarge,
+    TooManyRedirects,
+    parse_retry_after,
+)
+
+LOOPBACK = ["127.0.0.0/8"]
+
+
+def settings(**overrides) -> Settings:
+    base = dict(allow_hosts=LOOPBACK, host_spacing=0.0, connect_timeout=2.0, read_timeout=2.0)
+    base.update(overrides)
+    return Settings(**base)
+
+
+@pytest.fixture
+def server():
+    with LoopbackServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def client():
+    with HttpClient(settings()) as c:
+        yield c
+
+
+def test_plain_200_names_the_project_and_lowercases_headers(server, client):
+    server.routes["/feed"] = static(b"<rss/>", "application/rss+xml", ETag='"abc"')
+    resp = client.get(server.url("/feed"))
+    assert (resp.status, resp.body, resp.final_url) == (200, b"<rss/>", server.url("/feed"))
+    assert resp.headers["etag"] == '"abc"' and resp.headers["content-type"] == "application/rss+xml"
+    assert resp.redirects == [] and resp.bytes_read == len(b"<rss/>") and resp.retry_after is None
+    assert server.log[0].headers["user-agent"] == USER_AGENT and "newsmon" in USER_AGENT
+
+
+def test_non_2xx_statuses_are_returned_not_raised(server, client):
+    server.routes["/gone"] = lambda h: Reply(410, b"gone")
+    server.routes["/busy"] = lambda h: Reply(503, b"busy", {"Retry-After": "42"})
+    assert client.get(server.url("/gone")).status == 410
+    busy = client.get(server.url("/busy"))
+    assert busy.status == 503 and busy.retry_after == 42.0
+    assert client.get(server.url("/nothing")).status == 404
+
+
+def test_conditional_get_with_etag_and_last_modified(server, client):
+    server.routes["/etag"] = with_etag(b"<rss/>", '"v7"')
+    server.routes["/lm"] = with_last_modified(b"<rss/>")
+    first = client.get(server.url("/etag"))
+    again = client.get(server.url("/etag"), etag=first.headers["etag"])
+    assert (first.status, again.status, again.body) == (200, 304, b"")
+    assert server.requests_to("/etag")[1].headers["if-none-match"] == '"v7"'
+    first = client.get(server.url("/lm"))
+    again = client.get(server.url("/lm"), last_modified=first.headers["last-modified"])
+    assert (first.status, again.status) == (200, 304)
+
+
+def test_gzip_and_deflate_bodies_are_decoded(server, client):
+    text = b"<rss>" + b"news " * 2000 + b"</rss>"
+    server.routes["/gz"] = lambda h: Reply(200, gzip.compress(text), {"Content-Encoding": "gzip"})
+    server.routes["/zlib"] = lambda h: Reply(200, zlib.compress(text), {"Content-Encoding": "deflate"})
+    raw_deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw = raw_deflate.compress(text) + raw_deflate.flush()
+    server.routes["/raw"] = lambda h: Reply(200, raw, {"Content-Encoding": "deflate"})
+    for path in ("/gz", "/zlib", "/raw"):
+        resp = client.get(server.url(path))
+        assert resp.body == text, path
+        assert resp.bytes_read < len(text) / 10  # what crossed the wire was the compressed form
+
+
+def test_redirects_are_followed_and_recorded(server, client):
+    server.routes["/old"] = redirect(301, "/middle")
+    server.routes["/middle"] = redirect(302, server.url("/new"))
+    server.routes["/new"] = static(b"<rss/>")
+    resp = client.get(server.url("/old"))
+    assert resp.status == 200 and resp.final_url == server.url("/new")
+    assert resp.redirects == [(301, server.url("/middle")), (302, server.url("/new"))]
+
+
+def test_redirect_loop_and_too_many_redirects(server, client):
+    server.routes["/a"] = redirect(302, "/b")
+    server.routes["/b"] = redirect(302, "/a")
+    with pytest.raises(TooManyRedirects, match="redirect loop"):
+        client.get(server.url("/a"))
+    for i in range(10):
+        server.routes[f"/hop{i}"] = redirect(301, f"/hop{i + 1}")
+    server.routes["/hop10"] = static(b"<rss/>")
+    with pytest.raises(TooManyRedirects, match="more than 5 redirects"):
+        client.get(server.url("/hop0"))
+    assert client.get(server.url("/hop5")).status == 200  # exactly 5 hops is allowed
+
+
+def test_read_timeout_is_a_fetch_timeout(server):
+    server.routes["/slow"] = slow(1.5)
+    server.routes["/fast"] = static(b"ok")
+    with HttpClient(settings(read_timeout=0.3)) as c:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout, match="read timeout"):
+            c.get(server.url("/slow"))
+        assert time.monotonic() - started < 1.4
+        assert c.get(server.url("/fast")).body == b"ok"  # the client is still usable
+
+
+def test_body_over_the_cap_by_content_length(server):
+    big = b"x" * 5000
+    server.routes["/declared"] = static(big)
+    with HttpClient(settings(max_feed_bytes=4096)) as c:
+        with pytest.raises(TooLarge, match="Content-Length"):
+            c.get(server.url("/declared"))
+        assert c.get(server.url("/declared"), kind="page").status == 200  # pages have their own cap
+
+
+def test_cap_enforced_while_streaming_without_content_length():
+    """A server that streams until it closes, announcing no length."""
+
+    class Endless(threading.Thread):
+        def __init__(self):
+            super().__init__(daemon=True)
+            self.sock = socket.socket()
+            self.sock.bind(("127.0.0.1", 0))
+            self.sock.listen(1)
+
+        def run(self):
+            conn, _ = self.sock.accept()
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n")
+            try:
+                for _ in range(1000):
+                    conn.sendall(b"y" * 8192)
+            except OSError:
+                pass
+            conn.close()
+
+    endless = Endless()
+    endless.start()
+    with HttpClient(settings(max_feed_bytes=64 * 1024)) as c:
+        with pytest.raises(TooLarge, match="65,536-byte cap"):
+            c.get(f"http://127.0.0.1:{endless.sock.getsockname()[1]}/feed")
+    endless.sock.close()
+
+
+def test_gzip_bomb_is_stopped_after_decompression(server):
+    server.routes["/bomb"] = gzip_bomb(64 * 1024 * 1024)
+    with HttpClient(settings(max_feed_bytes=1024 * 1024)) as c:
+        with pytest.raises(TooLarge, match="after decompression"):
+            c.get(server.url("/bomb"))
+
+
+def test_private_address_refused_by_default_and_allowed_when_listed(server):
+    server.routes["/feed"] = static(b"<rss/>")
+    with HttpClient(Settings(host_spacing=0)) as strict:
+        with pytest.raises(BlockedAddress, match="loopback"):
+            strict.get(server.url("/feed"))
+        with pytest.raises(BlockedAddress, match="localhost resolves to loopback"):
+            strict.get(f"http://localhost:{server.port}/feed")
+        with pytest.raises(BlockedAddress, match="private"):
+            strict.get("http://10.1.2.3/feed")
+        with pytest.raises(BlockedAddress, match="link-local"):
+            strict.get("http://169.254.169.254/latest/meta-data/")
+        with pytest.raises(BlockedAddress, match="loopback"):
+            strict.get("http://[::ffff:127.0.0.1]/")
+    assert server.log == []  # nothing was even sent
+    for allow in (["127.0.0.1"], ["127.0.0.0/8"], ["LOCALHOST"]):
+        host = "localhost" if allow == ["LOCALHOST"] else "127.0.0.1"
+        with HttpClient(Settings(allow_hosts=allow, host_spacing=0)) as c:
+            assert c.get(f"http://{host}:{server.port}/feed").status == 200
+
+
+def test_redirect_from_allowed_host_to_refused_address(server):
+    server.routes["/feed"] = redirect(302, "http://169.254.169.254/latest/meta-data/")
+    server.routes["/inside"] = redirect(301, "http://10.0.0.7/admin")
+    with HttpClient(Settings(allow_hosts=["127.0.0.1"], host_spacing=0)) as c:
+        with pytest.raises(BlockedAddress, match="169.254.169.254"):
+            c.get(server.url("/feed"))
+        with pytest.raises(BlockedAddress, match="10.0.0.7"):
+            c.get(server.url("/inside"), kind="page")
+
+
+def test_dns_rebinding_is_caught_on_the_connected_socket(server, monkeypatch):
+    """The name looks public when checked, then connects to loopback: the socket check refuses it."""
+    server.routes["/feed"] = static(b"<rss/>")
+    real = socket.getaddrinfo
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", server.port))]])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.test":
+            first = next(answers, None)
+            return first if first is not None else real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with HttpClient(Settings(host_spacing=0)) as c:
+        with pytest.raises(BlockedAddress, match="loopback"):
+            c.get(f"http://rebind.test:{server.port}/feed")
+    assert server.log == []
+
+
+def test_address_guard_categories():
+    guard = AddressGuard(["192.168.0.0/16", "intranet.example"])
+    guard.check("news.example", ["93.184.216.34", "2606:4700::1111"], "u")  # public: fine
+    guard.check("anything", ["192.168.4.4"], "u")  # allowed range
+    guard.check("intranet.example", ["10.9.9.9"], "u")  # allowed name
+    for address, label in [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("172.16.0.1", "private"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "non-public"),
+    ]:
+        with pytest.raises(BlockedAddress, match=label):
+            guard.check("x.example", ["93.184.216.34", address], "u")  # one bad answer is enough
+
+
+def test_connection_refused_and_bad_urls(client):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nobody listens
+    with pytest.raises(ConnectError, match="connection failed"):
+        client.get(f"http://127.0.0.1:{port}/feed")
+    for bad in ("ftp://example.com/feed", "not a url", "http:///nohost"):
+        with pytest.raises(InvalidUrl):
+            client.get(bad)
+    with pytest.raises(ValueError, match="kind"):
+        client.get("http://127.0.0.1/", kind="robots")
+
+
+def test_robots_disallow_applies_to_pages_only_and_is_cached(server):
+    server.routes["/robots.txt"] = static(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    server.routes["/private/story"] = static(b"<html>secret</html>", "text/html")
+    server.routes["/public/story"] = static(b"<html>news</html>", "text/html")
+    with HttpClient(settings()) as c:
+        with pytest.raises(RobotsDisallowed, match="disallows"):
+            c.get(server.url("/private/story"), kind="page")
+        assert c.get(server.url("/public/story"), kind="page").status == 200
+        assert c.get(server.url("/private/story"), kind="feed").status == 200  # feeds are not robots-checked
+    assert len(server.requests_to("/robots.txt")) == 1
+    assert not server.requests_to("/private/story")[:-1]  # only the feed-kind request reached it
+    with HttpClient(settings(respect_robots=False)) as c:
+        assert c.get(server.url("/private/story"), kind="page").status == 200
+
+
+def test_robots_agent_specific_rules(server):
+    server.routes["/robots.txt"] = static(b"User-agent: newsmon\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
+    server.routes["/story"] = static(b"<html/>", "text/html")
+    with HttpClient(settings()) as c, pytest.raises(RobotsDisallowed):
+        c.get(server.url("/story"), kind="page")
+
+
+@pytest.mark.parametrize("robots_status", [404, 403, 500, 503])
+def test_robots_errors_allow_pages(server, robots_status):
+    server.routes["/robots.txt"] = lambda h: Reply(robots_status, b"Disallow: /")
+    server.routes["/story"] = static(b"<html/>", "text/html")
+    with HttpClient(settings()) as c:
+        assert c.get(server.url("/story"), kind="page").status == 200
+
+
+def test_per_host_spacing_is_honoured_without_serialising_other_hosts():
+    with LoopbackServer("127.0.0.1") as a, LoopbackServer("127.0.0.2") as b:
+        for srv in (a, b):
+            srv.routes["/x"] = static(b"ok")
+        with HttpClient(settings(host_spacing=0.4)) as c:
+            threads = [threading.Thread(target=c.get, args=(a.url("/x"),)) for _ in range(3)]
+            threads += [threading.Thread(target=c.get, args=(b.url("/x"),))]
+            started = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        starts = sorted(s.at for s in a.log)
+        assert len(starts) == 3
+        assert all(later - earlier >= 0.38 for earlier, later in zip(starts, starts[1:], strict=False))
+        assert b.log[0].at - started < 0.3  # host b did not queue behind host a
+
+
+def test_host_spacer_reserves_slots():
+    spacer = HostSpacer(0.2)
+    assert spacer.wait("h") == 0.0
+    assert 0.15 < spacer.wait("h") <= 0.2
+    assert spacer.wait("other") == 0.0
+    assert HostSpacer(0).wait("h") == 0.0
+
+
+def test_parse_retry_after():
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after(format_datetime(now + timedelta(minutes=5), usegmt=True), now) == 300.0
+    assert parse_retry_after(format_datetime(now - timedelta(minutes=5), usegmt=True), now) == 0.0
+    for junk in (None, "", "soon", "-5", "1.5e9x"):
+        assert parse_retry_after(junk, now) is None
