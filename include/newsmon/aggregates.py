@@ -256,8 +256,8 @@ FROM (
                       RANGE BETWEEN INTERVAL 7 DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
     ), n AS (
         SELECT *,
-            greatest(0, least(28, coalesce(day - $first, 0)))::INTEGER AS n28,
-            greatest(0, least(7, coalesce(day - $first, 0)))::INTEGER AS n7
+            greatest(0, least(28, coalesce(day - $first::DATE, 0)))::INTEGER AS n28,
+            greatest(0, least(7, coalesce(day - $first::DATE, 0)))::INTEGER AS n7
         FROM w WHERE day BETWEEN $lo AND $hi
     ), m AS (
         SELECT *,
