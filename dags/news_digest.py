@@ -1,0 +1,82 @@
+"""news_digest: the daily digest email for the last complete UTC day, sent once per recipient."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+from newsmon_common import DAILY_ASSET, START_DATE, TAGS, WAREHOUSE_QUEUE, default_args
+
+DOC = """
+### news_digest
+
+Runs whenever `news_daily` publishes the daily aggregates (Asset `newsmon_daily`). It builds the digest of the
+last complete day (UTC yesterday relative to the run) from `data/newsmon.duckdb` and sends it to every recipient
+who has not had it yet: the ledger `digest_ledger` in the warehouse is keyed by day and recipient and written only
+after the SMTP server accepted the message, so the many runs of a day, a retry or a rerun never send twice.
+
+| setting | where |
+|---|---|
+| recipients | Airflow Variable `newsmon_digest_to` (comma-separated), else `NEWSMON_DIGEST_TO`, else `digest: {to: [...]}` in settings.yaml |
+| SMTP server | Airflow connection `smtp_default` (extras `from_email`, `disable_ssl`, `disable_tls`, `timeout` as in the SMTP provider), else `NEWSMON_SMTP_HOST`/`PORT`/`USER`/`PASSWORD`/`FROM` |
+| no SMTP server | the message is written as a `.eml` file into `data/outbox/`; the task log says where |
+
+When it fails: the log names each recipient the server refused and why; those already served are in the ledger
+and a retry (exponential backoff) sends to the rest only. `newsmon digest --date D --force` resends by hand,
+`newsmon digest --date D --preview digest.html` shows it in a browser.
+"""
+
+SMTP_CONN_ID = "smtp_default"
+RECIPIENTS_VARIABLE = "newsmon_digest_to"
+
+
+def _smtp_from_connection() -> dict | None:
+    """The `smtp_default` connection as plain settings, read the way the SMTP provider reads it; None if absent."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(SMTP_CONN_ID)
+    except AirflowNotFoundException:
+        return None
+    if not conn.host:
+        return None
+    extra = conn.extra_dejson
+    use_ssl = not bool(extra.get("disable_ssl", False))
+    return {
+        "host": conn.host,
+        "port": conn.port,
+        "login": conn.login,
+        "password": conn.password,
+        "from": extra.get("from_email"),
+        "ssl": use_ssl,
+        "starttls": not use_ssl and not bool(extra.get("disable_tls", False)),
+        "timeout": extra.get("timeout", 30),
+    }
+
+
+@dag(
+    dag_id="news_digest",
+    schedule=[Asset(DAILY_ASSET)],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=TAGS,
+    doc_md=DOC,
+)
+def news_digest():
+    # On the warehouse queue: the ledger lives in the warehouse, which only that worker's disk holds.
+    @task(queue=WAREHOUSE_QUEUE)
+    def send(**context) -> dict:
+        from airflow.sdk import Variable
+        from newsmon.config import paths
+        from newsmon.digest import send_digest, yesterday_utc
+
+        day = yesterday_utc(context["dag_run"].run_after)
+        recipients = Variable.get(RECIPIENTS_VARIABLE, default=None)
+        report = send_digest(paths(), day, recipients=recipients or None, smtp=_smtp_from_connection())
+        return report.as_dict()
+
+    send()
+
+
+news_digest()
