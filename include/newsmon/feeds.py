@@ -202,12 +202,6 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: Feed
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         bozo_reason = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS] if exc else "ill-formed feed"
-    if not parsed.entries:
-        if _looks_like_html(body, headers.get("content-type", "")):
-            raise FeedError("not a feed (looks like HTML)")
-        if bozo_reason and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-            # Ill-formed and nothing came out: say so rather than report a healthy empty feed.
-            raise FeedError(f"not a readable feed: {bozo_reason}")
     base = url  # relative links (after any xml:base feedparser applied) resolve against the feed's final URL
     items, skipped = [], 0
     for entry in parsed.entries:
@@ -227,6 +221,12 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: Feed
                 authors=_entry_authors(entry),
             )
         )
+    if not items:
+        if _looks_like_html(body, headers.get("content-type", "")):
+            raise FeedError("not a feed (looks like HTML)")
+        if bozo_reason and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+            # Ill-formed and nothing usable came out: say so rather than report a healthy empty feed.
+            raise FeedError(f"not a readable feed: {bozo_reason}")
     title = _one_line(html_to_text(parsed.feed.get("title") or "")) or None
     return ParsedFeed(items, title, bozo_reason, parsed.get("encoding"), skipped)
 
