@@ -98,7 +98,13 @@ def _as_date(value) -> date:
 
 
 def _first_day(con) -> date | None:
-    return con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
+    return _scalar(con, "SELECT min(day) FROM daily_total WHERE articles > 0")
+
+
+def _scalar(con, sql: str, params=None):
+    """First value of a one-row query, fetched to the end (DuckDB 2.0 refuses new work on a half-read result)."""
+    rows = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _stage_counts(con, days: list[date]) -> None:
@@ -225,9 +231,7 @@ def _replace_day(con, day: date) -> dict[str, int]:
                 f"INSERT INTO {table} SELECT * FROM _agg_{table} WHERE day = ? ORDER BY {SORT_KEYS[table]}",
                 [day],
             )
-            written[table] = con.execute(
-                f"SELECT count(*) FROM _agg_{table} WHERE day = ?", [day]
-            ).fetchone()[0]
+            written[table] = _scalar(con, f"SELECT count(*) FROM _agg_{table} WHERE day = ?", [day])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -338,8 +342,7 @@ def run_daily(
     started = time.monotonic()
     today = today or datetime.now(UTC).date()
     with open_warehouse(paths) as con:
-        mark_row = con.execute("SELECT max(loaded_at) FROM articles").fetchone()
-        new_mark = mark_row[0] if mark_row else None
+        new_mark = _scalar(con, "SELECT max(loaded_at) FROM articles")
         automatic = days is None
         if automatic:
             days = _automatic_days(con, lookback_days, today)
@@ -354,11 +357,11 @@ def run_daily(
 
 
 def _automatic_days(con, lookback_days: int, today: date) -> list[date]:
-    row = con.execute("SELECT loaded_until FROM aggregates_state WHERE name = ?", [STATE_NAME]).fetchone()
-    if row is None:  # never ran: the whole history
+    row = con.execute("SELECT loaded_until FROM aggregates_state WHERE name = ?", [STATE_NAME]).fetchall()
+    if not row:  # never ran: the whole history
         days = [r[0] for r in con.execute("SELECT DISTINCT day FROM articles ORDER BY day").fetchall()]
     else:
-        days = touched_days(con, row[0], lookback_days, today)
+        days = touched_days(con, row[0][0], lookback_days, today)
     return sorted({*days, today - timedelta(days=1)})
 
 
@@ -546,7 +549,7 @@ def cli_trends(args) -> int:
     keys = trend_keys(args)
     con = open_analyst_db(get_paths())
     try:
-        end = con.execute("SELECT max(day) FROM daily_total").fetchone()[0]
+        end = _scalar(con, "SELECT max(day) FROM daily_total")
         if end is None:
             raise _user_error("the analyst database has no daily rows yet; run `newsmon daily`")
         start = end - timedelta(days=args.days - 1)
