@@ -40,15 +40,20 @@ class FixtureDB:
         fetch_error: str | None = None,
         countries: tuple[str, ...] = ("CN", "RU", "US"),
         source: str | None = None,
+        story_of: str | None = None,
     ) -> str:
         self._n += 1
         url = f"https://{feed}.example/news/{self._n}"
         article_id = hashlib.sha1(url.encode()).hexdigest()[:16]
         published = published_at or fetched_at
+        codes = sorted(countries)
+        pairs = [f"{a}-{b}" for i, a in enumerate(codes) for b in codes[i + 1 :]]
+        pairs += ["-".join(codes)] if len(codes) >= 3 else []
         self.con.execute(
             """INSERT INTO articles (article_id, url, canonical_url, feed, source, title, text, text_source,
-                   fetch_error, published_at, published_from, day, fetched_at, story_id, countries, loaded_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'page', ?, ?, ?, ?, ?)""",
+                   fetch_error, published_at, published_from, day, fetched_at, story_id, countries, loaded_at,
+                   pairs_sentence, pairs_paragraph, pairs_article)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'page', ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 article_id,
                 url,
@@ -62,9 +67,12 @@ class FixtureDB:
                 published,
                 published.astimezone(UTC).date(),
                 fetched_at,
-                article_id,
+                story_of or article_id,
                 sorted(countries),
                 fetched_at,
+                pairs,
+                pairs,
+                pairs,
             ],
         )
         for code in countries:
@@ -126,3 +134,56 @@ class FixtureDB:
 
 def fixture_db(path: Path) -> FixtureDB:
     return FixtureDB(path)
+
+
+def build_ops_corpus(paths, now: datetime = NOW) -> None:
+    """A published analyst database: 30 days of three feeds, a China spike on the last day, a failing feed,
+    daily tables computed by newsmon.aggregates, and one digest file in the outbox."""
+    from email.message import EmailMessage
+
+    from newsmon.aggregates import run_daily
+    from newsmon.warehouse import open_warehouse
+
+    mixes = [("CN", "US"), ("RU",), ("US",), ("CN", "RU", "US")]
+    with open_warehouse(paths) as con:
+        db = FixtureDB.__new__(FixtureDB)
+        db.con, db.path, db._n = con, paths.warehouse, 0
+        for back in range(30, -1, -1):
+            day_start = (now - timedelta(days=back)).replace(hour=6, minute=0)
+            for k, feed in enumerate(("wire", "daily", "herald")):
+                for j, countries in enumerate(mixes):
+                    db.article(
+                        feed,
+                        day_start + timedelta(hours=j * 3 + k),
+                        title=f"{feed} report {back}-{j}: {' and '.join(countries)}",
+                        countries=countries,
+                    )
+        spike_day = now.replace(hour=8, minute=0)
+        original = None
+        for i in range(12):
+            aid = db.article(
+                ("wire", "daily", "herald")[i % 3],
+                spike_day + timedelta(minutes=i),
+                title="Beijing unveils sweeping export controls" if i < 6 else f"China story {i}",
+                countries=("CN",),
+                story_of=original if i and i < 6 else None,
+            )
+            original = original or aid
+        for feed in ("wire", "daily"):
+            db.feed_health(feed, last_new_item_at=now, last_success_at=now)
+        db.feed_health(
+            "herald",
+            last_status="failed",
+            consecutive_failures=4,
+            last_error="HTTP 503 Service Unavailable",
+            last_success_at=now - timedelta(hours=3),
+            last_new_item_at=now - timedelta(hours=4),
+        )
+    run_daily(paths, today=now.date())
+    msg = EmailMessage()
+    msg["Subject"] = f"China stories up sharply on {now:%d %B}"
+    msg["From"] = "newsmon@localhost"
+    msg["To"] = "digest@localhost"
+    msg.set_content("China: 12 stories against a 28-day mean of 3.0.\nFeed health: 1 feed failing (herald).")
+    paths.outbox.mkdir(parents=True, exist_ok=True)
+    (paths.outbox / f"digest-{now:%Y-%m-%d}-digest_localhost.eml").write_bytes(bytes(msg))
