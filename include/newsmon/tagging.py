@@ -79,9 +79,10 @@ class Rule:
 class PronounRule:
     """Tells the country from the pronoun for an alias that is also an English word in capitals ("US")."""
 
-    country_after_words: frozenset[str]
-    pronoun_before_words: frozenset[str]
-    function_words: frozenset[str]
+    country_after_words: frozenset[str]  # "THE US"
+    always_pronoun_after: frozenset[str]  # "JOIN US", "HELP US ..."
+    pronoun_before_words: frozenset[str]  # all-caps words after which "US" may be the pronoun ("TELLS US")
+    function_words: frozenset[str]  # next words that mark the pronoun ("TELL US WHAT ...")
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ def _str_list(value, where: str) -> list[str]:
         raise ConfigError(f"{where}: expected a list")
     out = []
     for item in value:
+        if isinstance(item, bool):
+            raise ConfigError(f'{where}: {item!r} was read as true/false; put the word in quotes ("ON")')
         if not isinstance(item, str | int | float) or not str(item).strip():
             raise ConfigError(f"{where}: {item!r} is not a non-empty string")
         out.append(str(item))
@@ -299,7 +302,12 @@ def _pronoun_rule(spec, where: str) -> PronounRule:
     def words(key: str) -> frozenset[str]:
         return frozenset(w.upper() for w in _str_list(spec.get(key), f"{where}.{key}"))
 
-    return PronounRule(words("country_after_words"), words("pronoun_before_words"), words("function_words"))
+    return PronounRule(
+        words("country_after_words"),
+        words("always_pronoun_after"),
+        words("pronoun_before_words") | words("always_pronoun_after"),
+        words("function_words"),
+    )
 
 
 def _scoring(raw: dict, source: str) -> dict:
@@ -557,6 +565,8 @@ class Tagger:
             return True  # "US TO IMPOSE TARIFFS": the pronoun does not open a headline
         if prev_word.upper() in rule.country_after_words:
             return True  # "THE US"
+        if prev_word.upper() in rule.always_pronoun_after:
+            return False  # "JOIN US", "HELP US REACH OUR GOAL"
         nxt = re.match(r"[ \t]+([^\W\d_]+)", after)
         if nxt is None or nxt.group(1).upper() in rule.function_words:
             return False  # "JOIN US", "TELL US WHAT YOU THINK"
