@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 from newsmon_common import DAILY_ASSET, START_DATE, TAGS, WAREHOUSE_QUEUE, default_args
 
 DOC = """
@@ -18,6 +18,8 @@ after the SMTP server accepted the message, so the many runs of a day, a retry o
 | recipients | Airflow Variable `newsmon_digest_to` (comma-separated), else `NEWSMON_DIGEST_TO`, else `digest: {to: [...]}` in settings.yaml |
 | SMTP server | Airflow connection `smtp_default` (extras `from_email`, `disable_ssl`, `disable_tls`, `timeout` as in the SMTP provider), else `NEWSMON_SMTP_HOST`/`PORT`/`USER`/`PASSWORD`/`FROM` |
 | no SMTP server | the message is written as a `.eml` file into `data/outbox/`; the task log says where |
+
+Trigger with config `{"day": "YYYY-MM-DD"}` to send the digest of another day (to whoever has not had it).
 
 When it fails: the log names each recipient the server refused and why; those already served are in the ledger
 and a retry (exponential backoff) sends to the rest only. `newsmon digest --date D --force` resends by hand,
@@ -62,6 +64,14 @@ def _smtp_from_connection() -> dict | None:
     default_args=default_args(),
     tags=TAGS,
     doc_md=DOC,
+    params={
+        "day": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="The day to send (YYYY-MM-DD); empty: the last complete UTC day",
+        )
+    },
 )
 def news_digest():
     # On the warehouse queue: the ledger lives in the warehouse, which only that worker's disk holds.
@@ -69,9 +79,10 @@ def news_digest():
     def send(**context) -> dict:
         from airflow.sdk import Variable
         from newsmon.config import paths
-        from newsmon.digest import send_digest, yesterday_utc
+        from newsmon.digest import parse_day, send_digest, yesterday_utc
 
-        day = yesterday_utc(context["dag_run"].run_after)
+        chosen = context["params"].get("day")
+        day = parse_day(chosen) if chosen else yesterday_utc(context["dag_run"].run_after)
         recipients = Variable.get(RECIPIENTS_VARIABLE, default=None)
         report = send_digest(paths(), day, recipients=recipients or None, smtp=_smtp_from_connection())
         return report.as_dict()

@@ -221,6 +221,32 @@ def compute_daily(con: duckdb.DuckDBPyConnection) -> None:
                 )
 
 
+def make_corpus(
+    end_day: date, history_days: int = 40, spike: bool = True, empty_last_day: bool = False, seed: int = 7
+) -> tuple[Corpus, list[dict]]:
+    """`history_days` days of synthetic articles ending on `end_day` (0: none at all)."""
+    rng = random.Random(seed)
+    corpus = Corpus(end_day=end_day, first_day=None, spike_day=end_day if spike else None)
+    articles: list[dict] = []
+    for i in range(history_days):
+        d = end_day - timedelta(days=history_days - 1 - i)
+        if empty_last_day and d == end_day:
+            continue
+        rows, titles = _day_articles(d, rng, spike=spike and d == end_day)
+        articles += rows
+        corpus.spike_titles += titles
+    if articles:
+        corpus.first_day = min(a["day"] for a in articles)
+    return corpus, articles
+
+
+def fill(con: duckdb.DuckDBPyConnection, articles: list[dict], end_day: date) -> None:
+    """Insert the articles with their mentions and countries, and a feed_health table, into `con`."""
+    loaded_at = datetime.combine(end_day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23, minutes=30)
+    _insert(con, [a | {"loaded_at": loaded_at} for a in articles])
+    _insert_feed_health(con, end_day)
+
+
 def make_analyst_db(
     path: Path,
     end_day: date,
@@ -229,26 +255,14 @@ def make_analyst_db(
     empty_last_day: bool = False,
     seed: int = 7,
 ) -> Corpus:
-    """An analyst database with `history_days` days of articles ending on `end_day` (0: no articles at all)."""
+    """An analyst database with the corpus and daily tables computed here (no aggregates module needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    corpus, articles = make_corpus(end_day, history_days, spike, empty_last_day, seed)
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute((SQL_DIR / "schema.sql").read_text(encoding="utf-8"))
-        rng = random.Random(seed)
-        corpus = Corpus(end_day=end_day, first_day=None, spike_day=end_day if spike else None)
-        articles: list[dict] = []
-        for i in range(history_days):
-            d = end_day - timedelta(days=history_days - 1 - i)
-            if empty_last_day and d == end_day:
-                continue
-            rows, titles = _day_articles(d, rng, spike=spike and d == end_day)
-            articles += rows
-            corpus.spike_titles += titles
-        if articles:
-            corpus.first_day = min(a["day"] for a in articles)
-        _insert(con, articles)
-        _insert_feed_health(con, end_day)
+        fill(con, articles, end_day)
         compute_daily(con)
         con.execute("CHECKPOINT")
     finally:

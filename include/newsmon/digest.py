@@ -1215,18 +1215,16 @@ def yesterday_utc(now: datetime | None = None) -> date:
     return (now.astimezone(UTC) - timedelta(days=1)).date()
 
 
-def _parse_day(raw: str) -> date:
-    from newsmon.cli import UserError
-
+def parse_day(raw: str, what: str = "day") -> date:
     try:
-        return date.fromisoformat(raw)
+        return date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise UserError(f"--date {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise ConfigError(f"{what} {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cli_digest(args) -> int:
     """newsmon digest --date D [--to ADDR] [--force] [--outbox DIR] [--preview FILE.html]"""
-    day = _parse_day(args.date) if getattr(args, "date", None) else yesterday_utc()
+    day = parse_day(args.date, "--date") if getattr(args, "date", None) else yesterday_utc()
     paths = get_paths()
     settings = Settings.load()
     if getattr(args, "preview", None):

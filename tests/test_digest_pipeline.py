@@ -1,0 +1,110 @@
+"""The digest over the real pipeline: warehouse + aggregates + publish, and the news_digest DAG under dag.test()."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from helpers_digest import SPIKE_HEADLINE, SmtpServer, fill, make_corpus
+from newsmon.aggregates import run_daily
+from newsmon.config import paths
+from newsmon.digest import build_digest
+from newsmon.warehouse import open_warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = date(2026, 11, 27)
+
+
+def warehouse_with_corpus(data_dir: Path, end_day: date, **corpus_args):
+    """Load the synthetic corpus into a real warehouse, run the real daily aggregates and publish."""
+    p = paths(data_dir).ensure()
+    corpus, articles = make_corpus(end_day, **corpus_args)
+    with open_warehouse(p) as con:
+        fill(con, articles, end_day)
+    run_daily(p, days=sorted({a["day"] for a in articles}) or [end_day], today=end_day + timedelta(days=1))
+    return p, corpus
+
+
+def test_digest_reads_the_real_daily_tables(tmp_path):
+    p, _ = warehouse_with_corpus(tmp_path / "data", DAY, history_days=35)
+    d = build_digest(p.analyst_db, DAY)
+    assert d.facts["main"] == "CN-RU" and d.facts["main_kind"] == "spike"
+    assert d.subject.startswith("China-Russia co-mentions ") and "28-day mean" in d.subject
+    cn_ru = next(f for f in d.facts["pairs"] if f["key"] == "CN-RU")
+    assert cn_ru["stories"] == 11 and cn_ru["z_28d"] >= 3
+    assert d.facts["stories"]["CN-RU"][0]["headline"] == SPIKE_HEADLINE
+    # the day before the spike is an ordinary day under the real spike rule
+    assert build_digest(p.analyst_db, DAY - timedelta(days=1)).facts["spikes"] == []
+
+
+def test_digest_of_a_day_the_aggregates_never_saw(tmp_path):
+    p, _ = warehouse_with_corpus(tmp_path / "data", DAY, history_days=20, spike=False)
+    d = build_digest(p.analyst_db, DAY + timedelta(days=5))
+    assert d.facts["main_kind"] == "empty" and d.subject.startswith("No articles collected")
+    china = next(f for f in d.facts["countries"] if f["key"] == "CN")
+    assert china["stories"] == 0 and china["mean_28d"] > 0  # baseline still shown from the days before
+
+
+@pytest.fixture
+def airflow_smtp(monkeypatch, airflow_db):
+    """A real SMTP server, made the Airflow `smtp_default` connection (plain SMTP, as the provider reads it)."""
+    with SmtpServer() as server:
+        conn = {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": server.port,
+            "extra": {
+                "from_email": "newsmon <digest@newsmon.test>",
+                "disable_ssl": True,
+                "disable_tls": True,
+            },
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(conn))
+        monkeypatch.setenv("AIRFLOW_VAR_NEWSMON_DIGEST_TO", "reader@example.org, analyst@example.org")
+        monkeypatch.delenv("NEWSMON_SMTP_HOST", raising=False)
+        monkeypatch.delenv("NEWSMON_DIGEST_TO", raising=False)
+        yield server
+
+
+def digest_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "news_digest.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag("news_digest")
+
+
+def test_dag_shape(airflow_db):
+    dag = digest_dag()
+    assert [a.name for a in dag.timetable.asset_condition.objects] == ["newsmon_daily"]
+    send = dag.get_task("send")
+    assert send.retries >= 2 and send.retry_exponential_backoff
+    assert "smtp_default" in dag.doc_md and "newsmon_digest_to" in dag.doc_md
+
+
+@pytest.mark.slow
+def test_dag_sends_yesterday_once_through_the_smtp_connection(airflow_smtp, data_dir):
+    p, _ = warehouse_with_corpus(data_dir, DAY, history_days=35)
+    run_after = datetime.combine(DAY + timedelta(days=1), time(0, 40), tzinfo=UTC)
+    dag = digest_dag()
+    run = dag.test(run_after=run_after)
+    assert str(run.state).endswith("success"), run.state
+    received = airflow_smtp.handler.messages
+    assert sorted(r[0][0] for r in received) == ["analyst@example.org", "reader@example.org"]
+    for _, msg in received:
+        assert msg["Subject"].startswith("China-Russia co-mentions ")
+        assert msg["From"] == "newsmon <digest@newsmon.test>"
+        assert msg.get_content_type() == "multipart/alternative"
+    # a second run of the same day (the asset fires after every ingest) sends nothing more
+    run = dag.test(run_after=run_after + timedelta(hours=1))
+    assert str(run.state).endswith("success"), run.state
+    assert len(airflow_smtp.handler.messages) == 2
+    con = duckdb.connect(str(p.warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT day, status FROM digest_ledger ORDER BY recipient").fetchall()
+    finally:
+        con.close()
+    assert rows == [(DAY, "sent"), (DAY, "sent")]
