@@ -197,7 +197,11 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: Feed
     # a content-type we pass no headers at all: feedparser would otherwise assume a non-XML HTTP response.
     response_headers = {"content-type": headers["content-type"]} if headers.get("content-type") else None
     # A file object, never bare bytes: feedparser would try bytes as a local file name first (b"/etc/passwd").
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=True)
+    # No HTML sanitising or URI rewriting inside content: we keep only plain text (html_to_text drops scripts
+    # and styles), and those two passes cost feedparser three quarters of its time.
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
+    )
     bozo_reason = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
