@@ -99,14 +99,18 @@ _FURNITURE_WORDS = (
     r"outbrain|taboola|video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove|"
     r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)|ad|ads|advert|adverts|advertisement|dfp|"
     r"ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|promo|promoted|promotion|banner|teaser[- ]?list|"
+    r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?|"
     r"tags|tag[- ]?list|topics|byline[- ]?social|print[- ]?only|skip[- ]?link"
 )
 _FURNITURE_RX = re.compile(rf"(?:^|-)(?:{_FURNITURE_WORDS})(?:-|$)")
+_EMBED_RX = re.compile(r"(?:^|-)(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?:-|$)")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _NEVER_CUT = {"html", "body", "head", "main", "title", "meta", "link", "script", "style"}
 _TEXT_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "dd", "dt", "pre"}
 _STORY_PARAGRAPH_CHARS = 80
+_LINK_PARAGRAPHS = {"p", "dd"}  # not headings: a listicle's subheads are often links
+_LINK_PARAGRAPH_MAX_CHARS = 300
 
 
 def _attribute_words(el: etree._Element) -> str:
@@ -120,7 +124,8 @@ def _attribute_words(el: etree._Element) -> str:
     tokens = []
     for value in values:
         for token in value.split():
-            token = _CAMEL.sub("-", token[:80]).lower()
+            # BEM modifiers ("header--social-icons-left") describe layout, not what the block is.
+            token = _CAMEL.sub("-", token[:80].split("--")[0]).lower()
             tokens.append(re.sub(r"[^a-z0-9]+", "-", token).strip("-"))
     return " ".join(t for t in tokens if t)
 
@@ -129,7 +134,36 @@ def _is_furniture(el: etree._Element) -> bool:
     if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
     words = _attribute_words(el)
-    return bool(words) and any(_FURNITURE_RX.search(tok) for tok in words.split())
+    if not words or _EMBED_RX.search(words):
+        return False  # an embedded post or video is part of the story, whatever its wrapper is called
+    return any(_FURNITURE_RX.search(tok) for tok in words.split())
+
+
+def _text_len(el: etree._Element) -> int:
+    return len(re.sub(r"\s+", "", el.text_content()))
+
+
+def _link_ratio(el: etree._Element) -> float:
+    """Share of the element's visible characters that sit inside links."""
+    total = _text_len(el)
+    if total == 0:
+        return 0.0
+    linked = sum(_text_len(a) for a in el.iter("a") if a.getparent() is not None)
+    return min(linked / total, 1.0)
+
+
+def _is_link_block(el: etree._Element) -> bool:
+    """A short paragraph that is nothing but a link, or a list of links: pointers to other stories."""
+    if el.tag in _LINK_PARAGRAPHS:
+        length = _text_len(el)
+        return 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el) >= 0.75
+    if el.tag in ("ul", "ol"):
+        items = [li for li in el if li.tag == "li" and _text_len(li) > 0]
+        if len(items) < 3:
+            return False
+        linky = sum(1 for li in items if _link_ratio(li) >= 0.5)
+        return linky >= 0.75 * len(items)
+    return False
 
 
 def _story_container(tree: etree._Element) -> etree._Element | None:
@@ -175,7 +209,7 @@ def prune_structure(tree: etree._Element) -> list[str]:
         el = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        if el.tag not in _NEVER_CUT and el not in protected and _is_furniture(el):
+        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el) or _is_link_block(el)):
             # a block holding most of the story is a wrapper with an unlucky class name, not furniture
             if not (story_paras >= 3 and _long_paragraphs(el) >= 0.6 * story_paras):
                 doomed.append(el)
@@ -500,6 +534,8 @@ def clean_page(
         removed_text.extend(("structure", p) for p in cut)
     extracted = extract_page(tree, url, favor_precision=options.favor_precision) if tree is not None else None
     paragraphs = extracted.text.splitlines() if extracted else []
+    if extracted and options.structure:
+        paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text)
     key = _article_key(url, paragraphs)
     kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text)
     text = "\n".join(kept)
@@ -518,6 +554,27 @@ def clean_page(
         description=extracted.description if extracted else None,
         date_source=extracted.date_source if extracted else None,
     )
+
+
+def _title_words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _drop_repeated_title(
+    paragraphs: list[str], title: str, removed: dict[str, int], removed_text: list[tuple[str, str]]
+) -> list[str]:
+    """The headline repeated as the text's first lines is page structure: the title is stored on its own."""
+    head = _title_words(title)
+    if not head:
+        return paragraphs
+    for i, para in enumerate(paragraphs[:3]):
+        words = _title_words(para)
+        # "Headline | Site" titles: the paragraph may be the headline without the site's suffix
+        if words and (words == head or (words in head and len(words) >= 0.6 * len(head))):
+            removed["structure"] += 1
+            removed_text.append(("structure", para))
+            return paragraphs[:i] + paragraphs[i + 1 :]
+    return paragraphs
 
 
 def _article_key(url: str | None, paragraphs: list[str]) -> str:

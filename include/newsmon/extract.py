@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html
 
 CLEANER_VERSION = "1"
 EXTRACTOR_VERSION = f"trafilatura-{trafilatura.__version__}+newsmon-clean-{CLEANER_VERSION}"
@@ -168,16 +169,23 @@ class Extracted:
 
 
 def parse_html(html: str) -> etree._Element | None:
-    """An lxml tree for a page, or None when the text holds no markup at all."""
+    """An lxml tree for a page, or None when the text holds no markup at all.
+
+    trafilatura's own loader first (its parser settings, e.g. dropped comments, give it better text), then
+    lxml's forgiving document parser for fragments the loader rejects.
+    """
     if not html or not html.strip():
         return None
-    # lxml refuses str input that carries an encoding declaration; the text is already decoded.
-    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
+    tree = load_html(html)
+    if tree is not None:
+        return tree
+    html = re.sub(
+        r"^\s*<\?xml[^>]*\?>", "", html, count=1
+    )  # lxml refuses str input that declares an encoding
     try:
-        tree = lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return None
-    return tree
 
 
 def extract_page(html: str | etree._Element, url: str | None = None, **options) -> Extracted:
