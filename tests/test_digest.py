@@ -338,3 +338,24 @@ def test_cli_bad_date_is_one_clear_line(data, capsys):
     assert cli_main(["digest", "--date", "27/11/2026"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "newsmon digest: --date '27/11/2026' is not a date (YYYY-MM-DD)"
+
+
+def test_no_recipients_writes_one_outbox_file_but_never_mails_nobody(data):
+    report = send_digest(data, DAY)
+    assert [d["recipient"] for d in report.delivered] == ["digest@localhost"]
+    assert (data.outbox / "digest-2026-11-27-digest@localhost.eml").exists()
+    with SmtpServer() as server, pytest.raises(ConfigError, match="no digest recipients"):
+        send_digest(data, DAY, smtp=server.settings())
+
+
+def test_pair_level_from_settings_is_checked(data):
+    with pytest.raises(ConfigError, match="pair_level 'sentences'"):
+        send_digest(
+            data,
+            DAY,
+            recipients="a@example.org",
+            settings=Settings(extra={"digest": {"pair_level": "sentences"}}),
+        )
+    level = Settings(extra={"digest": {"pair_level": "article"}})
+    report = send_digest(data, DAY, recipients="a@example.org", settings=level)
+    assert report.delivered and "co-mentions" in report.subject
