@@ -290,10 +290,11 @@ def is_boilerplate_phrase(paragraph: str, options: CleanOptions | None = None) -
 
 
 def fingerprint(paragraph: str) -> str:
-    """Paragraph identity for the repetition layer: case, digits, spacing and edge punctuation do not matter."""
-    text = unicodedata.normalize("NFKC", paragraph).lower()
-    text = re.sub(r"\d+", "0", text)
-    text = phrase_key(text)
+    """Paragraph identity for the repetition layer: case, spacing and edge punctuation do not matter.
+
+    Digits do: paragraphs that differ only in their figures ("the index closed at ...") are news.
+    """
+    text = phrase_key(unicodedata.normalize("NFKC", paragraph).lower())
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -305,8 +306,10 @@ class BoilerplateMemory:
     `min_articles` (5) distinct articles of that site within `window_days` (30), AND in at least `min_share`
     (5%) of the site's articles seen in that window. So a new site's appeal is learned from its 5th article on,
     a quote shared by two (or four) stories survives, and on a busy site a background paragraph reused by a
-    handful of its hundreds of stories survives too. Fingerprints not seen for a window are forgotten; at most
-    `max_fingerprints` per site are kept (least recently seen go first).
+    handful of its hundreds of stories survives too. Per paragraph the memory keeps a count of articles per day
+    (the window slides over it) and its last `keys_per_fingerprint` article keys (a re-fetched article counts
+    once). Fingerprints not seen for a window are forgotten; at most `max_fingerprints` per site are kept
+    (least recently seen go first).
 
     Files load lazily (on first use of a site) and are written by `save()`; each site has its own lock, so the
     threads of a fetch shard can clean articles of different sites in parallel.
@@ -320,7 +323,7 @@ class BoilerplateMemory:
         min_share: float = 0.05,
         window_days: int = 30,
         max_fingerprints: int = 50_000,
-        keys_per_fingerprint: int = 12,
+        keys_per_fingerprint: int = 16,
         clock: Callable[[], float] = time.time,
     ):
         self.path = Path(path) if path else None
@@ -328,7 +331,9 @@ class BoilerplateMemory:
         self.min_share = min_share
         self.window_days = window_days
         self.max_fingerprints = max_fingerprints
-        self.keys_per_fingerprint = max(keys_per_fingerprint, min_articles)
+        self.keys_per_fingerprint = (
+            keys_per_fingerprint  # recent article keys per paragraph, to spot re-fetches
+        )
         self.clock = clock
         self._sites: dict[str, dict] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -413,10 +418,11 @@ class BoilerplateMemory:
             if learn:
                 articles[article_key] = today
                 for fp in fps:
-                    entry = table.setdefault(fp, {"keys": [], "day": today})
-                    if article_key not in entry["keys"]:
+                    entry = table.setdefault(fp, {"days": {}, "keys": [], "day": today})
+                    if article_key not in entry["keys"]:  # a re-fetched article counts once
                         entry["keys"].append(article_key)
                         del entry["keys"][: -self.keys_per_fingerprint]
+                        entry["days"][str(today)] = entry["days"].get(str(today), 0) + 1
                     entry["day"] = today
                 if len(table) > self.max_fingerprints * 1.2:
                     self._prune(state, today)
@@ -432,10 +438,9 @@ class BoilerplateMemory:
         need = max(self.min_articles, self.min_share * (recent_articles + extra))
         found = set()
         for fp in fps:
-            entry = table.get(fp)
-            keys = entry["keys"] if entry else []
-            n = sum(1 for k in keys if articles.get(k, -1) >= since)
-            if not counted and key not in keys:
+            entry = table.get(fp) or {"days": {}, "keys": []}
+            n = sum(c for day, c in entry["days"].items() if int(day) >= since)
+            if not counted and key not in entry["keys"]:
                 n += 1
             if n >= need:
                 found.add(fp)
@@ -445,7 +450,11 @@ class BoilerplateMemory:
         since = today - self.window_days
         state["articles"] = {k: d for k, d in state["articles"].items() if d >= since}
         table = state["fingerprints"]
-        live = {fp: e for fp, e in table.items() if e["day"] >= since}
+        live = {}
+        for fp, entry in table.items():
+            if entry["day"] >= since:
+                entry["days"] = {d: c for d, c in entry["days"].items() if int(d) >= since}
+                live[fp] = entry
         if len(live) > self.max_fingerprints:
             keep = sorted(live.items(), key=lambda kv: kv[1]["day"], reverse=True)[: self.max_fingerprints]
             live = dict(keep)
