@@ -402,12 +402,13 @@ def _not_after_abbreviation(words: list[str]) -> str:
 
 
 _BREAK = re.compile(
-    r"[\n.!?…。！？](?:(?<=\n)\s*"  # a paragraph break, with any blank lines after it
+    r"[\n.!?…。！？](?<![.!?…。！？][.!?…。！？])"  # only at the first mark of a run ("?!", "...")
+    r"(?:(?<=\n)\s*"  # a paragraph break, with any blank lines after it
     r"|(?<=[.!?…])"
     + _not_after_abbreviation(_ABBREVIATIONS)
     + r"(?:(?<!\b[^\W\d_]\.)"
     + rf"|(?<=[^\W\d_]\.[^\W\d_]\.)(?={_CLOSERS}\s+[\"“‘'(]*(?:{'|'.join(_SENTENCE_STARTERS)})\b))"
-    + rf"[.!?…]*{_CLOSERS}(?:[^\S\n]*\n\s*|\s+(?![a-z\d\s])|\s*$)"
+    + rf"[.!?…]*+{_CLOSERS}+(?:[^\S\n]*\n\s*|\s+(?![a-z\d\s])|\s*$)"
     + r"|(?<=[。！？])[。！？]*[」』”’]*\s*)"
 )
 
@@ -687,6 +688,63 @@ def default_tagger() -> Tagger:
 def tag_text(text: str, date: date | datetime | str | None = None) -> TagResult:
     """Tag plain text with the bundled watchlist."""
     return default_tagger().tag_article(None, text, date)
+
+
+# ---------------------------------------------------------------------------------------------------- evaluation
+
+
+def _overlaps(m: Mention, span: dict) -> bool:
+    return m.country == span["country"] and m.start < span["end"] and span["start"] < m.end
+
+
+def score_labelled(tagger: Tagger, records: list[dict]) -> dict[str, dict]:
+    """Precision and recall per country against labelled text: records {"text", "spans": [{start, end,
+    country}], "date"?}. A gold span is found by one mention of its country that overlaps it; mentions left
+    over are false positives."""
+    counts: dict[str, dict[str, int]] = {}
+    for rec in records:
+        mentions = tagger.tag_article(None, rec["text"], rec.get("date")).mentions
+        used: set[int] = set()
+        for span in rec["spans"]:
+            c = counts.setdefault(span["country"], {"tp": 0, "fp": 0, "fn": 0})
+            match = next((i for i, m in enumerate(mentions) if i not in used and _overlaps(m, span)), None)
+            if match is None:
+                c["fn"] += 1
+            else:
+                used.add(match)
+                c["tp"] += 1
+        for i, m in enumerate(mentions):
+            if i not in used:
+                counts.setdefault(m.country, {"tp": 0, "fp": 0, "fn": 0})["fp"] += 1
+    return {code: _precision_recall(c) for code, c in sorted(counts.items())}
+
+
+def _precision_recall(c: dict[str, int]) -> dict:
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    return {
+        **c,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+    }
+
+
+def geo_recall(tagger: Tagger, docs: list[dict]) -> dict[str, dict]:
+    """Span recall per dataset on ../shared/benchmarks/geo: a gold span counts as found when a mention of the
+    same country overlaps it. Extra mentions are not errors there (the gold omits cities and people)."""
+    out: dict[str, dict] = {}
+    for doc in docs:
+        mentions = tagger.tag_article(None, doc["text"], None).mentions
+        row = out.setdefault(doc["dataset"], {"spans": 0, "found": 0, "missed": []})
+        for span in doc["country_spans"]:
+            row["spans"] += 1
+            if any(_overlaps(m, span) for m in mentions):
+                row["found"] += 1
+            else:
+                text = doc["text"]
+                row["missed"].append(text[max(0, span["start"] - 40) : span["end"] + 40])
+    for row in out.values():
+        row["recall"] = row["found"] / row["spans"] if row["spans"] else 1.0
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
