@@ -170,6 +170,7 @@ def test_first_day_of_history_says_there_is_no_baseline(tmp_path):
     assert d.subject.startswith("First digest: ") and "no baseline yet" in d.subject
     assert "first day of history" in d.text and "first day of history" in d.html
     assert d.facts["spikes"] == []
+    assert "TODAY: stories (no baseline yet)" in d.text and not re.search(r"\bnew\b", d.text)
 
 
 def test_short_history_says_how_long_the_baseline_is(tmp_path):

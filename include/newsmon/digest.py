@@ -607,8 +607,8 @@ def _spike_phrase(f: Figure, facts: Facts) -> str:
 
 
 def _ratio_text(f: Figure) -> str:
-    if f.ratio is None:
-        return "new" if f.stories else "–"
+    if f.ratio is None:  # "new": a baseline of zero; "–": no baseline at all yet
+        return "new" if f.stories and f.mean_28d == 0 else "–"
     return f"{f.ratio:.1f}x"
 
 
@@ -626,7 +626,9 @@ def render_text(facts: Facts, subject: str) -> str:
     lines += summary_sentences(facts) + [""]
     if facts.main_kind != "empty":
         lines.append(
-            f"WHAT MOVED: stories today vs the {_baseline_phrase(facts) if facts.baseline_days else 'baseline'}"
+            f"WHAT MOVED: stories today vs the {_baseline_phrase(facts)}"
+            if facts.baseline_days
+            else "TODAY: stories (no baseline yet)"
         )
         width = max(len(f.name) for f in facts.countries + facts.pairs) + 2
         for f in facts.countries + facts.pairs:
@@ -699,7 +701,7 @@ def _section(title: str, body: str) -> str:
 
 def _figures_table(facts: Facts) -> str:
     head_style = f"padding:6px 4px;font-size:13px;color:{MUTED};font-weight:normal;text-align:right;"
-    base = _baseline_phrase(facts) if facts.baseline_days else "baseline"
+    base = _baseline_phrase(facts) if facts.baseline_days else "mean (none yet)"
     rows = [
         "<tr>"
         f'<th style="{head_style}text-align:left;">&nbsp;</th>'
@@ -838,15 +840,19 @@ def render_chart(facts: Facts) -> bytes:
     xs = list(range(n))
     series = _chart_series(facts)
     known = [v for f, _, _ in series for v in f.series if v is not None]
+    note = _chart_note(facts, known)
     top = max(known + [1.0])
-    ax.set_ylim(0, top * 1.18)
+    # With a note, the top third stays free for it, so it never sits on a line.
+    ax.set_ylim(0, top * (1.6 if note else 1.18))
     ax.axvspan(n - 1.5, n - 0.5, color="#fde68a", alpha=0.6, lw=0)
     ends = []
     for f, colour, dashed in series:
-        ys = [math.nan if v is None else v for v in f.series]
+        # No history at all: draw the flat zero line rather than nothing.
+        ys = [math.nan if v is None else v for v in f.series] if known else [0.0] * n
         ax.plot(xs, ys, color=colour, lw=2.6, ls="--" if dashed else "-", solid_capstyle="round")
         if not math.isnan(ys[-1]):
-            ax.plot([xs[-1]], [ys[-1]], "o", color=colour, ms=11 if f.spike else 6, mec="white", mew=1.5)
+            size = 11 if f.spike or facts.history_days == 0 else 6  # a lone first-day point must be seen
+            ax.plot([xs[-1]], [ys[-1]], "o", color=colour, ms=size, mec="white", mew=1.5)
             ends.append((ys[-1], f, colour))
     label_y = _spread_labels([y for y, _, _ in ends], gap=top * 0.11)
     for (_, f, colour), y in zip(ends, label_y, strict=True):
@@ -871,19 +877,8 @@ def render_chart(facts: Facts) -> bytes:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title("Stories per day, last 30 days", loc="left", fontsize=15, color=INK, pad=12)
-    note = _chart_note(facts, known)
     if note:
-        ax.text(
-            0.5,
-            0.55,
-            note,
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=14,
-            color=MUTED,
-            bbox={"boxstyle": "round,pad=0.5", "fc": "white", "ec": RULE},
-        )
+        ax.text(0.03, 0.96, note, transform=ax.transAxes, ha="left", va="top", fontsize=14, color=MUTED)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
