@@ -646,3 +646,20 @@ def test_cli_bad_date_and_missing_file(monkeypatch, capsys, tmp_path):
 def test_tag_text_convenience():
     result = tag_text("Moscow and Washington spoke.")
     assert [m.country for m in result.mentions] == ["RU", "US"]
+
+
+def test_no_break_spaces_and_hyphens_inside_names(tagger):
+    text = "The United\u00a0States and the People\u2019s Republic\u2009of China held Sino\u2011Russian talks."
+    result = tagger.tag_article(None, text, TODAY)
+    assert [(m.surface, m.alias, m.kind) for m in result.mentions] == [
+        ("United\u00a0States", "United States", "name"),
+        ("People\u2019s Republic\u2009of China", "People\u2019s Republic of China", "name"),
+        ("Sino", "Sino", "combined"),
+        ("Russian", "Russian", "combined"),
+    ]
+
+
+def test_evidence_of_an_endless_sentence_is_a_window_around_the_mention(tagger):
+    text = "word " * 2000 + "China" + " word" * 2000
+    (m,) = tagger.tag_article(None, text, TODAY).mentions
+    assert len(m.evidence) == 1000 and "China" in m.evidence and m.evidence in text

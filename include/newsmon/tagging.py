@@ -36,6 +36,7 @@ MENTION_KINDS = (*ALIAS_KINDS, "person")
 PAIR_LEVELS = ("sentence", "paragraph", "article")
 _CODE = re.compile(r"^[A-Z]{2}$")
 _CONTEXT = 80  # characters of context the rules look at on either side of a hit
+_MAX_EVIDENCE = 1000  # longest evidence kept with a mention (a window around it in an endless sentence)
 
 
 # ---------------------------------------------------------------------------------------------------- watchlist
@@ -353,6 +354,20 @@ def _caps_copy(alias: str) -> str | None:
     return upper if upper != alias and letters >= 3 else None
 
 
+# News text often has a no-break or thin space inside names ("United\u00a0States"): a space in an alias
+# matches any run of them, and the hit is looked up with its spaces folded back to one.
+_SPACE_CLASS = "[ \u00a0\u2009\u202f]+"
+_SPACES = re.compile(_SPACE_CLASS)
+
+
+def _char_pattern(ch: str) -> str:
+    return _SPACE_CLASS if ch == " " else re.escape(ch)
+
+
+def fold_spaces(surface: str) -> str:
+    return _SPACES.sub(" ", surface)
+
+
 def trie_pattern(words: Iterable[str]) -> str:
     """One regex for many literal words: a trie, longer continuations before the end of a word, so at each
     start the longest alias wins ("South China Sea" over "South China"), with a word-boundary check at the
@@ -365,7 +380,7 @@ def trie_pattern(words: Iterable[str]) -> str:
         node[""] = word
 
     def emit(node: dict) -> str:
-        branches = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        branches = [_char_pattern(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
         if "" in node:
             branches.append(r"(?!\w)" if _needs_right_boundary(node[""]) else "")
         if len(branches) == 1:
@@ -516,6 +531,8 @@ class Tagger:
                 break
             start, end = m.span()
             surface = m.group()
+            if surface not in self._table:
+                surface = fold_spaces(surface)
             if start and self._left_boundary[surface] and _word_char(text[start - 1]):
                 pos = start + 1  # inside a word ("Indochina"); an alias may still start further on
                 continue
@@ -588,7 +605,7 @@ class Tagger:
             title_hits = self.find(title, day)
             self._mark_combined(title, title_hits)
             for h in title_hits:
-                mentions.append(self._mention(h, title, "title", -1, -1, title.strip()))
+                mentions.append(self._mention(h, title, "title", -1, -1, title.strip()[:_MAX_EVIDENCE]))
             found = {h.alias.country for h in title_hits}
             units["sentence"].append(found)
             units["paragraph"].append(found)
@@ -602,7 +619,11 @@ class Tagger:
                 sent, para = segments.locate(h.start)
                 s_start, s_end = segments.sentences[sent]
                 position = "lead" if para == 0 else "body"
-                mentions.append(self._mention(h, text, position, sent, para, text[s_start:s_end]))
+                evidence = text[s_start:s_end]
+                if len(evidence) > _MAX_EVIDENCE:  # a "sentence" of megabytes (no punctuation): keep a window
+                    lo = max(s_start, h.start - _MAX_EVIDENCE // 2)
+                    evidence = text[lo : min(s_end, lo + _MAX_EVIDENCE)]
+                mentions.append(self._mention(h, text, position, sent, para, evidence))
                 by_sentence.setdefault(sent, set()).add(h.alias.country)
                 by_paragraph.setdefault(para, set()).add(h.alias.country)
             units["sentence"].extend(by_sentence.values())
