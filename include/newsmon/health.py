@@ -444,3 +444,54 @@ def latest_alerts(con: duckdb.DuckDBPyConnection, since: date) -> list[dict]:
         return []
     keys = ("day", "feed", "kind", "message", "sent_at", "cleared_at")
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------- DAG notices
+# Fallbacks for dags/newsmon_notify.py when no SMTP connection is configured: the notice lands in the outbox
+# folder, like the digest. Plain functions of a context mapping, so no Airflow import is needed here.
+
+
+def failure_notice_to_outbox(context: dict) -> str:
+    """on_failure_callback without SMTP: write what failed, where, and the error into data/outbox/."""
+    from newsmon.config import paths as get_paths
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or "?"
+    task_id = getattr(ti, "task_id", None) or "?"
+    run_id = getattr(ti, "run_id", None) or context.get("run_id") or "?"
+    now = datetime.now(UTC)
+    msg = EmailMessage()
+    msg["Subject"] = f"[newsmon] {dag_id}.{task_id} failed (run {run_id})"
+    msg["From"] = HealthSettings.from_settings().alert_from
+    msg["To"] = ", ".join(HealthSettings.from_settings().alert_to) or "operators@localhost"
+    msg["Date"] = format_datetime(now)
+    msg.set_content(
+        f"Task {task_id} of DAG {dag_id} failed after its retries in run {run_id}.\n"
+        f"Error: {context.get('exception')!r}\n"
+        f"Try {getattr(ti, 'try_number', '?')}; log: {getattr(ti, 'log_url', '') or 'see the Airflow UI'}\n"
+    )
+    target = deliver(msg, None, get_paths().outbox, now)
+    log.error("task %s.%s failed in run %s; notice written to %s", dag_id, task_id, run_id, target)
+    return target
+
+
+async def deadline_notice_to_outbox(dag_id: str, minutes: float, context: dict | None = None, **_) -> str:
+    """DeadlineAlert callback without SMTP (runs in the triggerer): a run has not finished in time."""
+    from newsmon.config import paths as get_paths
+
+    now = datetime.now(UTC)
+    msg = EmailMessage()
+    msg["Subject"] = f"[newsmon] {dag_id} run still not finished after {minutes:g} minutes"
+    msg["From"] = HealthSettings.from_settings().alert_from
+    msg["To"] = ", ".join(HealthSettings.from_settings().alert_to) or "operators@localhost"
+    msg["Date"] = format_datetime(now)
+    run = (context or {}).get("dag_run") or {}
+    run_id = run.get("run_id") if isinstance(run, dict) else getattr(run, "run_id", None)
+    msg.set_content(
+        f"A {dag_id} run{f' ({run_id})' if run_id else ''} was queued more than {minutes:g} minutes ago and has "
+        "not finished. Look for a task stuck in running or queued in the Airflow UI (a hung fetch, a worker "
+        "that died, the warehouse lock held by another process).\n"
+    )
+    target = deliver(msg, None, get_paths().outbox, now)
+    log.error("%s run has not finished within %g min; notice written to %s", dag_id, minutes, target)
+    return target
