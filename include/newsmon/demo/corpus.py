@@ -128,7 +128,8 @@ class DemoArticle:
     summary: str  # the feed's description: 1-3 sentences from the article
     language: str
     topic: str
-    countries: tuple[str, ...]  # watched countries the story is about
+    countries: tuple[str, ...]  # watched countries the story is about; each is named in the text, and others
+    # may be named in passing (the tagger finds those too)
     feed: str  # the feed that lists it (Meridian's world feed also lists its international stories)
     is_wire_copy_of: str | None = None  # path of the Meridian Wire original this page syndicates
     failure: str | None = None  # one of FAILURE_MODES, or None for a normal page

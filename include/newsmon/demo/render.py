@@ -208,6 +208,8 @@ def _section(article: DemoArticle) -> str:
         return "Culture"
     if article.topic == "football":
         return "Sport"
+    if article.countries == ("US",):
+        return "US"
     return "World" if article.countries else "News"
 
 
