@@ -167,6 +167,11 @@ def fetch_shard(
                 per_feed_pages[feed.name]["failed"] += 1
     bar.close()
     ctx.memory.save()
+    articles, duplicates = unique_by_id(articles)
+    for a in duplicates:
+        rejections.append(
+            _rejection_row(a.url, a.feed, "duplicate_url", f"same canonical URL as {a.article_id}")
+        )
 
     health = [health_row(store.load(f), f) for f in feeds]
     fetch_log = [
@@ -325,7 +330,21 @@ def _reason_key(error: str | None) -> str:
 
 
 def _rejection(item: FeedItem, feed: FeedConfig, reason: str, detail: str | None) -> dict:
-    return {"url": item.url, "feed": feed.name, "reason": reason, "detail": detail, "at": datetime.now(UTC)}
+    return _rejection_row(item.url, feed.name, reason, detail)
+
+
+def _rejection_row(url: str, feed: str, reason: str, detail: str | None) -> dict:
+    return {"url": url, "feed": feed, "reason": reason, "detail": detail, "at": datetime.now(UTC)}
+
+
+def unique_by_id(articles: list[Article]) -> tuple[list[Article], list[Article]]:
+    """Keep the first article per id (one canonical URL listed by two feeds of a shard); return the rest apart."""
+    seen: set[str] = set()
+    kept, dropped = [], []
+    for a in articles:
+        (dropped if a.article_id in seen else kept).append(a)
+        seen.add(a.article_id)
+    return kept, dropped
 
 
 def choose_published(

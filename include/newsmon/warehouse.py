@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,9 +136,18 @@ def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], l
     return m_rows, c_rows
 
 
+def _to_arrow(rows: list[dict]) -> pa.Table:
+    """Rows to Arrow; 64-bit fingerprints need an unsigned type that inference would not pick."""
+    if "simhash" not in rows[0]:
+        return pa.Table.from_pylist(rows)
+    hashes = pa.array([r["simhash"] for r in rows], pa.uint64())
+    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "simhash"} for r in rows])
+    return table.append_column("simhash", hashes)
+
+
 def _write_part(directory: Path, name: str, rows: list[dict]) -> None:
     # An empty part is still written (with no columns) so a batch always has every part.
-    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    table = _to_arrow(rows) if rows else pa.table({})
     pq.write_table(table, directory / f"{name}.parquet", compression="zstd")
 
 
@@ -340,7 +349,7 @@ def _dedupe_and_insert_articles(
             counts.articles_new += 1
         keep.append(a)
     if keep:
-        _insert_arrow(con, "articles", pa.Table.from_pylist(keep))
+        _insert_arrow(con, "articles", _to_arrow(keep))
         _propagate_wire_flags(con, [a["article_id"] for a in keep if a["is_wire"] and a["duplicate_of"]])
     return {a["article_id"] for a in keep}
 
@@ -420,7 +429,10 @@ def _insert_arrow(
         sql = f"{sql} WHERE {where} {conflict}" if where else f"{sql} {conflict}"
         con.execute(sql, params) if params else con.execute(sql)
     finally:
-        con.unregister("_staged")
+        with suppress(
+            duckdb.Error
+        ):  # after a failed statement the transaction is aborted; the caller rolls back
+            con.unregister("_staged")
 
 
 def load_pending(paths: Paths, batches: list[Path] | None = None) -> LoadCounts:
