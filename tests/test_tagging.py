@@ -158,6 +158,9 @@ NOT_COUNTED = [
     "The Washington Post broke the story.",
     "The South China Morning Post reported it.",
     "He works at Bank of America.",
+    "Tech jobs left states such as California or Washington.",
+    "Washington, Oregon and Idaho share the river.",
+    "He lives on Washington Drive.",
     # Taiwan, Hong Kong, Macau
     "Taiwan held elections.",
     "The Republic of China is Taiwan's official name.",
@@ -176,6 +179,8 @@ NOT_COUNTED = [
     "The book was translated from Chinese.",
     "The answer came in Russian.",
     "The price was US$25.",
+    "Read more at https://example.com/news/Beijing-bans-China-Russia-Sales.html today.",
+    "See www.example.org/Moscow_trip for the pictures.",
 ]
 
 

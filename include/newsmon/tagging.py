@@ -326,6 +326,19 @@ def _scoring(raw: dict, source: str) -> dict:
 # ---------------------------------------------------------------------------------------------------- matcher
 
 
+_URL_CHARS = frozenset("/-_=.+%#?&~")
+
+
+def _in_url(text: str, start: int) -> bool:
+    """Whether the hit at `start` sits inside a web address (checked only after URL-ish punctuation)."""
+    lo = max(0, start - 300)
+    token_start = (
+        max(text.rfind(" ", lo, start), text.rfind("\n", lo, start), text.rfind("\t", lo, start)) + 1
+    )
+    prefix = text[max(lo, token_start) : start]
+    return "://" in prefix or prefix.startswith("www.")
+
+
 def _is_latin(s: str) -> bool:
     return all(ord(c) < 0x250 or unicodedata.category(c)[0] in "PZ" for c in s)
 
@@ -537,6 +550,8 @@ class Tagger:
                 pos = start + 1  # inside a word ("Indochina"); an alias may still start further on
                 continue
             pos = end
+            if start and text[start - 1] in _URL_CHARS and _in_url(text, start):
+                continue  # ".../news/Beijing-bans-..." is an address, not prose
             for alias in self._table[surface]:
                 if alias.excluded:
                     break
