@@ -412,7 +412,10 @@ class _Builder:
     ) -> DemoArticle:
         title, paragraphs, city = self._assemble(topic, d)
         raw_lead = paragraphs[0]
-        paragraphs[0] = dateline(outlet, city) + paragraphs[0]
+        if language == "zh":  # Chinese papers date the dateline: "本报北京11月17日电"
+            paragraphs[0] = f"本报{city}{d.month}月{d.day}日电\u3000" + paragraphs[0]
+        else:
+            paragraphs[0] = dateline(outlet, city) + paragraphs[0]
         if outlet.curly_quotes:
             title, paragraphs = smarten(title), [smarten(p) for p in paragraphs]
         published = self._publish_time(d)
