@@ -248,6 +248,8 @@ def test_word_boundaries(tagger):
         ("Secretary of State Blinken met them.", date(2026, 1, 1), [("Secretary of State Blinken", "US")]),
         ("Antony Blinken met them.", date(2026, 1, 1), []),
         ("Donald Trump Jr. spoke.", date(2019, 6, 1), []),
+        ("Vice President Biden spoke.", date(2012, 6, 1), []),
+        ("Vice-President Biden spoke.", date(2022, 6, 1), [("President Biden", "US")]),
     ],
 )
 def test_office_holders_count_inside_their_terms_or_with_a_title(tagger, text, day, expected):
