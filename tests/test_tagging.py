@@ -571,6 +571,76 @@ def test_labelled_set_precision_and_recall(tagger):
         assert scores[code]["recall"] >= 0.97, (code, scores[code])
 
 
+POLICY_PHRASES = [
+    # every exclusion of the policy ...
+    "us",
+    "JOIN US",
+    "Us Weekly",
+    "china",
+    "Chinese whispers",
+    "Russian roulette",
+    "Russian salad",
+    "Moscow mule",
+    "Latin America",
+    "South America",
+    "Central America",
+    "North America",
+    "the Americas",
+    "Latin Americans",
+    "Washington state",
+    "George Washington",
+    "University of Washington",
+    "Washington Post",
+    "South China Morning Post",
+    "Bank of America",
+    "Taiwan",
+    "Republic of China",
+    "Hong Kong",
+    "Macau",
+    "Soviet Union",
+    "USSR",
+    "Soviet-era",
+    "Moscow, Idaho",
+    "Russian River",
+    "South China Sea",
+    "speaks fluent Russian",
+    "in Mandarin",
+    "US$",
+    # ... and the hard counted cases
+    "Sino-Russian",
+    "Sino-American",
+    "Russo-American",
+    "US-China",
+    "US-Russia",
+    "Russian-born",
+    "pro-Kremlin",
+    "anti-American",
+    "中国",
+    "美国",
+    "俄罗斯",
+    "Китай",
+    "Россия",
+    "США",
+    "PUTIN TELLS US ENVOY",
+    "President Trump",
+    "U.S.",
+    "Mr.",
+    "Dr.",
+    "Jan.",
+]
+
+
+def test_labelled_set_holds_every_policy_example():
+    texts = [
+        json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").split("\n") if line.strip()
+    ]
+    for phrase in POLICY_PHRASES:
+        word = re.escape(phrase)
+        if phrase[-1].isascii() and phrase[-1].isalnum():
+            word = rf"(?<![\w$]){word}(?!\w)"
+        assert any(re.search(word, t) for t in texts), f"labelled set lacks {phrase!r}"
+
+
 def test_geowebnews_span_recall(tagger):
     if not GEO.exists():
         pytest.skip(f"geo gold spans not found at {GEO}")
@@ -648,6 +718,18 @@ def test_cli_bad_date_and_missing_file(monkeypatch, capsys, tmp_path):
     assert code == 2 and "is not a date" in err
     code, _, err = run_cli(monkeypatch, capsys, [str(tmp_path / "missing.jsonl")])
     assert code == 2 and "no such file" in err
+
+
+def test_one_tagger_serves_many_threads(tagger):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        f"Story {i}: China and Russia met; the US watched.\nPUTIN TELLS US ENVOY {i}" for i in range(200)
+    ]
+    expected = [tagger.tag_article(None, t, TODAY) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda t: tagger.tag_article(None, t, TODAY), texts))
+    assert got == expected
 
 
 def test_tag_text_convenience():
