@@ -74,9 +74,10 @@ def recompute_days(con: duckdb.DuckDBPyConnection, days) -> dict:
     _stage_counts(con, days)
     rows = {t: 0 for t in DAILY_TABLES}
     try:
+        for table in DAILY_TABLES:
+            rows[table] = _scalar(con, f"SELECT count(*) FROM _agg_{table}")
         for day in days:
-            for table, n in _replace_day(con, day).items():
-                rows[table] += n
+            _replace_day(con, day)
     finally:
         for table in ("_agg_days", "_agg_articles", "_agg_ac", *(f"_agg_{t}" for t in DAILY_TABLES)):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -220,9 +221,8 @@ FROM _agg_ac GROUP BY day, source, country
 """
 
 
-def _replace_day(con, day: date) -> dict[str, int]:
+def _replace_day(con, day: date) -> None:
     """Swap one day's rows for the freshly computed ones, atomically."""
-    written: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
         for table in DAILY_TABLES:
@@ -231,12 +231,10 @@ def _replace_day(con, day: date) -> dict[str, int]:
                 f"INSERT INTO {table} SELECT * FROM _agg_{table} WHERE day = ? ORDER BY {SORT_KEYS[table]}",
                 [day],
             )
-            written[table] = _scalar(con, f"SELECT count(*) FROM _agg_{table} WHERE day = ?", [day])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return written
 
 
 _BASELINE_SQL = """
