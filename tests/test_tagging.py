@@ -171,6 +171,8 @@ NOT_COUNTED = [
     "The USSR launched a satellite.",
     "They renovated Soviet-era flats.",
     "The town of Moscow, Idaho, is small.",
+    "MOSCOW, Idaho — Growers here are worried.",
+    "Moscow (Idaho) has a university.",
     "They paddled down the Russian River.",
     "Boats crowded the South China Sea.",
     # languages and currency
