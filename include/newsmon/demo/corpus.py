@@ -470,7 +470,7 @@ class _Builder:
         return title, paragraphs, city
 
     def _slot_values(self, topic: Topic, use: int, d: date) -> dict[str, str]:
-        values = {"weekday": d.strftime("%A"), "Weekday": d.strftime("%A")}
+        values = {"weekday": d.strftime("%A")}
         for name, options in NAME_POOLS.items():
             values[name] = self.rng.choice(options)
         for name, options in topic.slots.items():

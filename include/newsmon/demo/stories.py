@@ -5,8 +5,8 @@ Nothing here is publisher text. Recurring topics are written as a lead, a pool o
 articles on one topic read as different stories. One-off stories (the summit week, the foreign-language pieces)
 use every paragraph in order.
 
-Placeholders in braces are filled per article: {weekday} (the day of publication), {Weekday} at the start of a
-sentence, names from NAME_POOLS and the topic's own `slots`. The tricky cases of MENTION_POLICY.md (US vs us,
+Placeholders in braces are filled per article: {weekday} (the day of publication), names from NAME_POOLS and
+the topic's own `slots`. The tricky cases of MENTION_POLICY.md (US vs us,
 Latin America, Washington state, South China Sea, Soviet era, "speaks fluent Russian", US$, Moscow, Idaho,
 Republic of China, Russian roulette, Chinese whispers, fine china ...) occur in the stories where they would
 naturally occur.
