@@ -152,6 +152,7 @@ NOT_COUNTED = [
     "Latin Americans sent record remittances home.",
     # Washington that is not the capital
     "Apples grow well in Washington state.",
+    "OLYMPIA, Washington — Salmon returned to the river.",
     "George Washington crossed the river.",
     "The film stars Denzel Washington.",
     "She teaches at the University of Washington.",
