@@ -87,9 +87,9 @@ OUTLETS: tuple[Outlet, ...] = (
         authors=("Grace Whitlock", "Daniel Mercado", "Rebecca Sato", "Owen Gallagher"),
         appeal_heading="Your support keeps us on the story",
         appeal=(
-            "At such a critical moment in US history, the Harbor Ledger keeps reporters on the ground in "
-            "statehouses, courtrooms and foreign capitals. We are trusted by Americans across the political "
-            "spectrum, and we have never put our reporting behind a paywall.",
+            "The Harbor Ledger has covered the waterfront and the world for four generations, through some of "
+            "the great turning points in US history. Americans of every political stripe read us, and we have "
+            "never put our reporting behind a paywall.",
             "If you can, make a one-time or monthly contribution today. Every dollar goes to journalism.",
         ),
         appeal_marked=True,
