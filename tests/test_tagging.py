@@ -100,6 +100,9 @@ COUNTED = [
     ("США ввели санкции.", [("США", "US")]),
     ("Отношения России и Китая укрепились.", [("России", "RU"), ("Китая", "CN")]),
     ("Делегация прибыла в Москву, затем в Пекин.", [("Москву", "RU"), ("Пекин", "CN")]),
+    # a language verb before a noun is the country again
+    ("He studies Chinese politics.", [("Chinese", "CN")]),
+    ("Troops moved into Russian territory.", [("Russian", "RU")]),
 ]
 
 
@@ -181,6 +184,8 @@ NOT_COUNTED = [
     "The interview was conducted in Mandarin.",
     "The book was translated from Chinese.",
     "The answer came in Russian.",
+    "He is learning Chinese at night school.",
+    "She speaks Russian fluently.",
     "The price was US$25.",
     "Read more at https://example.com/news/Beijing-bans-China-Russia-Sales.html today.",
     "See www.example.org/Moscow_trip for the pictures.",
