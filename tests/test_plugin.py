@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,29 @@ from newsmon.ui import line_chart_svg, load_page_data, render_page
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    """The demo corpus through the real pipeline (fetch, clean, tag, load, daily tables, publish) and its digest."""
+    from newsmon.demo.server import DemoServer
+    from newsmon.digest import send_digest
+    from newsmon.pipeline import run_once
+
+    root = tmp_path_factory.mktemp("demo")
+    p = paths(root / "data").ensure()
+    saved = {k: os.environ.get(k) for k in ("NEWSMON_ALLOW_HOSTS", "NEWSMON_SMTP_HOST")}
+    os.environ["NEWSMON_ALLOW_HOSTS"] = "127.0.0.1"
+    os.environ.pop("NEWSMON_SMTP_HOST", None)
+    try:
+        with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
+            report = run_once(feeds_file=server.write_feeds_yaml(root / "feeds.yaml"), data_dir=p.data_dir)
+        day = max(date.fromisoformat(d) for d in report["daily"]["days"])
+        send_digest(p, day, recipients=["readers@example.org"], outbox=p.outbox)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return p, report
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +163,8 @@ def _get(url: str, token: str | None = None, accept: str = "application/json"):
 
 
 @pytest.fixture(scope="module")
-def api_server(airflow_db, ops_data, tmp_path_factory):
-    """A real `airflow api-server` with the project's plugins folder and the fixture analyst database."""
+def api_server(airflow_db, demo_data, tmp_path_factory):
+    """A real `airflow api-server` with the project's plugins folder, over the demo corpus's analyst database."""
     port = _free_port()
     home = tmp_path_factory.mktemp("api")
     passwords = home / "passwords.json"
@@ -152,7 +175,7 @@ def api_server(airflow_db, ops_data, tmp_path_factory):
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
         AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
         AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False",
-        NEWSMON_DATA_DIR=str(ops_data.data_dir),
+        NEWSMON_DATA_DIR=str(demo_data[0].data_dir),
     )
     log = open(home / "api-server.log", "wb")  # noqa: SIM115 (closed in teardown)
     proc = subprocess.Popen(
@@ -217,17 +240,38 @@ def test_plugin_is_registered_with_its_menu_entry(api_server):
 
 
 @pytest.mark.slow
-def test_page_through_the_api_server_with_screenshot(api_server):
+def test_page_through_the_api_server_with_screenshot(api_server, demo_data):
+    """The demo corpus's trends, stories, feed health and digest, as the API server serves them."""
+    import duckdb
+
     base, token = api_server
+    p, report = demo_data
+    con = duckdb.connect(str(p.analyst_db), read_only=True)
+    try:
+        feeds = {r[0] for r in con.execute("SELECT feed FROM feed_health").fetchall()}
+        last_day, cn_stories = con.execute(
+            "SELECT day, stories FROM daily_country WHERE country = 'CN' ORDER BY day DESC LIMIT 1"
+        ).fetchone()
+        peak = con.execute("SELECT max(stories) FROM daily_country").fetchone()[0]
+    finally:
+        con.close()
+
     status, body = _get(f"{base}/newsmon/data.json", token)
     assert status == 200
     data = json.loads(body)
-    assert data["day"] == "2026-03-10" and set(data["country_series"]) == {"CN", "RU", "US"}
-    assert data["stories"][0]["title"] == "Beijing unveils sweeping export controls"
-    assert {f["feed"] for f in data["feeds"]} == {"wire", "daily", "herald"}
+    assert data["day"] == last_day.isoformat() and data["country_series"]["CN"][-1] == cn_stories
+    assert max(v for s in data["country_series"].values() for v in s if v is not None) == peak
+    assert set(data["pair_series"]) >= {"CN-US", "RU-US"}
+    assert {f["feed"] for f in data["feeds"]} == feeds and len(feeds) >= 5
+    assert data["stories"] and all(s["title"] for s in data["stories"])
+    assert data["digest"]["subject"] and data["digest"]["file"].startswith("digest-")
 
-    status, page = _get(f"{base}/newsmon/?level=article", token, accept="text/html")
-    assert status == 200 and "Pairs (co-mentioned in one article)" in page and page.count("<svg") == 2
+    status, page = _get(f"{base}/newsmon/", token, accept="text/html")
+    assert status == 200 and page.count("<svg") == 2 and "Countries" in page
+    assert data["stories"][0]["title"].replace("'", "&#x27;") in page
+    assert all(f in page for f in feeds) and data["digest"]["subject"].replace("'", "&#x27;") in page
+    status, page_article = _get(f"{base}/newsmon/?level=article", token, accept="text/html")
+    assert status == 200 and "Pairs (co-mentioned in one article)" in page_article
     assert _get(f"{base}/newsmon/?level=chapter", token)[0] == 400
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -235,6 +279,21 @@ def test_page_through_the_api_server_with_screenshot(api_server):
     html_file.write_text(page, encoding="utf-8")
     shot = screenshot(html_file, ARTIFACTS / "news_monitor_page.png")
     assert shot.stat().st_size > 20_000  # a blank page is a few kB; charts and tables make it much larger
+
+
+@pytest.mark.slow
+def test_quality_gates_pass_on_the_demo_corpus(demo_data):
+    import duckdb
+    from newsmon.quality import check_analyst_db
+
+    p, _ = demo_data
+    con = duckdb.connect(str(p.analyst_db), read_only=True)
+    try:
+        (run_id,) = con.execute("SELECT DISTINCT run_id FROM fetch_log").fetchone()
+    finally:
+        con.close()
+    result = check_analyst_db(p.analyst_db, run_id=run_id)
+    assert result.articles > 50 and result.failures == []
 
 
 def screenshot(html_file: Path, png: Path) -> Path:

@@ -20,6 +20,7 @@ import duckdb
 from newsmon.config import Paths
 
 TREND_DAYS = 30
+STORY_DAYS = 2  # top stories: the latest day with figures and the day before
 PAIR_LEVELS = ("sentence", "paragraph", "article")
 DEFAULT_PAIR_LEVEL = "sentence"
 COLORS = {
@@ -127,13 +128,18 @@ def _load_trends(con, data: PageData, tables: set[str]) -> None:
         "SELECT country, day, stories, spike FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY country, day",
         [start, last],
     ).fetchall()
-    _fill_series(data, data.country_series, rows)
+    first = (
+        con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
+        if ("daily_total" in tables)
+        else None
+    )
+    _fill_series(data, data.country_series, rows, first)
     rows = con.execute(
         """SELECT pair, day, stories, spike FROM daily_pair WHERE level = ? AND day BETWEEN ? AND ?
            ORDER BY pair, day""",
         [data.pair_level, start, last],
     ).fetchall()
-    _fill_series(data, data.pair_series, rows)
+    _fill_series(data, data.pair_series, rows, first)
     keys = ("name", "kind", "articles", "stories", "mean_7d", "mean_28d", "ratio_28d", "z_28d", "spike")
     today = con.execute(
         """SELECT country, 'country', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike
@@ -156,10 +162,12 @@ def _load_trends(con, data: PageData, tables: set[str]) -> None:
             data.totals = dict(zip(("articles", "stories", "sources", "stories_mean_28d"), row, strict=True))
 
 
-def _fill_series(data: PageData, target: dict, rows) -> None:
+def _fill_series(data: PageData, target: dict, rows, first: date | None) -> None:
+    """Stories per day; a day without a row is 0, a day before the history starts is a gap (None)."""
     index = {d: i for i, d in enumerate(data.days)}
+    blank = [None if first is not None and d < first else 0.0 for d in data.days]
     for name, day, stories, spike in rows:
-        series = target.setdefault(name, [0.0] * len(data.days))
+        series = target.setdefault(name, list(blank))
         marks = data.spikes.setdefault(name, [False] * len(data.days))
         series[index[day]] = float(stories)
         marks[index[day]] = bool(spike)
@@ -178,12 +186,12 @@ def _load_stories(con, data: PageData, tables: set[str], limit: int = 10) -> Non
                   list_sort(list_distinct(flatten(list(s.countries)))) AS countries,
                   min(coalesce(s.published_at, s.fetched_at)) AS first_seen
            FROM articles s LEFT JOIN articles o ON o.article_id = s.story_id
-           WHERE s.day = ?
+           WHERE s.day BETWEEN ? AND ?
            GROUP BY s.story_id, o.title, o.url
            HAVING len(list_sort(list_distinct(flatten(list(s.countries))))) > 0
-           ORDER BY outlets DESC, copies DESC, first_seen, s.story_id
+           ORDER BY outlets DESC, copies DESC, first_seen DESC, s.story_id
            LIMIT ?""",
-        [day, limit],
+        [day - timedelta(days=STORY_DAYS - 1), day, limit],
     ).fetchall()
     keys = ("story_id", "title", "url", "copies", "outlets", "countries", "first_seen")
     data.stories = [dict(zip(keys, r, strict=True)) for r in rows]
@@ -195,7 +203,8 @@ def _load_health(con, data: PageData, tables: set[str], now: datetime) -> None:
         return
     has_articles = "articles" in tables
     per_day = (
-        "(SELECT count(*) / 7.0 FROM articles a WHERE a.feed = h.feed AND a.fetched_at >= $week)"
+        "(SELECT count(*) / 7.0 FROM articles a WHERE a.feed = h.feed"
+        " AND coalesce(a.published_at, a.fetched_at) BETWEEN $week AND $now)"
         if has_articles
         else "NULL"
     )
@@ -203,7 +212,7 @@ def _load_health(con, data: PageData, tables: set[str], now: datetime) -> None:
         f"""SELECT feed, source, last_status, last_success_at, last_new_item_at, consecutive_failures,
                    {per_day} AS items_per_day, last_error, retired
             FROM feed_health h ORDER BY feed""",
-        {"week": now - timedelta(days=7)} if has_articles else {},
+        {"week": now - timedelta(days=7), "now": now} if has_articles else {},
     ).fetchall()
     keys = (
         "feed",
@@ -384,7 +393,7 @@ def render_page(data: PageData) -> str:
         _section(
             f"Today's figures{f' ({data.day})' if data.day else ''} against the 28-day baseline", _today(data)
         ),
-        _section("Top stories", _stories(data)),
+        _section("Top stories of the last two days (by number of outlets)", _stories(data)),
         _section("Feed health", _flags(data) + _feeds(data)),
         _section("Latest digest", _digest(data)),
     ]
@@ -463,10 +472,11 @@ def _stories(data: PageData) -> str:
             else title
         )
         rows.append(
-            f"<tr><td>{link}</td><td>{_e(', '.join(s['countries']))}</td><td class='num'>{s['outlets']}</td>"
+            f"<tr><td>{_time(s['first_seen'])}</td><td>{link}</td><td>{_e(', '.join(s['countries']))}</td>"
+            f"<td class='num'>{s['outlets']}</td>"
             f"<td class='num'>{s['copies']}</td></tr>"
         )
-    return f"<table><tr><th>story</th><th>countries</th><th>outlets</th><th>copies</th></tr>{''.join(rows)}</table>"
+    return f"<table><tr><th>first seen</th><th>story</th><th>countries</th><th>outlets</th><th>copies</th></tr>{''.join(rows)}</table>"
 
 
 def _flags(data: PageData) -> str:
