@@ -186,7 +186,7 @@ class StoryMatch:
     story_id: str  # article_id of the first article of the story
     duplicate_of: str | None  # the stored article this one copies (closest match), None for a new story
     reason: str | None  # "content_hash" | "simhash" | None
-    is_wire: bool  # a copy of another outlet's text (the matched article is then a wire story as well)
+    is_wire: bool  # another outlet's copy of the story's first article (which is then a wire story as well)
 
 
 @dataclass
@@ -198,6 +198,20 @@ class _Entry:
     when: float | None  # POSIX seconds
     source: str | None
     indexed: bool  # in the SimHash tables (texts too short for a trustworthy SimHash are not)
+    text: str = ""  # kept (a reference, not a copy) for articles added with text, to verify near matches
+    _shingles: np.ndarray | None = None
+
+    def shingles(self) -> np.ndarray | None:
+        if self._shingles is None and self.text:
+            self._shingles = shingle_hashes(self.text)
+        return self._shingles
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller shingle set found in the larger: 1.0 for a trimmed copy."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    return np.intersect1d(a, b, assume_unique=True).size / min(a.size, b.size)
 
 
 def _timestamp(value) -> float | None:
@@ -211,29 +225,41 @@ def _timestamp(value) -> float | None:
 class StoryIndex:
     """Groups articles into stories: exact copies by content hash, near copies by SimHash.
 
-    `max_distance` (10 of 64 bits) separates syndicated copies with light edits (a trimmed last paragraph, an
-    inserted sentence, a changed credit line: typically 3-9 bits) from different stories on the same topic
-    (25-32 bits). Candidate lookup: `tables` lookup tables, each keyed by `bits_per_table` fixed SimHash bits;
-    a pair `d` bits apart collides in one table with probability (1 - d/64)^bits_per_table, so with 24 tables of
-    10 bits a pair at distance 9 is found 99% of the time, while an unrelated article (32 bits) is a candidate
-    in about 2% of tables and is then rejected by its distance. Articles more than `window_days` apart never
-    match; texts under `min_tokens` words match only exactly.
+    Two SimHashes of unrelated texts differ in about 32 of 64 bits, but with many articles in the window the
+    tail matters: P(d <= 10) is about 2e-8 per pair, P(d <= 14) about 3e-6, i.e. a false merge for one article
+    in twenty against a 20,000-article window. So a SimHash within `max_distance` (10 bits) is a match on its
+    own; between that and `verify_distance` (16 bits), the zone where short lightly edited copies land (a trimmed
+    last paragraph moves a 200-word text by 8-15 bits), it is a match only if both texts are at hand (articles
+    added with text in this process, e.g. one staged batch) and at least `min_containment` (70%) of the smaller
+    text's shingles are in the other. Different stories on the same topic share far fewer (bench/dedupe.py
+    measures both sides).
+
+    Candidate lookup: `tables` lookup tables, each keyed by `bits_per_table` fixed random SimHash bits; a pair
+    `d` bits apart collides in one table with probability (1 - d/64)^bits_per_table, so with 48 tables of 10
+    bits a pair at distance 14 is found about 98% of the time, while an unrelated article (about 32 bits away)
+    is a candidate for about 5% of additions and is then rejected by its distance. Articles more than
+    `window_days` apart never match; texts under `min_tokens` words match only exactly.
     """
 
     def __init__(
         self,
         window_days: float = 7,
         max_distance: int = 10,
-        tables: int = 24,
+        verify_distance: int = 16,
+        min_containment: float = 0.7,
+        tables: int = 48,
         bits_per_table: int = 10,
         min_tokens: int = 30,
         seed: int = 20240611,
     ):
         self.window = timedelta(days=window_days).total_seconds()
         self.max_distance = max_distance
+        self.verify_distance = verify_distance
+        self.min_containment = min_containment
         self.min_tokens = min_tokens
         rng = random.Random(seed)  # fixed bit choices, so a rebuilt index behaves exactly like the old one
         self._positions = [sorted(rng.sample(range(64), bits_per_table)) for _ in range(tables)]
+        self._build_key_tables(bits_per_table)
         self._tables: list[dict[int, list[_Entry]]] = [defaultdict(list) for _ in range(tables)]
         self._by_hash: dict[str, list[_Entry]] = defaultdict(list)
         self._by_id: dict[str, _Entry] = {}
@@ -244,38 +270,60 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def _keys(self, value: int) -> list[int]:
-        keys = []
-        for positions in self._positions:
-            key = 0
+    def _build_key_tables(self, bits_per_table: int) -> None:
+        """Per byte of a SimHash, the contribution of each byte value to all table keys, packed in one int.
+
+        A SimHash's keys are then 8 lookups OR-ed together and one shift per table, instead of one shift per
+        selected bit (tables x bits_per_table).
+        """
+        self._slot = bits_per_table
+        self._slot_mask = (1 << bits_per_table) - 1
+        self._byte_keys = [[0] * 256 for _ in range(8)]
+        for t, positions in enumerate(self._positions):
             for i, pos in enumerate(positions):
-                key |= ((value >> pos) & 1) << i
-            keys.append(key)
-        return keys
+                byte, bit = divmod(pos, 8)
+                for value in range(256):
+                    if value >> bit & 1:
+                        self._byte_keys[byte][value] |= 1 << (t * bits_per_table + i)
+
+    def _keys(self, value: int) -> list[int]:
+        packed = 0
+        for byte, table in enumerate(self._byte_keys):
+            packed |= table[(value >> (8 * byte)) & 0xFF]
+        slot, mask = self._slot, self._slot_mask
+        return [(packed >> (t * slot)) & mask for t in range(len(self._positions))]
 
     def _in_window(self, a: float | None, b: float | None) -> bool:
         return a is None or b is None or abs(a - b) <= self.window
 
-    def _store(self, entry: _Entry) -> None:
+    def _keys_many(self, values: list[int]) -> np.ndarray:
+        """Table keys for many SimHashes at once (rebuilding from stored rows): shape (len(values), tables)."""
+        arr = np.array(values, dtype=np.uint64)
+        keys = np.zeros((len(values), len(self._positions)), dtype=np.int64)
+        for t, positions in enumerate(self._positions):
+            for i, pos in enumerate(positions):
+                keys[:, t] |= ((arr >> np.uint64(pos)) & np.uint64(1)).astype(np.int64) << i
+        return keys
+
+    def _store(self, entry: _Entry, keys: list[int] | None = None) -> None:
         self._by_id[entry.article_id] = entry
         if entry.content_hash:
             self._by_hash[entry.content_hash].append(entry)
         if entry.indexed:
-            for table, key in zip(self._tables, self._keys(entry.simhash), strict=True):
+            for table, key in zip(self._tables, keys or self._keys(entry.simhash), strict=True):
                 table[key].append(entry)
         if entry.when is not None:
             self._newest = entry.when if self._newest is None else max(self._newest, entry.when)
 
-    def _find(
-        self, sh: int, ch: str | None, when: float | None, indexed: bool
-    ) -> tuple[_Entry | None, str | None]:
-        if ch:
-            exact = [e for e in self._by_hash.get(ch, ()) if self._in_window(e.when, when)]
+    def _find(self, new: _Entry) -> tuple[_Entry | None, str | None]:
+        if new.content_hash:
+            exact = [e for e in self._by_hash.get(new.content_hash, ()) if self._in_window(e.when, new.when)]
             if exact:
                 return min(exact, key=lambda e: (e.when or 0, e.article_id)), "content_hash"
-        if not indexed:
+        if not new.indexed:
             return None, None
-        best: tuple[int, float, str, _Entry] | None = None
+        sh = new.simhash
+        close: list[tuple[int, float, str, _Entry]] = []
         seen: set[str] = set()
         for table, key in zip(self._tables, self._keys(sh), strict=True):
             for e in table.get(key, ()):
@@ -283,11 +331,17 @@ class StoryIndex:
                     continue
                 seen.add(e.article_id)
                 d = hamming(sh, e.simhash)
-                if d <= self.max_distance and self._in_window(e.when, when):
-                    cand = (d, e.when or 0, e.article_id, e)
-                    if best is None or cand[:3] < best[:3]:
-                        best = cand
-        return (best[3], "simhash") if best else (None, None)
+                if d <= self.verify_distance and self._in_window(e.when, new.when):
+                    close.append((d, e.when or 0, e.article_id, e))
+        for d, _, _, e in sorted(close, key=lambda c: c[:3]):
+            if d <= self.max_distance or self._verified(new, e):
+                return e, "simhash"
+        return None, None
+
+    def _verified(self, a: _Entry, b: _Entry) -> bool:
+        """A SimHash in the grey zone counts only when both texts are at hand and mostly the same shingles."""
+        sa, sb = a.shingles(), b.shingles()
+        return sa is not None and sb is not None and containment(sa, sb) >= self.min_containment
 
     def add(
         self,
@@ -304,10 +358,11 @@ class StoryIndex:
             return self._match_of(self._by_id[article_id])
         sh = (simhash if simhash is not None else _simhash(text)) & 0xFFFFFFFFFFFFFFFF
         ch = content_hash if content_hash is not None else (_content_hash(text) if text else None)
-        indexed = sh != 0 and (len(tokens(text)) >= self.min_tokens if text else True)
-        match, reason = self._find(sh, ch, when, indexed)
-        story = match.story_id if match else article_id
-        entry = _Entry(article_id, story, sh, ch, when, source, indexed)
+        indexed = sh != 0 and (self._long_enough(text) if text else True)
+        entry = _Entry(article_id, article_id, sh, ch, when, source, indexed, text or "")
+        match, reason = self._find(entry)
+        if match:
+            entry.story_id = match.story_id
         self._store(entry)
         self._dup_of[article_id] = (match.article_id if match else None, reason)
         self._maybe_evict()
@@ -318,20 +373,31 @@ class StoryIndex:
         if dup is None and entry.story_id != entry.article_id:
             dup = entry.story_id  # restored from stored rows: the story's first article stands for the match
             reason = reason or "simhash"
-        original = self._by_id.get(dup) if dup else None
-        is_wire = bool(original and original.source != entry.source)
+        # A wire copy is another outlet's copy of the story's first article; the first outlet's own updates are not.
+        first = self._by_id.get(entry.story_id) if entry.story_id != entry.article_id else None
+        matched = self._by_id.get(dup) if dup else None
+        reference = first or matched
+        is_wire = bool(dup and reference and reference.source != entry.source)
         return StoryMatch(entry.story_id, dup, reason, is_wire)
+
+    def _long_enough(self, text: str) -> bool:
+        if len(text.split()) >= self.min_tokens:  # cheap and enough for spaced scripts
+            return True
+        return len(tokens(text)) >= self.min_tokens  # Chinese or Japanese: one token per character
 
     def from_rows(self, rows) -> StoryIndex:
         """Restore from stored (article_id, story_id, simhash, content_hash, published, source) rows."""
+        entries = []
         for article_id_, story_id, sh, ch, published, source in rows:
             if article_id_ in self._by_id:
                 continue
             sh = int(sh or 0) & 0xFFFFFFFFFFFFFFFF
-            entry = _Entry(
-                article_id_, story_id or article_id_, sh, ch, _timestamp(published), source, sh != 0
-            )
-            self._store(entry)
+            when = _timestamp(published)
+            entries.append(_Entry(article_id_, story_id or article_id_, sh, ch, when, source, sh != 0))
+        if entries:
+            keys = self._keys_many([e.simhash for e in entries]).tolist()
+            for entry, entry_keys in zip(entries, keys, strict=True):
+                self._store(entry, entry_keys)
         return self
 
     def _maybe_evict(self) -> None:

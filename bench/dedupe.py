@@ -1,0 +1,252 @@
+"""Story grouping quality and speed on a generated corpus of syndicated copies with light edits.
+
+The corpus is synthetic (pseudo-words with a Zipf-like frequency, stories grouped by topic so that different
+stories share topic vocabulary), so it holds no publisher text. Each original story gets 0-8 copies at other
+outlets within two days, each lightly edited: last paragraph trimmed, a credit line added, words changed, a
+sentence dropped or inserted (headlines are not part of the text, so a changed headline changes nothing).
+
+Measured: pairwise precision and recall of story grouping (pairs of articles put in the same story vs pairs that
+are copies of the same original) and articles per second, for `StoryIndex` and two baselines in the same run:
+exact content hash only (what URL/hash dedupe alone gives) and brute-force SimHash comparison (every pair, the
+same threshold: the quality banding should keep at a fraction of the cost). "StoryIndex, hashes only" adds
+articles with their SimHash and content hash but no text, as the loader sees articles of earlier batches
+(no containment check possible, so only SimHash distances up to `max_distance` group). The speed of
+"StoryIndex" includes computing each article's SimHash and content hash (the whole cost per article); the
+hashes-only and brute-force rows get them precomputed, so their ratio is the lookup cost alone.
+
+    .venv/bin/python bench/dedupe.py [--stories 600] [--seed 1]
+
+Writes bench/results/dedupe.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+RESULTS = ROOT / "bench" / "results" / "dedupe.json"
+
+from newsmon.dedupe import StoryIndex, content_hash, hamming, simhash  # noqa: E402
+
+SYLLABLES = (
+    "ka lo mi ne su ta ri po ve da gu an el or is um ba ce fo hi ju ke ly mo nu pe qu ro sa ti vo".split()
+)
+SOURCES = [f"Outlet {c}" for c in "ABCDEFGHIJKLMNOPQRST"]
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class Corpus:
+    def __init__(self, rng: random.Random, topics: int = 30):
+        self.rng = rng
+        words = set()
+        while len(words) < 6000:
+            words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 4))))
+        self.words = sorted(words)
+        rng.shuffle(self.words)
+        self.weights = [1 / (rank + 1) for rank in range(len(self.words))]  # Zipf: a few very common words
+        self.topics = [rng.sample(self.words[200:], 80) for _ in range(topics)]
+
+    def sentence(self, topic: list[str]) -> str:
+        n = self.rng.randint(10, 26)
+        common = self.rng.choices(self.words, self.weights, k=n)
+        words = [self.rng.choice(topic) if self.rng.random() < 0.3 else w for w in common]
+        return " ".join(words).capitalize() + "."
+
+    def story(self, topic: list[str]) -> list[str]:
+        return [
+            " ".join(self.sentence(topic) for _ in range(self.rng.randint(2, 4)))
+            for _ in range(self.rng.randint(5, 12))
+        ]
+
+    def light_edit(self, paragraphs: list[str], source: str, topic: list[str]) -> list[str]:
+        """A syndicated copy: one to three of the light edits outlets make."""
+        paras = list(paragraphs)
+        edits = self.rng.sample(
+            ["trim", "credit", "words", "drop_sentence", "insert_sentence"], self.rng.randint(1, 3)
+        )
+        if "trim" in edits and len(paras) > 4:
+            paras = paras[:-1]
+        if "credit" in edits:
+            paras.insert(0, f"By {source} staff with wire reports")
+        if "words" in edits:
+            for _ in range(self.rng.randint(1, 3)):
+                i = self.rng.randrange(len(paras))
+                words = paras[i].split()
+                words[self.rng.randrange(len(words))] = self.rng.choice(self.words[:500])
+                paras[i] = " ".join(words)
+        if "drop_sentence" in edits:
+            i = self.rng.randrange(len(paras))
+            sentences = paras[i].split(". ")
+            if len(sentences) > 1:
+                del sentences[self.rng.randrange(len(sentences))]
+                paras[i] = ". ".join(sentences)
+        if "insert_sentence" in edits:
+            i = self.rng.randrange(len(paras))
+            paras[i] = paras[i] + " " + self.sentence(topic)
+        return paras
+
+
+def build(n_stories: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    corpus = Corpus(rng)
+    articles = []
+    for s in range(n_stories):
+        topic = rng.choice(corpus.topics)
+        paras = corpus.story(topic)
+        when = T0 + timedelta(minutes=rng.randint(0, 14 * 24 * 60))
+        origin = rng.choice(SOURCES)
+        articles.append(
+            {"id": f"s{s}-0", "truth": s, "text": "\n".join(paras), "when": when, "source": origin}
+        )
+        others = [x for x in SOURCES if x != origin]
+        for c in range(rng.choice([0, 0, 0, 1, 1, 2, 3, 5, 8])):
+            source = others[c % len(others)]
+            copy = corpus.light_edit(paras, source, topic)
+            later = when + timedelta(minutes=rng.randint(5, 48 * 60))
+            articles.append(
+                {"id": f"s{s}-{c + 1}", "truth": s, "text": "\n".join(copy), "when": later, "source": source}
+            )
+    articles.sort(key=lambda a: (a["when"], a["id"]))
+    return articles
+
+
+def pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
+    out = set()
+    for members in groups.values():
+        out.update(combinations(sorted(members), 2))
+    return out
+
+
+def quality(predicted: dict[str, str], articles: list[dict]) -> dict[str, float]:
+    truth_groups: dict[int, list[str]] = defaultdict(list)
+    pred_groups: dict[str, list[str]] = defaultdict(list)
+    for a in articles:
+        truth_groups[a["truth"]].append(a["id"])
+        pred_groups[predicted[a["id"]]].append(a["id"])
+    want, got = pairs(truth_groups), pairs(pred_groups)
+    tp = len(want & got)
+    p = tp / len(got) if got else 1.0
+    r = tp / len(want) if want else 1.0
+    return {"pair_precision": p, "pair_recall": r, "pair_f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def run_index(articles: list[dict]) -> tuple[dict[str, str], float, StoryIndex]:
+    index = StoryIndex(window_days=7)
+    start = time.perf_counter()
+    stories = {a["id"]: index.add(a["id"], a["text"], a["when"], a["source"]).story_id for a in articles}
+    return stories, time.perf_counter() - start, index
+
+
+def run_index_without_text(
+    articles: list[dict], prints: list[tuple[int, str]]
+) -> tuple[dict[str, str], float]:
+    """As the loader sees articles of earlier batches: SimHash and content hash only, no text to verify with."""
+    index = StoryIndex(window_days=7)
+    start = time.perf_counter()
+    stories = {
+        a["id"]: index.add(a["id"], "", a["when"], a["source"], simhash=sh, content_hash=ch).story_id
+        for a, (sh, ch) in zip(articles, prints, strict=True)
+    }
+    return stories, time.perf_counter() - start
+
+
+def run_exact(articles: list[dict]) -> tuple[dict[str, str], float]:
+    start = time.perf_counter()
+    first: dict[str, str] = {}
+    stories = {}
+    for a in articles:
+        stories[a["id"]] = first.setdefault(content_hash(a["text"]), a["id"])
+    return stories, time.perf_counter() - start
+
+
+def run_brute(
+    articles: list[dict], prints: list[tuple[int, str]], max_distance: int, window: timedelta
+) -> tuple[dict[str, str], float]:
+    """Every earlier article within the window is compared: O(n^2), the reference for what banding may miss."""
+    start = time.perf_counter()
+    seen: list[tuple[int, datetime, str]] = []
+    stories = {}
+    for a, (sh, _) in zip(articles, prints, strict=True):
+        best = None
+        for other, when, story in seen:
+            d = hamming(sh, other)
+            if d <= max_distance and a["when"] - when <= window and (best is None or d < best[0]):
+                best = (d, story)
+        stories[a["id"]] = best[1] if best else a["id"]
+        seen.append((sh, a["when"], stories[a["id"]]))
+    return stories, time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stories", type=int, default=600)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    articles = build(args.stories, args.seed)
+    copies = sum(1 for a in articles if not a["id"].endswith("-0"))
+    print(
+        f"corpus: {len(articles)} articles, {args.stories} stories, {copies} syndicated copies (seed {args.seed})"
+    )
+
+    ours, t_ours, index = run_index(articles)
+    prints = [(simhash(a["text"]), content_hash(a["text"])) for a in articles]
+    no_text, t_no_text = run_index_without_text(articles, prints)
+    exact, t_exact = run_exact(articles)
+    brute, t_brute = run_brute(articles, prints, index.max_distance, timedelta(days=7))
+    figures = {}
+    print(f"\n{'method':<28} {'precision':>9} {'recall':>7} {'F1':>6} {'articles/s':>11}")
+    for name, stories, seconds in [
+        ("StoryIndex (SimHash + LSH)", ours, t_ours),
+        ("StoryIndex, hashes only", no_text, t_no_text),
+        ("exact content hash", exact, t_exact),
+        ("brute-force SimHash", brute, t_brute),
+    ]:
+        q = quality(stories, articles)
+        q["articles_per_second"] = len(articles) / seconds
+        figures[name] = q
+        print(
+            f"{name:<28} {q['pair_precision']:9.3f} {q['pair_recall']:7.3f} {q['pair_f1']:6.3f} {q['articles_per_second']:11.0f}"
+        )
+    mine, hashes_q, brute_q, exact_q = (
+        figures[k]
+        for k in (
+            "StoryIndex (SimHash + LSH)",
+            "StoryIndex, hashes only",
+            "brute-force SimHash",
+            "exact content hash",
+        )
+    )
+    ratios = {
+        "recall_vs_exact_hash": mine["pair_recall"] / max(exact_q["pair_recall"], 1e-9),
+        "recall_vs_brute_force": mine["pair_recall"] / max(brute_q["pair_recall"], 1e-9),
+        "hashes_only_recall_vs_brute_force": hashes_q["pair_recall"] / max(brute_q["pair_recall"], 1e-9),
+        "hashes_only_speed_vs_brute_force": hashes_q["articles_per_second"] / brute_q["articles_per_second"],
+    }
+    print("\nratios: " + ", ".join(f"{k} {v:.3f}" for k, v in ratios.items()))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    flat = {"articles": len(articles), "stories": args.stories, "copies": copies}
+    for name, q in figures.items():
+        key = {
+            "StoryIndex (SimHash + LSH)": "index",
+            "StoryIndex, hashes only": "index_hashes_only",
+            "exact content hash": "exact",
+            "brute-force SimHash": "brute",
+        }[name]
+        flat.update({f"{key}_{k}": v for k, v in q.items()})
+    flat.update(ratios)
+    RESULTS.write_text(json.dumps(flat, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Decoding article bytes and reading the page's text and metadata."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import UTC, datetime
+
+import pytest
+from newsmon.extract import (
+    EXTRACTOR_VERSION,
+    decode_html,
+    extract_page,
+    normalise_encoding,
+    parse_datetime,
+)
+
+ZH = "中国与俄罗斯在黑龙江边境口岸恢复客运渡轮，首班船计划于五月第二周启航。"
+ZH_GBK_ONLY = "镕"  # in GBK, not in GB2312: pages labelled gb2312 use such characters
+RU = "Паромное сообщение между Благовещенском и Хэйхэ возобновится в мае, сообщили в администрации области."
+LATIN = "Café crème – naïve façade, “quoted” and Zürich’s señor paid 5 € at the kiosk."
+
+
+def page(body: str, head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head>{head}<title>t</title></head><body><p>{body}</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "content_type", "head"),
+    [
+        (ZH + ZH_GBK_ONLY, "gbk", "text/html; charset=gb2312", ""),
+        (ZH + ZH_GBK_ONLY, "gbk", None, '<meta charset="gb2312">'),
+        (ZH, "gb18030", "text/html; charset=GBK", ""),
+        (RU, "cp1251", None, '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'),
+        (RU, "cp1251", "text/html; charset=windows-1251", ""),
+        (RU, "koi8_r", "text/html; charset=koi8-r", ""),
+        (RU, "koi8_r", None, '<meta charset="KOI8-R">'),
+        (LATIN, "cp1252", "text/html; charset=iso-8859-1", ""),  # iso-8859-1 is read as windows-1252
+        (LATIN, "cp1252", None, ""),  # undeclared Latin-1
+        (LATIN, "utf-8", "text/html; charset=ISO-8859-1", ""),  # a server that mislabels UTF-8
+        (RU, "utf-8", None, ""),
+    ],
+)
+def test_decode_html(text, codec, content_type, head):
+    body = page(text, head).encode(codec)
+    assert text in decode_html(body, content_type)
+
+
+def test_decode_html_boms():
+    html = page(RU)
+    assert RU in decode_html(codecs.BOM_UTF8 + html.encode("utf-8"))
+    assert RU in decode_html(html.encode("utf-16"))  # BOM included by the codec
+    assert RU in decode_html(codecs.BOM_UTF8 + html.encode("utf-8"), "text/html; charset=iso-8859-1")
+
+
+def test_decode_html_header_wins_over_meta_when_both_decode():
+    body = page(RU, '<meta charset="koi8-r">').encode("cp1251")
+    assert RU in decode_html(body, "text/html; charset=windows-1251")
+
+
+def test_decode_html_undeclared_cyrillic_by_detection():
+    text = " ".join([RU] * 6)
+    assert text in decode_html(page(text).encode("cp1251"))
+    assert text in decode_html(page(text).encode("koi8_r"))
+
+
+def test_decode_html_never_raises_on_garbage():
+    assert isinstance(decode_html(bytes(range(256)) * 4, "text/html; charset=nonsense"), str)
+    assert decode_html(b"", None) == ""
+
+
+def test_normalise_encoding():
+    assert normalise_encoding("GB2312") == "gb18030"
+    assert normalise_encoding("latin-1") == "cp1252"
+    assert normalise_encoding("windows-1251") == "cp1251"
+    assert normalise_encoding("no-such-charset") is None
+
+
+ARTICLE = """<!DOCTYPE html><html lang="ru-RU"><head>
+<meta charset="utf-8"><title>Паром вернётся в мае — Амурская правда</title>
+<meta property="og:site_name" content="Амурская правда">
+<link rel="canonical" href="https://amur-pravda.example/news/parom-2024">
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@graph": [
+  {"@type": "WebSite", "name": "Амурская правда"},
+  {"@type": "NewsArticle", "headline": "Паром вернётся в мае", "datePublished": "2024-03-05T12:00:00+09:00",
+   "author": [{"@type": "Person", "name": "Анна Соколова"}, {"@type": "Person", "name": "Ли Вэй"}]}]}
+</script></head><body><article><h1>Паром вернётся в мае</h1>
+<p>Паромное сообщение между Благовещенском и Хэйхэ возобновится в мае, сообщили в администрации области.</p>
+<p>Суда будут ходить три раза в неделю и перевозить до 180 пассажиров за рейс, а также небольшие грузы.</p>
+<p>Торговцы с обеих сторон реки говорят, что ждут этого с осени, когда закрылась зимняя переправа.</p>
+</article></body></html>"""
+
+
+def test_extract_page_text_and_metadata():
+    ex = extract_page(ARTICLE, "https://amur-pravda.example/news/parom-2024?utm_source=tg")
+    assert ex.title == "Паром вернётся в мае"
+    lines = ex.text.splitlines()
+    assert lines[-3].startswith("Паромное сообщение") and lines[-1].startswith("Торговцы")
+    assert ex.published == datetime(2024, 3, 5, 3, 0, tzinfo=UTC)
+    assert ex.date_source == "json-ld"
+    assert ex.authors == ["Анна Соколова", "Ли Вэй"]
+    assert ex.language_claimed == "ru"
+    assert ex.sitename == "Амурская правда"
+    assert ex.canonical_url == "https://amur-pravda.example/news/parom-2024"
+
+
+def test_extract_page_meta_date_beats_json_ld_and_naive_dates_are_utc():
+    html = ARTICLE.replace(
+        '<meta charset="utf-8">',
+        '<meta charset="utf-8"><meta property="article:published_time" content="2024-03-04">',
+    )
+    ex = extract_page(html, None)
+    assert (
+        ex.published == datetime(2024, 3, 4, tzinfo=UTC) and ex.date_source == "meta:article:published_time"
+    )
+
+
+def test_extract_page_without_markup_or_text():
+    assert extract_page("", None).text == ""
+    empty = extract_page("<html><body></body></html>", None)
+    assert empty.text == "" and empty.published is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05T09:30:00+03:00", datetime(2024, 3, 5, 6, 30, tzinfo=UTC)),
+        ("2024-03-05T09:30:00Z", datetime(2024, 3, 5, 9, 30, tzinfo=UTC)),
+        ("2024-03-05T09:30:00+0300", datetime(2024, 3, 5, 6, 30, tzinfo=UTC)),
+        ("Tue, 05 Mar 2024 09:30:00 GMT", datetime(2024, 3, 5, 9, 30, tzinfo=UTC)),
+        ("2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_parse_datetime(value, expected):
+    assert parse_datetime(value) == expected
+
+
+def test_extractor_version_names_both_parts():
+    import trafilatura
+
+    assert trafilatura.__version__ in EXTRACTOR_VERSION and "newsmon-clean" in EXTRACTOR_VERSION
