@@ -24,6 +24,8 @@ POOL = "newsmon_warehouse"
 def airflow_env(home: Path, port: int, data_dir: Path) -> dict:
     env = os.environ.copy()
     base = f"http://127.0.0.1:{port}"
+    # standalone starts its components as `airflow ...` commands: the venv's bin must come first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
