@@ -13,6 +13,7 @@ import pytest
 from newsmon.clean import (
     BoilerplateMemory,
     CleanOptions,
+    choose_text,
     clean_page,
     clean_text,
     detect_language,
@@ -375,3 +376,31 @@ def test_no_publisher_text_in_this_file():
         for line in txt.read_text(encoding="utf-8").splitlines():
             if len(line) > 60:
                 assert line not in own
+
+
+def test_choose_text_falls_back_to_the_feed_under_200_characters():
+    full = clean_page(seed_like_page(), None, "courier")
+    chosen = choose_text(full, "A summary.", "courier")
+    assert (chosen.source, chosen.reason, chosen.text) == ("page", None, full.text)
+    thin_page = clean_page(
+        seed_like_page(story=["The ferry reopens in May, officials said."]), None, "courier"
+    )
+    assert len(thin_page.text) < 200
+    summary = " ".join(STORY[:3]) + "\nRead more"
+    chosen = choose_text(thin_page, summary, "courier")
+    assert chosen.source == "feed" and chosen.text == " ".join(STORY[:3])
+    assert chosen.reason == "page text under 200 characters" and chosen.removed["phrases"] == 1
+    failed = choose_text(None, summary, "courier", page_error="HTTP 404")
+    assert (failed.source, failed.reason) == ("feed", "HTTP 404")
+    # A short page still beats an even shorter summary.
+    assert choose_text(thin_page, "Ferry.", "courier").source == "page"
+
+
+def test_a_story_wrapper_with_a_furniture_word_in_its_class_survives():
+    html = seed_like_page().replace(
+        '<div class="article-body">', '<div class="article-body subscriber-content">'
+    )
+    page = clean_page(html, None, "courier")
+    for p in STORY:
+        assert p in page.text.splitlines()
+    assert APPEAL[1] not in page.text

@@ -174,7 +174,9 @@ def _story_container(tree: etree._Element) -> etree._Element | None:
             parent = p.getparent()
             if parent is not None:
                 counts[parent] = counts.get(parent, 0) + 1
-    return max(counts, key=counts.get) if counts else None
+    # A furniture-marked block (an appeal with long paragraphs beside a very short story) is not the story.
+    candidates = [el for el in counts if not _is_furniture(el)]
+    return max(candidates, key=counts.get) if candidates else None
 
 
 def _paragraphs_of(el: etree._Element) -> list[str]:
@@ -210,8 +212,9 @@ def prune_structure(tree: etree._Element) -> list[str]:
         if not isinstance(el.tag, str):
             continue
         if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el) or _is_link_block(el)):
-            # a block holding most of the story is a wrapper with an unlucky class name, not furniture
-            if not (story_paras >= 3 and _long_paragraphs(el) >= 0.6 * story_paras):
+            # a block holding most of the story (and at least three story-length paragraphs) is a wrapper
+            # with an unlucky class name ("subscriber-content"), not furniture
+            if _long_paragraphs(el) < max(3, 0.6 * story_paras):
                 doomed.append(el)
                 continue
         stack.extend(reversed(el))
@@ -584,6 +587,37 @@ def _drop_repeated_title(
             removed_text.append(("structure", para))
             return paragraphs[:i] + paragraphs[i + 1 :]
     return paragraphs
+
+
+@dataclass
+class TextChoice:
+    """Which text an article keeps: the cleaned page, or the feed's own content when the page falls short."""
+
+    text: str
+    source: str  # "page" or "feed"
+    removed: dict[str, int]
+    reason: str | None  # why the page's text was not used (None when it was)
+
+
+def choose_text(
+    page: CleanedPage | None,
+    feed_text: str,
+    site: str,
+    memory: BoilerplateMemory | None = None,
+    options: CleanOptions | None = None,
+    min_chars: int = 200,
+    page_error: str | None = None,
+    article_key: str | None = None,
+) -> TextChoice:
+    """The page's cleaned text if it has at least `min_chars` characters; otherwise the feed's content, cleaned
+    by layers 2 and 3, unless the page's short text is still the longer of the two."""
+    if page is not None and len(page.text) >= min_chars:
+        return TextChoice(page.text, "page", dict(page.removed), None)
+    reason = page_error or (f"page text under {min_chars} characters" if page is not None else "no page")
+    feed = clean_text(feed_text or "", site, memory, options, article_key=article_key)
+    if page is not None and len(page.text) > len(feed.text):
+        return TextChoice(page.text, "page", dict(page.removed), reason)
+    return TextChoice(feed.text, "feed", dict(feed.removed), reason)
 
 
 def _article_key(url: str | None, paragraphs: list[str]) -> str:

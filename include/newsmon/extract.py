@@ -214,7 +214,8 @@ def _text_of(doc) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    # The ideographic space (U+3000) is typography in Chinese and Japanese datelines; keep it.
+    return re.sub(r"[^\S\u3000]+", " ", text or "").strip(" \t\r\n\f\v\xa0")
 
 
 # ------------------------------------------------------------------------------------------------- metadata
