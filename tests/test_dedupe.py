@@ -270,3 +270,15 @@ def test_many_articles_stay_fast_and_apart():
         stories += index.add(f"a{n}", text, T0 + timedelta(minutes=n), "S").story_id == f"a{n}"
     assert stories == 1500  # unrelated texts never merge
     assert time.perf_counter() - start < 20
+
+
+def test_rows_with_text_let_grey_zone_copies_join_across_batches():
+    original = _text(FERRY)
+    copy = _text(["By staff and wire reports", *FERRY[:-1]]).replace("mostly pleased", "largely pleased")
+    d = hamming(simhash(original), simhash(copy))
+    row = ("w1", "w1", simhash(original), content_hash(original), T0, "Wire")
+    without_text = StoryIndex().from_rows([row]).add("p1", copy, T0 + timedelta(hours=1), "Paper")
+    with_text = StoryIndex().from_rows([(*row, original)]).add("p1", copy, T0 + timedelta(hours=1), "Paper")
+    assert with_text.story_id == "w1" and with_text.is_wire
+    if d > StoryIndex().max_distance:  # in the grey zone only the text can confirm the match
+        assert without_text.story_id == "p1"

@@ -206,18 +206,22 @@ def prune_structure(tree: etree._Element) -> list[str]:
         protected.update(story.iterancestors())
     story_paras = sum(1 for p in root.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS)
     doomed: list[etree._Element] = []
-    stack = list(reversed(root))
+    # (element, inside site chrome): link lists in <nav>, <header> and <footer> are menus that trafilatura drops
+    # anyway; cutting them here would only inflate the structure count.
+    stack = [(el, False) for el in reversed(root)]
     while stack:  # depth-first, in document order; a doomed block's descendants are not visited
-        el = stack.pop()
+        el, in_chrome = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el) or _is_link_block(el)):
+        links = not in_chrome and _is_link_block(el)
+        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el) or links):
             # a block holding most of the story (and at least three story-length paragraphs) is a wrapper
             # with an unlucky class name ("subscriber-content"), not furniture
             if _long_paragraphs(el) < max(3, 0.6 * story_paras):
                 doomed.append(el)
                 continue
-        stack.extend(reversed(el))
+        chrome = in_chrome or el.tag in ("nav", "header", "footer")
+        stack.extend((child, chrome) for child in reversed(el))
     removed: list[str] = []
     for el in doomed:
         removed.extend(_paragraphs_of(el))
@@ -646,9 +650,18 @@ _STOP_SETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 
 
+try:  # trafilatura's optional language identifier; the heuristic below serves when it is not installed
+    import py3langid as _langid
+except ImportError:  # pragma: no cover - depends on the environment
+    _langid = None
+
+
 def detect_language(text: str) -> str | None:
-    """A light language guess: the script decides zh/ja/ko/ru/uk/ar/el, stopwords decide among Latin ones."""
+    """A light language guess: py3langid when installed; else the script decides zh/ja/ko/ru/uk/ar/el and
+    stopwords decide among Latin-script languages (en, de, fr, es, it, pt, nl)."""
     sample = (text or "")[:4000]
+    if _langid is not None and len(sample.strip()) >= 20:
+        return _langid.classify(sample)[0]
     counts = {"han": 0, "kana": 0, "hangul": 0, "cyr": 0, "arab": 0, "greek": 0, "latin": 0}
     ukr = 0
     for ch in sample:

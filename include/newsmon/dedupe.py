@@ -386,14 +386,20 @@ class StoryIndex:
         return len(tokens(text)) >= self.min_tokens  # Chinese or Japanese: one token per character
 
     def from_rows(self, rows) -> StoryIndex:
-        """Restore from stored (article_id, story_id, simhash, content_hash, published, source) rows."""
+        """Restore from stored (article_id, story_id, simhash, content_hash, published, source[, text]) rows.
+
+        With the optional text, grey-zone SimHash matches against these articles can be verified too
+        (see the class docstring); without it only distances up to `max_distance` match them.
+        """
         entries = []
-        for article_id_, story_id, sh, ch, published, source in rows:
+        for row in rows:
+            article_id_, story_id, sh, ch, published, source = row[:6]
             if article_id_ in self._by_id:
                 continue
             sh = int(sh or 0) & 0xFFFFFFFFFFFFFFFF
             when = _timestamp(published)
-            entries.append(_Entry(article_id_, story_id or article_id_, sh, ch, when, source, sh != 0))
+            text = (row[6] or "") if len(row) > 6 else ""
+            entries.append(_Entry(article_id_, story_id or article_id_, sh, ch, when, source, sh != 0, text))
         if entries:
             keys = self._keys_many([e.simhash for e in entries]).tolist()
             for entry, entry_keys in zip(entries, keys, strict=True):
