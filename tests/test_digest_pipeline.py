@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -108,3 +109,52 @@ def test_dag_sends_yesterday_once_through_the_smtp_connection(airflow_smtp, data
     finally:
         con.close()
     assert rows == [(DAY, "sent"), (DAY, "sent")]
+
+
+@pytest.mark.slow
+def test_end_to_end_over_the_demo_corpus(
+    airflow_smtp, airflow_db, demo_server, data_dir, tmp_path, monkeypatch
+):
+    """news_ingest -> news_daily -> news_digest, each under dag.test(), over the demo sites on loopback; the
+    digest of the demo's spike day reaches the SMTP server and names the China-Russia summit spike."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    feeds_file = tmp_path / "feeds.yaml"
+    demo_server.write_feeds_yaml(feeds_file)
+    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    for dag_id in ("news_ingest", "news_daily"):
+        run = bag.get_dag(dag_id).test()
+        assert str(run.state).endswith("success"), (dag_id, run.state)
+    spike_day = demo_server.corpus.spike_day
+    run = bag.get_dag("news_digest").test(run_conf={"day": spike_day.isoformat()})
+    assert str(run.state).endswith("success"), run.state
+
+    received = airflow_smtp.handler.messages
+    assert sorted(r[0][0] for r in received) == ["analyst@example.org", "reader@example.org"]
+    _, msg = received[0]
+    subject = msg["Subject"]
+    con = duckdb.connect(str(data_dir / "newsmon.duckdb"), read_only=True)
+    try:
+        days = con.execute("SELECT day, articles, stories FROM daily_total ORDER BY day").fetchall()
+    finally:
+        con.close()
+    assert any(d == spike_day and n > 0 for d, n, _ in days), (spike_day, days)
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    images = [p for p in msg.walk() if p.get_content_maintype() == "image"]
+    assert len(images) == 1 and f'src="cid:{images[0]["Content-ID"].strip("<>")}"' in html
+    # the planted summit: China and Russia together, a spike against the days before
+    assert re.search(
+        r"(China-Russia co-mentions|Stories on (China|Russia)) \d+\.\dx their \d+-day mean", subject
+    )
+    assert "spike" in text.lower() and "SPIKE" in html
+    for body in (text, html):
+        assert "Spike: China-Russia co-mentions" in body or "SPIKE: CHINA-RUSSIA CO-MENTIONS" in body
+    # rerun of that day: the ledger holds both recipients, nothing more is sent
+    run = bag.get_dag("news_digest").test(run_conf={"day": spike_day.isoformat()})
+    assert str(run.state).endswith("success") and len(airflow_smtp.handler.messages) == 2

@@ -55,6 +55,7 @@ COUNTRY_NAMES = {
     "DE": "Germany",
     "FR": "France",
 }
+SENTENCE_NAMES = {"US": "the United States", "GB": "the United Kingdom", "EU": "the European Union"}
 CHART_NAMES = {"US": "US", "GB": "UK", "EU": "EU", "KP": "N. Korea"}  # direct labels must stay short
 DEFAULT_COUNTRIES = ("CN", "RU", "US")
 DEFAULT_PAIRS = ("CN-RU", "CN-US", "RU-US", "CN-RU-US")
@@ -67,6 +68,7 @@ SILENT_AFTER_DAYS = 2  # a feed with no new item for this many days is called si
 MOVE_MIN_BASELINE = 3.0  # a ratio move on a smaller baseline is noise, not news
 MOVE_RATIO = 1.5  # without a spike, a move this big (up or down) still makes the subject
 EVIDENCE_MAX_CHARS = 280
+ALREADY_LISTED = "Its top stories are listed above."
 DEFAULT_SENDER = "newsmon <newsmon@localhost>"
 OUTBOX_RECIPIENT = "digest@localhost"  # the address on outbox files when no recipient is configured
 LOCK_TIMEOUT = 600.0
@@ -107,7 +109,9 @@ class Figure:
     @property
     def noun(self) -> str:
         """What is being counted, for sentences: 'stories on China', 'China-Russia co-mentions'."""
-        return f"{self.name} co-mentions" if self.kind == "pair" else f"stories on {self.name}"
+        if self.kind == "pair":
+            return f"{self.name} co-mentions"
+        return f"stories on {SENTENCE_NAMES.get(self.key, self.name)}"
 
     @property
     def ratio(self) -> float | None:
@@ -199,9 +203,10 @@ class Facts:
 
 
 def _change_size(f: Figure) -> tuple[float, float, int]:
-    """How big a move is: ratio first (a new topic with no baseline counts as the biggest), then z, then size."""
+    """How big a move is: the z-score first (it weighs the change against the baseline's own noise, so 4 stories
+    on a baseline of 0.1 do not outrank 12 on a baseline of 1), then the ratio, then the size."""
     ratio = f.ratio if f.ratio is not None else (math.inf if f.stories else 0.0)
-    return (ratio, f.z_28d or 0.0, f.stories)
+    return (f.z_28d if f.z_28d is not None else 0.0, ratio, f.stories)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -590,8 +595,9 @@ def summary_sentences(facts: Facts) -> list[str]:
             "This is the first day of history, so there is no baseline yet: figures are today's counts only."
         )
     elif facts.spikes:
-        named = "; ".join(_spike_phrase(f, facts) for f in facts.spikes)
-        out.append(f"{len(facts.spikes)} spike{'s' if len(facts.spikes) > 1 else ''}: {named}.")
+        named = "; ".join(_spike_phrase(f, facts) for f in facts.spikes[:3])
+        more = f"; and {len(facts.spikes) - 3} more in the table" if len(facts.spikes) > 3 else ""
+        out.append(f"{len(facts.spikes)} spike{'s' if len(facts.spikes) > 1 else ''}: {named}{more}.")
     elif facts.main_kind == "move":
         out.append(f"No spikes. The biggest move: {describe_change(facts.main, facts)}.")
     else:
@@ -641,6 +647,8 @@ def render_text(facts: Facts, subject: str) -> str:
     for key, stories in facts.stories.items():
         fig = _figure(facts, key)
         lines.append(_section_title(fig, facts).upper())
+        if not stories:
+            lines.append(f"- {ALREADY_LISTED}")
         for s in stories:
             copies = f" [{s.outlets} outlets]" if s.outlets > 1 else ""
             lines.append(f"- {s.outlet}: {s.headline}{copies}")
@@ -783,8 +791,12 @@ def render_html(facts: Facts, subject: str, content_id: str) -> str:
     )
     sections.append(_section("30-day trend", chart))
     for key, stories in facts.stories.items():
-        if stories:
-            sections.append(_section(_section_title(_figure(facts, key), facts), _stories_list(stories)))
+        body = (
+            _stories_list(stories)
+            if stories
+            else f'<p style="margin:0;font-size:14px;color:{MUTED};">{_e(ALREADY_LISTED)}</p>'
+        )
+        sections.append(_section(_section_title(_figure(facts, key), facts), body))
     health = f'<p style="margin:0;font-size:14px;line-height:1.5;color:{INK};">{_e(facts.health.line())}</p>'
     sections.append(_section("Feed health", health))
     template = Template((TEMPLATES_DIR / "digest.html").read_text(encoding="utf-8"))
