@@ -98,12 +98,13 @@ _FURNITURE_WORDS = (
     r"read[- ]?(more|next|also)|more[- ]?(stories|news|from|on|articles|like[- ]this)|also[- ]?read|up[- ]?next|"
     r"outbrain|taboola|video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove|"
     r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)|ad|ads|advert|adverts|advertisement|dfp|"
-    r"ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|promo|promoted|promotion|banner|teaser[- ]?list|"
+    r"ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|promo|promoted|promotion|teaser[- ]?list|"
     r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?|"
     r"tags|tag[- ]?list|topics|byline[- ]?social|print[- ]?only|skip[- ]?link"
 )
 _FURNITURE_RX = re.compile(rf"(?:^|-)(?:{_FURNITURE_WORDS})(?:-|$)")
 _EMBED_RX = re.compile(r"(?:^|-)(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?:-|$)")
+_DATA_PAYLOAD = re.compile(r"[{}/=:]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _NEVER_CUT = {"html", "body", "head", "main", "title", "meta", "link", "script", "style"}
@@ -117,10 +118,13 @@ def _attribute_words(el: etree._Element) -> str:
     """The element's descriptive attributes as one dash-joined lowercase word string per token."""
     values = []
     for name, value in el.attrib.items():
-        if name in ("class", "id", "role", "aria-label", "itemprop") or name.startswith("data-"):
+        if name in ("class", "id", "role", "aria-label", "itemprop"):
             values.append(value)
-            if name.startswith("data-") and name not in ("data-id",):
-                values.append(name[5:])
+        elif name.startswith("data-"):
+            values.append(name[5:])
+            # a short label names the block; JSON, URLs and tracking payloads only mention things
+            if len(value) <= 60 and not _DATA_PAYLOAD.search(value):
+                values.append(value)
     tokens = []
     for value in values:
         for token in value.split():
