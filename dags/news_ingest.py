@@ -18,6 +18,8 @@ Every 30 minutes (`NEWSMON_INGEST_SCHEDULE`, a cron expression) one pass over th
 | `plan_shards` | reads the feed list and splits the feeds into a few shards, one host per shard | the feed list: its error names the file and the entry |
 | `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/` | `newsmon feeds` for per-feed status and errors; a failing feed never fails the task |
 | `load_and_publish` | pool `newsmon_warehouse` (1 slot): loads the staged batches into `data/warehouse.duckdb` (dedupe, stories), then writes `data/newsmon.duckdb` for analysts | the task log: counts of new, duplicate and rejected articles by reason |
+| `feed_health_alerts` | flags feeds that fail repeatedly, went silent or lost their pages, and mails operators once per feed, flag and day (`NEWSMON_SMTP_*`, `NEWSMON_ALERT_TO`; else `data/outbox/`) | the News monitor page (Browse > News monitor) lists every flag |
+| `quality_gates` | fails the run when something is wrong in bulk: no articles, extraction failures, future dates, mojibake, mentions collapsing (thresholds: `quality:` in settings.yaml) | the failure message names each failed gate and what to look at |
 
 Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
 """
@@ -54,7 +56,22 @@ def news_ingest():
 
         return load([s["batch"] for s in shards if s.get("batch")])
 
-    load_and_publish(fetch_shard.expand(feed_names=plan_shards()))
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def feed_health_alerts() -> dict:
+        from newsmon.config import paths
+        from newsmon.health import SmtpSettings, check_feeds
+
+        return check_feeds(paths(), SmtpSettings.from_env()).as_dict()
+
+    @task(queue=WAREHOUSE_QUEUE)
+    def quality_gates(**context) -> dict:
+        from newsmon.config import paths
+        from newsmon.quality import check_analyst_db
+
+        return check_analyst_db(paths().analyst_db, run_id=context["run_id"]).as_dict()
+
+    loaded = load_and_publish(fetch_shard.expand(feed_names=plan_shards()))
+    loaded >> [feed_health_alerts(), quality_gates()]
 
 
 news_ingest()
