@@ -360,3 +360,23 @@ def test_pair_level_from_settings_is_checked(data):
     level = Settings(extra={"digest": {"pair_level": "article"}})
     report = send_digest(data, DAY, recipients="a@example.org", settings=level)
     assert report.delivered and "co-mentions" in report.subject
+
+
+def _send_in_child(data_dir: str, smtp: dict) -> int:
+    report = send_digest(paths(data_dir), DAY, recipients=["a@example.org", "b@example.org"], smtp=smtp)
+    return len(report.delivered)
+
+
+def test_two_concurrent_senders_deliver_once(data):
+    """Two processes (say an Airflow retry and a hand-run command) racing on the same day: one message each."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with SmtpServer() as server:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+            futures = [pool.submit(_send_in_child, str(data.data_dir), server.settings()) for _ in range(2)]
+            delivered = sorted(f.result(timeout=120) for f in futures)
+        received = sorted(rcpts[0] for rcpts, _ in server.handler.messages)
+    assert delivered == [0, 2]
+    assert received == ["a@example.org", "b@example.org"]
