@@ -141,3 +141,11 @@ def test_extractor_version_names_both_parts():
     import trafilatura
 
     assert trafilatura.__version__ in EXTRACTOR_VERSION and "newsmon-clean" in EXTRACTOR_VERSION
+
+
+@pytest.mark.parametrize(
+    "href", ["/news/parom-2024", "https:///news", "https://amur-pravda.example:port/x", "javascript:void(0)"]
+)
+def test_extract_page_ignores_unusable_canonical_links(href):
+    html = ARTICLE.replace("https://amur-pravda.example/news/parom-2024", href)
+    assert extract_page(html, None).canonical_url is None

@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -409,7 +410,17 @@ def _canonical(tree, metas: dict[str, str]) -> str | None:
     for el in tree.iter("link"):
         rel = (el.get("rel") or "").lower().split()
         href = (el.get("href") or "").strip()
-        if "canonical" in rel and href.lower().startswith(("http://", "https://")):
+        if "canonical" in rel and _is_web_url(href):
             return href
-    og = metas.get("og:url")
-    return og if og and og.lower().startswith(("http://", "https://")) else None
+    og = (metas.get("og:url") or "").strip()
+    return og if _is_web_url(og) else None
+
+
+def _is_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host (a page's canonical link can be relative or broken)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
