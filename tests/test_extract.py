@@ -149,3 +149,31 @@ def test_extractor_version_names_both_parts():
 def test_extract_page_ignores_unusable_canonical_links(href):
     html = ARTICLE.replace("https://amur-pravda.example/news/parom-2024", href)
     assert extract_page(html, None).canonical_url is None
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("By Ann Lee and Bo Chen", ["Ann Lee", "Bo Chen"]),
+        ("Ann Lee; Bo Chen", ["Ann Lee", "Bo Chen"]),
+        ("Анна Соколова, Ли Вэй", ["Анна Соколова", "Ли Вэй"]),
+        ("The Russian and Syrian defence ministries", ["The Russian and Syrian defence ministries"]),
+        ("", []),
+    ],
+)
+def test_split_authors(value, names):
+    from newsmon.extract import split_authors
+
+    assert split_authors(value) == names
+
+
+def test_byline_without_metadata_is_found():
+    html = (
+        "<html><body><article><h1>Ferry reopens</h1><p class='byline'>By <span class='author'>Mara Quill</span></p>"
+        + "".join(
+            f"<p>Paragraph {i} of a story long enough to be the article body of this page.</p>"
+            for i in range(5)
+        )
+        + "</article></body></html>"
+    )
+    assert extract_page(html, None).authors == ["Mara Quill"]

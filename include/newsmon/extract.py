@@ -198,6 +198,8 @@ def extract_page(html: str | etree._Element, url: str | None = None, **options) 
     if tree is None:
         return Extracted()
     meta = read_metadata(tree)
+    if not meta["authors"]:
+        meta["authors"] = _byline_authors(tree)
     params = {"include_comments": False, "include_tables": True, "with_metadata": False}
     params.update(options)
     doc = trafilatura.bare_extraction(tree, url=url, **params)
@@ -386,15 +388,44 @@ def _htmldate(tree) -> tuple[datetime | None, str | None]:
 
 
 def _authors(metas: dict[str, str], ld: dict) -> list[str]:
-    if ld.get("authors"):
-        return list(dict.fromkeys(ld["authors"]))
-    for key in _AUTHOR_META:
-        value = metas.get(key)
-        if value and not value.lower().startswith("http"):
-            value = re.sub(r"^by\s+", "", value, flags=re.I)
-            parts = re.split(r"\s*(?:;|,| and )\s*", value)
-            return [p for p in (_squash(x) for x in parts) if p]
-    return []
+    names = ld.get("authors") or []
+    if not names:
+        value = next((metas[k] for k in _AUTHOR_META if metas.get(k)), "")
+        names = [] if value.lower().startswith("http") else [value]  # a profile URL is not a name
+    found: list[str] = []
+    for name in names:
+        found.extend(split_authors(name))
+    return list(dict.fromkeys(found))
+
+
+_NAME_WORD = re.compile(r"^[A-ZÀ-ÞА-ЯЁ][\w.'’-]*$")
+
+
+def split_authors(value: str) -> list[str]:
+    """ "By Ann Lee and Bo Chen" -> ["Ann Lee", "Bo Chen"]; "The Russian and Syrian ministries" stays whole."""
+    value = re.sub(r"^\s*by\s+", "", _squash(value), flags=re.I)
+    if not value:
+        return []
+    parts = [p for p in re.split(r"\s*;\s*", value) if p]
+    out: list[str] = []
+    for part in parts:
+        pieces = [p for p in re.split(r"\s*,\s*|\s+and\s+|\s*&\s*", part) if p]
+        looks_like_names = all(
+            1 <= len(p.split()) <= 4 and all(_NAME_WORD.match(w) for w in p.split()) for p in pieces
+        )
+        out.extend(pieces if looks_like_names and len(pieces) > 1 else [part])
+    return out
+
+
+def _byline_authors(tree) -> list[str]:
+    """trafilatura's byline finder, for pages that declare no author in meta tags or JSON-LD."""
+    from trafilatura.metadata import extract_author
+
+    try:
+        found = extract_author(tree)
+    except Exception:  # a byline is a nicety; an odd tree must not cost the article
+        return []
+    return split_authors(found or "")
 
 
 def _language_claimed(tree, metas: dict[str, str]) -> str | None:
