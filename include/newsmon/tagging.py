@@ -20,7 +20,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import combinations
@@ -441,52 +441,67 @@ _BREAK = re.compile(
 )
 
 
-@dataclass
+_PARAGRAPH_BREAK = re.compile(r"\n\s*")
+
+
 class Segments:
     """Paragraphs (non-blank lines) and sentences of one text, with lookup by character offset.
 
-    Spans are trimmed of surrounding whitespace; sentences never cross a paragraph break.
+    Only the break positions are collected (two regex passes, no Python work per character); spans are
+    worked out on demand. Every break opens exactly one new non-empty sentence, because breaks swallow the
+    whitespace after them, so sentence i is the text between break i-1 and break i. Spans are trimmed of
+    surrounding whitespace; sentences never cross a paragraph break.
     """
 
-    paragraphs: list[tuple[int, int]]
-    sentences: list[tuple[int, int]]
-    sentence_paragraph: list[int]
-    _sentence_starts: list[int] = field(default_factory=list)
+    def __init__(self, text: str):
+        self.text = text
+        self._first = len(text) - len(text.lstrip())
+        self._breaks = [m.span() for m in _BREAK.finditer(text, self._first)]
+        self._break_ends = [end for _, end in self._breaks]
+        self._paragraph_starts = [self._first] + [
+            m.end() for m in _PARAGRAPH_BREAK.finditer(text, self._first) if m.end() < len(text)
+        ]
+        if self._first == len(text):  # blank text: nothing at all
+            self._paragraph_starts = []
 
     @classmethod
     def of(cls, text: str) -> Segments:
-        sentences: list[tuple[int, int]] = []
-        owner: list[int] = []
-        paragraphs: list[tuple[int, int]] = []
-        para_start, last = -1, 0
-        cur = len(text) - len(text.lstrip())
-        for m in _BREAK.finditer(text, cur):
-            start, end = m.span()
-            stop = start if text[start] == "\n" else end
-            while stop > cur and text[stop - 1].isspace():
-                stop -= 1
-            if stop > cur:
-                sentences.append((cur, stop))
-                owner.append(len(paragraphs))
-                para_start = cur if para_start < 0 else para_start
-                last = stop
-            if para_start >= 0 and "\n" in m.group():
-                paragraphs.append((para_start, last))
-                para_start = -1
-            cur = end
-        stop = len(text.rstrip())
-        if stop > cur:
-            sentences.append((cur, stop))
-            owner.append(len(paragraphs))
-            para_start, last = (cur if para_start < 0 else para_start), stop
-        if para_start >= 0:
-            paragraphs.append((para_start, last))
-        return cls(paragraphs, sentences, owner, [s for s, _ in sentences])
+        return cls(text)
 
     def locate(self, offset: int) -> tuple[int, int]:
         """(sentence, paragraph) holding the character at `offset`."""
-        i = max(0, bisect.bisect_right(self._sentence_starts, offset) - 1)
-        return i, self.sentence_paragraph[i]
+        sentence = bisect.bisect_right(self._break_ends, offset)
+        paragraph = bisect.bisect_right(self._paragraph_starts, offset) - 1
+        return sentence, max(paragraph, 0)
+
+    def sentence_span(self, i: int) -> tuple[int, int]:
+        text = self.text
+        start = self._breaks[i - 1][1] if i else self._first
+        if i < len(self._breaks):
+            b_start, b_end = self._breaks[i]
+            end = b_start if text[b_start] == "\n" else b_end
+        else:
+            end = len(text)
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    @property
+    def sentences(self) -> list[tuple[int, int]]:
+        count = len(self._breaks)
+        if self._first < len(self.text) and (not self._breaks or self._breaks[-1][1] < len(self.text)):
+            count += 1  # text after the last break
+        return [self.sentence_span(i) for i in range(count)]
+
+    @property
+    def sentence_paragraph(self) -> list[int]:
+        return [self.locate(start)[1] for start, _ in self.sentences]
+
+    @property
+    def paragraphs(self) -> list[tuple[int, int]]:
+        starts = self._paragraph_starts
+        ends = [*starts[1:], len(self.text)] if starts else []
+        return [(s, s + len(self.text[s:e].rstrip())) for s, e in zip(starts, ends, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------------- tagger
@@ -632,7 +647,7 @@ class Tagger:
             by_paragraph: dict[int, set[str]] = {}
             for h in hits:
                 sent, para = segments.locate(h.start)
-                s_start, s_end = segments.sentences[sent]
+                s_start, s_end = segments.sentence_span(sent)
                 position = "lead" if para == 0 else "body"
                 evidence = text[s_start:s_end]
                 if len(evidence) > _MAX_EVIDENCE:  # a "sentence" of megabytes (no punctuation): keep a window
