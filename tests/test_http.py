@@ -252,6 +252,8 @@ def test_connection_refused_and_bad_urls(client):
         port = s.getsockname()[1]  # closed again when the block ends: nobody listens
     with pytest.raises(ConnectError, match="connection failed"):
         client.get(f"http://127.0.0.1:{port}/feed")
+    with pytest.raises(ConnectError, match="skipped: 127.0.0.1 stopped answering"):
+        client.get(f"http://127.0.0.1:{port}/other")  # the host is down: no second wait
     for bad in ("ftp://example.com/feed", "not a url", "http:///nohost"):
         with pytest.raises(InvalidUrl):
             client.get(bad)
@@ -322,3 +324,22 @@ def test_parse_retry_after():
     assert parse_retry_after(format_datetime(now - timedelta(minutes=5), usegmt=True), now) == 0.0
     for junk in (None, "", "soon", "-5", "1.5e9x"):
         assert parse_retry_after(junk, now) is None
+
+
+def test_silent_host_is_skipped_after_two_read_timeouts_and_retried_later(server):
+    server.routes["/slow"] = slow(1.0)
+    server.routes["/fast"] = static(b"ok")
+    with HttpClient(settings(read_timeout=0.2)) as c:
+        with pytest.raises(FetchTimeout):
+            c.get(server.url("/slow"))
+        assert c.get(server.url("/fast")).body == b"ok"  # one slow URL does not condemn the host
+        for _ in range(2):
+            with pytest.raises(FetchTimeout):
+                c.get(server.url("/slow"))
+        seen = len(server.log)
+        with pytest.raises(ConnectError, match="skipped: 127.0.0.1 stopped answering .*read timeout"):
+            c.get(server.url("/fast"))
+        assert len(server.log) == seen  # nothing was sent
+        c.spacer.down_ttl = 0.05
+        time.sleep(0.1)
+        assert c.get(server.url("/fast")).body == b"ok"  # after the pause the host gets another chance

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import html as htmllib
 import io
 import json
 import logging
@@ -21,15 +22,22 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+
+try:  # the fast path leans on lxml and two feedparser helpers; without them everything goes through feedparser
+    from feedparser.datetimes import _parse_date as _fp_parse_date
+    from feedparser.mixin import _FeedParserMixin
+    from lxml import etree
+except ImportError:  # pragma: no cover
+    etree = _fp_parse_date = _FeedParserMixin = None
 
 from newsmon.config import load_feeds
 from newsmon.config import paths as get_paths
@@ -71,50 +79,29 @@ _BLOCK_TAGS = {
     "pre", "table", "tr", "section", "article", "header", "footer", "aside", "figure", "figcaption", "hr",
     "address", "main", "nav",
 }  # fmt: skip
-_SKIP_TAGS = {"script", "style", "noscript", "template", "head"}
+_SKIP_TAGS = "script|style|noscript|template|head|title"
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+# Regular expressions rather than html.parser: summaries are small fragments, and this is ~8x faster, which
+# matters at 50 items x 2 fields x hundreds of feeds per run.
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_SKIPPED = re.compile(rf"<({_SKIP_TAGS})\b[^>]*>.*?(?:</\1\s*>|$)", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"""</?([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_DECLARATION = re.compile(r"<[!?][^>]*>")  # doctype, CDATA, processing instructions
 
 
-class _TextCollector(HTMLParser):
-    """HTML to plain text: block elements become line breaks, script/style vanish, entities are decoded."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP_TAGS:
-            self.skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag, attrs):
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP_TAGS:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
+def _tag_to_break(match: re.Match) -> str:
+    return "\n" if match.group(1).lower() in _BLOCK_TAGS else ""
 
 
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: one paragraph per line, whitespace collapsed, entities decoded."""
     if not html:
         return ""
-    collector = _TextCollector()
-    try:
-        collector.feed(html)
-        collector.close()
-    except Exception:  # HTMLParser is lenient, but a feed can hold anything: fall back to tag stripping
-        return _plain_lines(re.sub(r"<[^>]*>", "\n", html))
-    return _plain_lines("".join(collector.parts))
+    if "<" not in html and "&" not in html:
+        return _plain_lines(html)
+    text = _SKIPPED.sub("", _COMMENT.sub("", html))
+    text = _DECLARATION.sub("", _TAG.sub(_tag_to_break, text))
+    return _plain_lines(htmllib.unescape(text))  # after the tags: "&lt;b&gt;" is text, not a tag
 
 
 def _plain_lines(text: str) -> str:
@@ -169,10 +156,11 @@ def _entry_url(entry, base: str) -> str | None:
             if candidate.get("href") and candidate.get("rel", "alternate") == "alternate":
                 link = candidate["href"]
                 break
-    if not link:
-        guid = entry.get("id") or ""
-        if guid.startswith(("http://", "https://")):  # RSS guid with isPermaLink
-            link = guid
+    guid = entry.get("id") or ""
+    if link and link == guid and entry.get("guidislink") and not guid.startswith(("http://", "https://")):
+        link = None  # feedparser copied a non-URL guid (isPermaLink by default) into the link
+    if not link and guid.startswith(("http://", "https://")):  # RSS guid with isPermaLink
+        link = guid
     if not link:
         return None
     url = urljoin(base, link.strip())
@@ -191,8 +179,18 @@ def _entry_authors(entry) -> list[str]:
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: FeedConfig) -> ParsedFeed:
-    """Parse feed bytes. Raises FeedError for HTML or for bytes that yield no feed at all."""
+    """Parse feed bytes. Raises FeedError for HTML or for bytes that yield no feed at all.
+
+    Well-formed UTF-8 RSS 2.0 and Atom 1.0 (most feeds) take a fast lxml path that gives the same items as
+    feedparser at a fraction of the cost; everything else (legacy charsets, ill-formed XML, RSS 1.0, odd content
+    types) goes through feedparser, which copes with anything.
+    """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
+    fast = _parse_fast(body, url, headers, feed)
+    return fast if fast is not None else _parse_with_feedparser(body, url, headers, feed)
+
+
+def _parse_with_feedparser(body: bytes, url: str, headers: dict[str, str], feed: FeedConfig) -> ParsedFeed:
     # feedparser picks the charset from content-type (RFC 3023), then the XML declaration, then chardet. Without
     # a content-type we pass no headers at all: feedparser would otherwise assume a non-XML HTTP response.
     response_headers = {"content-type": headers["content-type"]} if headers.get("content-type") else None
@@ -206,10 +204,9 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: Feed
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         bozo_reason = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS] if exc else "ill-formed feed"
-    base = url  # relative links (after any xml:base feedparser applied) resolve against the feed's final URL
     items, skipped = [], 0
     for entry in parsed.entries:
-        item_url = _entry_url(entry, base)
+        item_url = _entry_url(entry, url)  # relative links (after any xml:base) resolve against the feed URL
         if item_url is None:
             skipped += 1
             continue
@@ -233,6 +230,196 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None, feed: Feed
             raise FeedError(f"not a readable feed: {bozo_reason}")
     title = _one_line(html_to_text(parsed.feed.get("title") or "")) or None
     return ParsedFeed(items, title, bozo_reason, parsed.get("encoding"), skipped)
+
+
+# ---------------------------------------------------------------------------------------------------- fast path
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+_DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+_DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+# feedparser's own rule for pulling an e-mail address out of an author string
+_EMAIL = re.compile(
+    r"(([a-zA-Z0-9_\-.+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
+    r"([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"
+)
+_lxml_parsers = threading.local()  # lxml parser objects must not be shared between threads
+
+
+class _Decline(Exception):
+    """The fast path meets something only feedparser handles faithfully."""
+
+
+def _xml_parser():
+    parser = getattr(_lxml_parsers, "parser", None)
+    if parser is None:
+        # No entity expansion, no DTDs, no network: a hostile feed cannot make us read files or blow up memory.
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        _lxml_parsers.parser = parser
+    return parser
+
+
+def _fast_path_applies(body: bytes, content_type: str) -> bool:
+    """UTF-8 beyond doubt and an XML media type: then feedparser would decode exactly as we do and not complain."""
+    if content_type:
+        media, _, params = content_type.partition(";")
+        media = media.strip().lower()
+        if not ("xml" in media or "rss" in media or "atom" in media):
+            return False
+        charset = _CHARSET.search(params)
+        if charset is None and media.startswith("text/"):
+            return False  # RFC 3023 makes that US-ASCII: feedparser's business
+        if charset is not None and charset.group(1).lower() not in ("utf-8", "utf8"):
+            return False
+    head = body[:256].removeprefix(b"\xef\xbb\xbf")
+    declared = _XML_ENCODING.match(head)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
+    if not head.startswith(b"<") or b"<!DOCTYPE" in body[:2048] or b"<!ENTITY" in body:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_fast(body: bytes, url: str, headers: dict[str, str], feed: FeedConfig) -> ParsedFeed | None:
+    if (
+        etree is None
+        or _fp_parse_date is None
+        or not _fast_path_applies(body, headers.get("content-type", ""))
+    ):
+        return None
+    try:
+        root = etree.fromstring(body, _xml_parser())
+    except etree.XMLSyntaxError:
+        return None  # ill-formed: feedparser keeps the good items and says why
+    try:
+        if root.tag == "rss":
+            channel = root.find("channel")
+            if channel is None or len(root.findall(".//item")) != len(channel.findall("item")):
+                return None
+            title = _fast_text(channel.find("title"), "rss")
+            entries = [_rss_item(el, url, feed) for el in channel.findall("item")]
+        elif root.tag == f"{_ATOM}feed":
+            title = _fast_text(root.find(f"{_ATOM}title"), "atom")
+            entries = [_atom_entry(el, url, feed) for el in root.findall(f"{_ATOM}entry")]
+        else:
+            return None  # RSS 1.0 (RDF), RSS 0.9x oddities ...: feedparser
+    except _Decline:
+        return None
+    items = [e for e in entries if e is not None]
+    return ParsedFeed(items, _one_line(title) or None, None, "utf-8", len(entries) - len(items))
+
+
+def _fast_text(el, dialect: str) -> str:
+    """An element's text the way feedparser reads it: RSS guesses HTML, Atom says so with type=."""
+    if el is None:
+        return ""
+    text = el.text or ""
+    if len(el):  # child elements (xhtml, or stray markup): leave it to feedparser
+        raise _Decline
+    if dialect == "atom":
+        kind = (el.get("type") or "text").lower()
+        if kind in ("xhtml", "application/xhtml+xml"):
+            raise _Decline
+        is_html = kind in ("html", "text/html")
+    else:
+        is_html = dialect == "html" or _FeedParserMixin.looks_like_html(text)
+    return html_to_text(text) if is_html else _plain_lines(text)
+
+
+def _absolute(base: str, link: str | None) -> str | None:
+    if not link or not link.strip():
+        return None
+    link = link.strip()
+    absolute = link if link.startswith(("http://", "https://")) else urljoin(base, link)
+    parts = urlsplit(absolute)
+    return absolute if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _fast_date(*elements) -> datetime | None:
+    for el in elements:
+        if el is not None and el.text and el.text.strip():
+            return _aware_utc(_fp_parse_date(el.text.strip()))
+    return None
+
+
+def _fast_authors(elements, name_of) -> list[str]:
+    names: list[str] = []
+    raw_first = None
+    for el in elements:
+        raw = name_of(el)
+        raw_first = raw_first or raw
+        match = _EMAIL.search(raw)
+        if match:
+            raw = raw.replace(match.group(0), "").replace("()", "").replace("<>", "").strip()
+            raw = raw.removeprefix("(").removesuffix(")").strip()
+        name = _one_line(html_to_text(raw))
+        if name and name not in names:
+            names.append(name)
+    if not names and raw_first:
+        names.append(_one_line(html_to_text(raw_first)))
+    return names
+
+
+def _rss_item(el, url: str, feed: FeedConfig) -> FeedItem | None:
+    guid_el = el.find("guid")
+    guid = (guid_el.text or "").strip() if guid_el is not None else ""
+    base = urljoin(url, el.base) if el.base else url
+    link = _absolute(base, el.findtext("link"))
+    if link is None:
+        for atom_link in el.findall(f"{_ATOM}link"):
+            if atom_link.get("rel", "alternate") == "alternate":
+                link = _absolute(base, atom_link.get("href"))
+                break
+    if link is None and guid.startswith(("http://", "https://")):
+        link = guid  # a permalink guid
+    if link is None:
+        return None
+    summaries = [_fast_text(el.find("description"), "html")]
+    summaries += [_fast_text(c, "html") for c in el.findall(_CONTENT_ENCODED)]
+    return FeedItem(
+        feed=feed.name,
+        source=feed.source,
+        guid=guid or None,
+        url=link,
+        title=_one_line(_fast_text(el.find("title"), "rss")),
+        summary=max(summaries, key=len),
+        published=_fast_date(el.find("pubDate"), el.find(_DC_DATE)),
+        authors=_fast_authors(
+            [a for a in el if a.tag in ("author", _DC_CREATOR)], lambda a: (a.text or "").strip()
+        ),
+    )
+
+
+def _atom_entry(el, url: str, feed: FeedConfig) -> FeedItem | None:
+    base = urljoin(url, el.base) if el.base else url
+    links = [a for a in el.findall(f"{_ATOM}link") if a.get("rel", "alternate") == "alternate"]
+    links.sort(key=lambda a: (a.get("type") or "text/html") != "text/html")  # the HTML page first
+    link = _absolute(base, links[0].get("href")) if links else None
+    guid = (el.findtext(f"{_ATOM}id") or "").strip()
+    if link is None and guid.startswith(("http://", "https://")):
+        link = guid
+    if link is None:
+        return None
+    summaries = [_fast_text(el.find(f"{_ATOM}summary"), "atom")]
+    summaries += [_fast_text(c, "atom") for c in el.findall(f"{_ATOM}content") if c.get("src") is None]
+    return FeedItem(
+        feed=feed.name,
+        source=feed.source,
+        guid=guid or None,
+        url=link,
+        title=_one_line(_fast_text(el.find(f"{_ATOM}title"), "atom")),
+        summary=max(summaries, key=len),
+        published=_fast_date(el.find(f"{_ATOM}published"), el.find(f"{_ATOM}updated")),
+        authors=_fast_authors(
+            el.findall(f"{_ATOM}author"), lambda a: (a.findtext(f"{_ATOM}name") or "").strip()
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- state
@@ -278,10 +465,11 @@ class FeedStateStore:
         path = self.path_for(state.name)
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.stem}.", suffix=".tmp")
         try:
+            # Rename makes the write atomic for readers. No fsync: it cost ~10 ms per feed per run here, and after
+            # a power cut a damaged state file is moved aside and the feed starts afresh (the warehouse drops
+            # the re-fetched duplicates), which is cheaper than syncing hundreds of files every run.
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
+                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -44,6 +44,10 @@ CHUNK = 64 * 1024
 # A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
 # response (all hops) may take at most this many read timeouts.
 TOTAL_TIME_FACTOR = 3.0
+# A host that refused or timed out the connection (or gave READ_TIMEOUT_STRIKES read timeouts in a row) is
+# skipped for this long, so its other feeds and pages fail at once instead of each waiting out its own timeout.
+DOWN_HOST_TTL = 120.0
+READ_TIMEOUT_STRIKES = 2
 KINDS = ("feed", "page", "robots")
 
 
@@ -231,19 +235,25 @@ def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
 
 
 class HostSpacer:
-    """Request starts to one host at least `spacing` seconds apart; other hosts are not held up.
+    """Per-host politeness: request starts at least `spacing` seconds apart, and hosts that stopped answering are
+    skipped for `down_ttl` seconds. Other hosts are never held up.
 
     Each caller reserves the next free slot under a lock and sleeps outside it, so threads waiting for one host
-    never block threads bound for another.
+    never block threads bound for another. A host is down after a refused or timed-out connection, or after
+    READ_TIMEOUT_STRIKES read timeouts in a row (one slow URL does not condemn the whole site).
     """
 
-    def __init__(self, spacing: float):
+    def __init__(self, spacing: float, down_ttl: float = DOWN_HOST_TTL):
         self.spacing = max(0.0, spacing)
+        self.down_ttl = down_ttl
         self._next: dict[str, float] = {}
+        self._strikes: dict[str, int] = {}
+        self._down: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
-    def wait(self, host: str) -> float:
-        """Block until this host may be contacted; returns the seconds waited."""
+    def wait(self, host: str, url: str = "") -> float:
+        """Block until this host may be contacted; returns the seconds waited. Raises ConnectError if it is down."""
+        self._check_up(host, url)
         if self.spacing <= 0:
             return 0.0
         with self._lock:
@@ -254,6 +264,34 @@ class HostSpacer:
         if delay > 0:
             time.sleep(delay)
         return delay
+
+    def failed(self, host: str, exc: HttpError) -> None:
+        """Note a request that got no answer at all (see _no_answer)."""
+        kind = getattr(exc, "no_answer", None)
+        if kind is None:
+            return
+        with self._lock:
+            strikes = self._strikes.get(host, 0) + 1
+            self._strikes[host] = strikes
+            if kind == "connect" or strikes >= READ_TIMEOUT_STRIKES:
+                self._down[host] = (time.monotonic(), str(exc))
+
+    def answered(self, host: str) -> None:
+        if host in self._strikes or host in self._down:
+            with self._lock:
+                self._strikes.pop(host, None)
+                self._down.pop(host, None)
+
+    def _check_up(self, host: str, url: str) -> None:
+        down = self._down.get(host)
+        if down is None:
+            return
+        age = time.monotonic() - down[0]
+        if age < self.down_ttl:
+            raise ConnectError(f"skipped: {host} stopped answering {age:.0f} s ago ({down[1]})", url)
+        with self._lock:  # time to try again
+            self._down.pop(host, None)
+            self._strikes.pop(host, None)
 
 
 @dataclass
@@ -428,11 +466,15 @@ class HttpClient:
         current, wire_bytes = url, 0
         while True:
             self.guard.resolve_and_check(current)
-            self.spacer.wait((urlsplit(current).hostname or "").lower())
-            deadline = (
-                time.monotonic() + self.total_time_limit()
-            )  # waiting for our turn is not the server's fault
-            status, resp_headers, body, n = self._one_request(current, kind, headers, deadline)
+            host = (urlsplit(current).hostname or "").lower()
+            self.spacer.wait(host, current)
+            deadline = time.monotonic() + self.total_time_limit()  # waiting for our turn is not its fault
+            try:
+                status, resp_headers, body, n = self._one_request(current, kind, headers, deadline)
+            except HttpError as exc:
+                self.spacer.failed(host, exc)
+                raise
+            self.spacer.answered(host)
             wire_bytes += n
             location = resp_headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
@@ -468,17 +510,18 @@ class HttpClient:
         try:
             resp = self.session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
         except requests.exceptions.ConnectTimeout:
-            raise FetchTimeout(f"timed out: no connection within {timeout[0]:g} s", url) from None
-        except requests.exceptions.ReadTimeout:
-            raise FetchTimeout(
-                f"timed out: no response within {timeout[1]:g} s (read timeout)", url
+            raise _no_answer(
+                FetchTimeout(f"timed out: no connection within {timeout[0]:g} s", url), "connect"
             ) from None
+        except requests.exceptions.ReadTimeout:
+            message = f"timed out: no response within {timeout[1]:g} s (read timeout)"
+            raise _no_answer(FetchTimeout(message, url), "read") from None
         except requests.exceptions.SSLError as exc:
             raise ConnectError(f"TLS failed: {_root_cause(exc)}", url) from None
         except requests.exceptions.InvalidURL as exc:
             raise InvalidUrl(f"invalid URL: {exc}", url) from None
         except requests.exceptions.RequestException as exc:
-            raise ConnectError(f"connection failed: {_root_cause(exc)}", url) from None
+            raise _no_answer(ConnectError(f"connection failed: {_root_cause(exc)}", url), "connect") from None
         try:
             resp_headers = {k.lower(): v for k, v in resp.headers.items()}
             if resp.status_code == 304 or resp.status_code in REDIRECT_STATUSES:
@@ -523,6 +566,12 @@ class HttpClient:
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectError(f"connection broke while reading the body: {_root_cause(exc)}", url) from None
         return decoder.finish(), wire
+
+
+def _no_answer(exc: HttpError, stage: str) -> HttpError:
+    """Tag an error as 'the host gave no answer' ("connect": unreachable; "read": connected but silent)."""
+    exc.no_answer = stage
+    return exc
 
 
 def _check_url(url: str) -> None:
