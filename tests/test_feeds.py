@@ -30,6 +30,8 @@ from newsmon.feeds import (
     SEEN_IDS_LIMIT,
     FeedError,
     FeedStateStore,
+    _parse_fast,
+    _parse_with_feedparser,
     cli_feeds,
     fetch_feed,
     fetch_many,
@@ -410,6 +412,79 @@ def test_malformed_feed_is_an_error_or_its_good_items(name, bench):
     state = bench.state(bench.feed("malformed", "/m"))
     assert result.status in ("ok", "failed")
     assert (result.error and state.last_error) if result.status == "failed" else state.bozo_reason
+
+
+def _same_items(body: bytes, headers: dict) -> int:
+    """The lxml fast path and feedparser agree item for item; returns how many items were compared."""
+    feed = FeedConfig("f", "https://p.example/feed", "F")
+    fast = _parse_fast(body, "https://p.example/feed", headers, feed)
+    assert fast is not None, "fast path declined"
+    slow = _parse_with_feedparser(body, "https://p.example/feed", headers, feed)
+    assert slow.bozo_reason is None
+    assert (fast.title, fast.skipped) == (slow.title, slow.skipped)
+    assert fast.items == slow.items
+    return len(fast.items)
+
+
+FAST_PATH_SAMPLE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel><title>Sample &amp; Co</title>
+<item><title>Talks in Beijing &amp; Moscow: &lt;b&gt;bold&lt;/b&gt; move</title><link> /rel/1 </link>
+  <guid isPermaLink="false">x-1</guid><author>desk@sample.example (Desk Editor)</author>
+  <dc:creator>Second Author</dc:creator><pubDate>Tue, 03 Mar 2026 08:15:00 GMT</pubDate>
+  <description><![CDATA[<p>Lead.</p><p>More &amp; more.</p>]]></description>
+  <content:encoded><![CDATA[<div><p>Full text one.</p><script>x()</script><p>Full text two.</p></div>]]></content:encoded></item>
+<item><title>AT&amp;T and a &lt; b</title><guid>https://sample.example/permalink/2</guid>
+  <dc:date>2026-03-03T09:00:00+03:00</dc:date><description>Plain description</description></item>
+<item><title>Atom link inside RSS</title><atom:link href="https://sample.example/3" rel="alternate"/></item>
+<item><title>No link</title><guid>not-a-url</guid></item>
+{"".join(f"<item><title>Item {i} — ünïcödé 中文 Русский</title><link>https://sample.example/{i}</link></item>" for i in range(4, 9))}
+</channel></rss>""".encode()
+
+ATOM_SAMPLE = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://atom.example/base/"><title>Atom</title>
+<entry><id>tag:a,2026:1</id><title type="html">&lt;em&gt;Hello&lt;/em&gt; world</title>
+  <link rel="enclosure" href="/audio.mp3"/><link href="stories/1" type="text/html"/>
+  <published>2026-03-03T10:00:00Z</published><updated>2026-03-04T10:00:00Z</updated>
+  <author><name>A. Person</name></author><author><name>B. Person</name></author>
+  <summary>Short</summary><content type="html">&lt;p&gt;Long content here.&lt;/p&gt;</content></entry>
+<entry><id>https://atom.example/2</id><title>Only an id</title><updated>2026-03-05T10:00:00+01:00</updated></entry>
+</feed>"""
+
+
+@pytest.mark.parametrize("content_type", ["", "application/rss+xml; charset=utf-8", "application/xml"])
+def test_fast_path_matches_feedparser_on_samples(content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    assert _same_items(FAST_PATH_SAMPLE, headers) == 8
+    assert _same_items(ATOM_SAMPLE, headers) == 2
+
+
+@needs_bench
+def test_fast_path_matches_feedparser_on_real_feeds():
+    compared = 0
+    for name in sorted(MANIFEST):
+        body = (BENCH_FEEDS / name).read_bytes()
+        if _parse_fast(body, "https://p.example/feed", {}, FeedConfig("f", "https://p.example/", "F")):
+            compared += _same_items(body, {})
+    assert compared >= 150  # most of the real feeds are well-formed UTF-8
+
+
+def test_fast_path_declines_what_only_feedparser_reads_right():
+    feed = FeedConfig("f", "https://p.example/feed", "F")
+    rss_1251 = '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel></channel></rss>'
+    declined = [
+        (rss_1251.encode("cp1251"), {}),  # legacy charset
+        (FAST_PATH_SAMPLE, {"content-type": "text/xml"}),  # RFC 3023: US-ASCII
+        (FAST_PATH_SAMPLE, {"content-type": "application/rss+xml; charset=iso-8859-1"}),
+        (FAST_PATH_SAMPLE, {"content-type": "text/html"}),
+        (FAST_PATH_SAMPLE.replace(b"</channel>", b"</chanel>"), {}),  # ill-formed
+        (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y">]><rss><channel/></rss>', {}),
+        (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>', {}),  # RSS 1.0
+        ("<rss version='2.0'><channel><title>caf\u00e9</title></channel></rss>".encode("latin-1"), {}),
+    ]
+    for body, headers in declined:
+        assert _parse_fast(body, "https://p.example/feed", headers, feed) is None, body[:60]
 
 
 @needs_bench
