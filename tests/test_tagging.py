@@ -257,6 +257,10 @@ def test_word_boundaries(tagger):
         ("Antony Blinken met them.", date(2026, 1, 1), []),
         ("Donald Trump Jr. spoke.", date(2019, 6, 1), []),
         ("Vice President Biden spoke.", date(2012, 6, 1), []),
+        ("Premier Li met them.", date(2020, 6, 1), [("Premier Li", "CN")]),  # Li Keqiang; Li Qiang shares it
+        ("Li met them.", date(2020, 6, 1), []),
+        ("Secretary of State Rice met them.", date(2020, 6, 1), [("Secretary of State Rice", "US")]),
+        ("Rice prices rose.", date(2007, 6, 1), []),
         ("Vice-President Biden spoke.", date(2022, 6, 1), [("President Biden", "US")]),
     ],
 )

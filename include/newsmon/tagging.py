@@ -221,8 +221,10 @@ def _country_aliases(code: str, spec: dict, source: str) -> list[Alias]:
         )
         if not person.aliases:
             raise ConfigError(f"{where}: needs at least one alias")
-        for name in person.aliases:
-            out.append(Alias(text=name, country=code, kind="person", person=person))
+        titled_only = _str_list(p.get("titled_only"), f"{where}.titled_only")
+        for name in (*person.aliases, *titled_only):
+            if name in person.aliases:
+                out.append(Alias(text=name, country=code, kind="person", person=person))
             if _is_latin(name):  # "President Putin"; titles are English
                 for title in person.titles:
                     out.append(
@@ -567,11 +569,15 @@ class Tagger:
             pos = end
             if start and text[start - 1] in _URL_CHARS and _in_url(text, start):
                 continue  # ".../news/Beijing-bans-..." is an address, not prose
+            counted: set[str] = set()  # one mention per country, even when two entries share a surface
             for alias in self._table[surface]:
                 if alias.excluded:
                     break
+                if alias.country in counted:
+                    continue
                 kind = self._judge(alias, text, start, end, day)
                 if kind:
+                    counted.add(alias.country)
                     hits.append(_Hit(alias, start, end, kind))
         return hits
 
