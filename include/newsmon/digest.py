@@ -855,7 +855,8 @@ def render_chart(facts: Facts) -> bytes:
     note = _chart_note(facts, known)
     top = max(known + [1.0])
     # With a note, the top third stays free for it, so it never sits on a line.
-    ax.set_ylim(0, top * (1.6 if note else 1.18))
+    ymax = top * (1.6 if note else 1.18)
+    ax.set_ylim(0, ymax)
     ax.axvspan(n - 1.5, n - 0.5, color="#fde68a", alpha=0.6, lw=0)
     ends = []
     for f, colour, dashed in series:
@@ -866,7 +867,7 @@ def render_chart(facts: Facts) -> bytes:
             size = 11 if f.spike or facts.history_days == 0 else 6  # a lone first-day point must be seen
             ax.plot([xs[-1]], [ys[-1]], "o", color=colour, ms=size, mec="white", mew=1.5)
             ends.append((ys[-1], f, colour))
-    label_y = _spread_labels([y for y, _, _ in ends], gap=top * 0.11)
+    label_y = _spread_labels([y for y, _, _ in ends], gap=ymax * 0.09)  # about one line of 15 pt text
     for (_, f, colour), y in zip(ends, label_y, strict=True):
         short = CHART_NAMES.get(f.key, f.name) if f.kind == "country" else f.key
         ax.annotate(
@@ -903,6 +904,9 @@ def _chart_note(facts: Facts, known: list[float]) -> str:
         return "First day of history:\nno baseline yet"
     if facts.main_kind == "empty":
         return "No articles on this day"
+    if facts.history_days < TREND_DAYS - 1:  # say why the left of the chart is blank
+        start = facts.day - timedelta(days=facts.history_days)
+        return f"History starts {start.day} {start:%b}"
     return ""
 
 
