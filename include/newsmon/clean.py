@@ -102,8 +102,13 @@ _FURNITURE_WORDS = (
     r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?|"
     r"tags|tag[- ]?list|topics|byline[- ]?social|print[- ]?only|skip[- ]?link"
 )
-_FURNITURE_RX = re.compile(rf"(?:^|-)(?:{_FURNITURE_WORDS})(?:-|$)")
-_EMBED_RX = re.compile(r"(?:^|-)(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?:-|$)")
+# A furniture word must be a whole word of a token: bounded by the start or end of the token or by a dash.
+_FURNITURE_RX = re.compile(rf"(?:^|[- ])(?:{_FURNITURE_WORDS})(?=[- ]|$)")
+_EMBED_RX = re.compile(
+    r"(?:^|[- ])(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?=[- ]|$)"
+)
+_NAMING_ATTRIBUTES = {"class", "id", "role", "aria-label", "itemprop"}
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _DATA_PAYLOAD = re.compile(r"[{}/=:]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -115,23 +120,21 @@ _LINK_PARAGRAPH_MAX_CHARS = 300
 
 
 def _attribute_words(el: etree._Element) -> str:
-    """The element's descriptive attributes as one dash-joined lowercase word string per token."""
+    """The element's descriptive attributes as lowercase dash-joined tokens separated by spaces."""
     values = []
     for name, value in el.attrib.items():
-        if name in ("class", "id", "role", "aria-label", "itemprop"):
+        if name in _NAMING_ATTRIBUTES:
             values.append(value)
         elif name.startswith("data-"):
             values.append(name[5:])
             # a short label names the block; JSON, URLs and tracking payloads only mention things
             if len(value) <= 60 and not _DATA_PAYLOAD.search(value):
                 values.append(value)
-    tokens = []
-    for value in values:
-        for token in value.split():
-            # BEM modifiers ("header--social-icons-left") describe layout, not what the block is.
-            token = _CAMEL.sub("-", token[:80].split("--")[0]).lower()
-            tokens.append(re.sub(r"[^a-z0-9]+", "-", token).strip("-"))
-    return " ".join(t for t in tokens if t)
+    if not values:
+        return ""
+    # BEM modifiers ("header--social-icons-left") describe layout, not what the block is.
+    joined = " ".join(token[:80].split("--")[0] for value in values for token in value.split())
+    return _NON_WORD.sub("-", _CAMEL.sub("-", joined).lower())
 
 
 def _is_furniture(el: etree._Element) -> bool:
@@ -140,7 +143,7 @@ def _is_furniture(el: etree._Element) -> bool:
     words = _attribute_words(el)
     if not words or _EMBED_RX.search(words):
         return False  # an embedded post or video is part of the story, whatever its wrapper is called
-    return any(_FURNITURE_RX.search(tok) for tok in words.split())
+    return _FURNITURE_RX.search(words) is not None
 
 
 def _text_len(el: etree._Element) -> int:
@@ -652,6 +655,16 @@ _STOPWORDS = {
 }
 _STOP_SETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.U)
+_SCRIPTS = {
+    "han": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+    "hangul": re.compile(r"[\uac00-\ud7af]"),
+    "cyr": re.compile(r"[\u0400-\u04ff]"),
+    "arab": re.compile(r"[\u0600-\u06ff]"),
+    "greek": re.compile(r"[\u0370-\u03ff]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+}
+_UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
 
 
 try:  # trafilatura's optional language identifier; the heuristic below serves when it is not installed
@@ -666,25 +679,8 @@ def detect_language(text: str) -> str | None:
     sample = (text or "")[:4000]
     if _langid is not None and len(sample.strip()) >= 20:
         return _langid.classify(sample)[0]
-    counts = {"han": 0, "kana": 0, "hangul": 0, "cyr": 0, "arab": 0, "greek": 0, "latin": 0}
-    ukr = 0
-    for ch in sample:
-        o = ord(ch)
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
-            counts["han"] += 1
-        elif 0x3040 <= o <= 0x30FF:
-            counts["kana"] += 1
-        elif 0xAC00 <= o <= 0xD7AF:
-            counts["hangul"] += 1
-        elif 0x0400 <= o <= 0x04FF:
-            counts["cyr"] += 1
-            ukr += ch in "іїєґІЇЄҐ"
-        elif 0x0600 <= o <= 0x06FF:
-            counts["arab"] += 1
-        elif 0x0370 <= o <= 0x03FF:
-            counts["greek"] += 1
-        elif ch.isalpha() and o < 0x250:
-            counts["latin"] += 1
+    counts = {script: len(rx.findall(sample)) for script, rx in _SCRIPTS.items()}
+    ukr = len(_UKRAINIAN.findall(sample))
     script = max(counts, key=counts.get)
     if counts[script] < 3:
         return None
