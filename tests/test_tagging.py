@@ -717,12 +717,16 @@ def test_cli_plain_text_file_and_date(monkeypatch, capsys, tmp_path):
 
 
 def test_cli_bad_lines_are_reported_and_good_ones_kept(monkeypatch, capsys):
-    stdin = b'{"id": 1, "text": "Russia"}\nnot json\n{"id": 3}\n\xff\xfe\n{"id": 5, "text": "China"}\n'
+    stdin = (
+        b'{"id": 1, "text": "Russia"}\nnot json\n{"id": 3}\n\xff\xfe\n{"id": 5, "text": "China"}\n'
+        b'{"id": 6, "text": "China", "title": 7}\n{"id": 7, "text": "China", "date": "soon"}\n'
+    )
     code, out, err = run_cli(monkeypatch, capsys, [], stdin)
     assert code == 2
     assert [json.loads(line)["id"] for line in out.splitlines()] == [1, 5]
     assert "line 2: not valid JSON" in err and 'line 3: expected an object with a "text"' in err
-    assert "line 4: not UTF-8" in err and "3 input line(s) could not be tagged" in err
+    assert "line 4: not UTF-8" in err and 'line 6: "title" must be a string' in err
+    assert "line 7: not a date" in err and "5 input line(s) could not be tagged" in err
 
 
 def test_cli_bad_date_and_missing_file(monkeypatch, capsys, tmp_path):

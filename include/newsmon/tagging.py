@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import io
 import json
 import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 
@@ -830,18 +831,22 @@ def cli_json(result: TagResult, doc_id) -> dict:
     }
 
 
-def _read_input(file: str | None) -> bytes:
+@contextmanager
+def _open_input(file: str | None) -> Iterator[BinaryIO]:
+    """The input as a binary stream: the file, or standard input for none or '-'."""
     if file in (None, "-"):
-        return sys.stdin.buffer.read()
+        yield sys.stdin.buffer
+        return
     path = Path(file)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {file}")
-    return path.read_bytes()
+    with path.open("rb") as fh:
+        yield fh
 
 
-def _json_lines(data: bytes) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, object, error) for each non-blank line."""
-    for n, raw in enumerate(io.BytesIO(data), 1):
+def _json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, object, error) for each non-blank line; read as a stream, so input size is no limit."""
+    for n, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
@@ -854,6 +859,9 @@ def _json_lines(data: bytes) -> Iterator[tuple[int, dict | None, str | None]]:
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             yield n, None, 'expected an object with a "text" string'
+            continue
+        if not isinstance(obj.get("title"), str | None):
+            yield n, None, '"title" must be a string when given'
             continue
         yield n, obj, None
 
@@ -869,28 +877,25 @@ def cli_tag(args) -> int:
         except ValueError:
             raise UserError(f"--date {args.date!r} is not a date (YYYY-MM-DD)") from None
     tagger = default_tagger()
-    data = _read_input(getattr(args, "file", None))
     out = sys.stdout
-    if getattr(args, "text", False):
-        text = data.decode("utf-8", errors="replace")  # plain text: show what we can, never refuse
-        out.write(
-            json.dumps(cli_json(tagger.tag_article(None, text, day), args.file), ensure_ascii=False) + "\n"
-        )
-        return 0
-    bad = []
-    for n, obj, error in _json_lines(data):
-        if error:
-            bad.append(n)
-            print(f"newsmon tag: line {n}: {error}; skipped", file=sys.stderr)
-            continue
-        try:
-            when = obj.get("date") or day
-            result = tagger.tag_article(obj.get("title"), obj["text"], when)
-        except (ValueError, TypeError) as exc:
-            bad.append(n)
-            print(f"newsmon tag: line {n}: {exc}; skipped", file=sys.stderr)
-            continue
-        out.write(json.dumps(cli_json(result, obj.get("id", n)), ensure_ascii=False) + "\n")
+    bad: list[int] = []
+    with _open_input(getattr(args, "file", None)) as stream:
+        if getattr(args, "text", False):
+            text = stream.read().decode("utf-8", errors="replace")  # plain text: show what we can
+            result = tagger.tag_article(None, text, day)
+            out.write(json.dumps(cli_json(result, args.file), ensure_ascii=False) + "\n")
+            return 0
+        for n, obj, error in _json_lines(stream):
+            if error is None:
+                try:
+                    result = tagger.tag_article(obj.get("title"), obj["text"], obj.get("date") or day)
+                except (ValueError, TypeError) as exc:
+                    error = str(exc)
+            if error is not None:
+                bad.append(n)
+                print(f"newsmon tag: line {n}: {error}; skipped", file=sys.stderr)
+                continue
+            out.write(json.dumps(cli_json(result, obj.get("id", n)), ensure_ascii=False) + "\n")
     if bad:
         raise UserError(f"{len(bad)} input line(s) could not be tagged: {', '.join(map(str, bad[:10]))}")
     return 0
