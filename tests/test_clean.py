@@ -353,6 +353,7 @@ def test_cli_extract_prints_json_per_file_and_fails_clearly_for_bad_files(tmp_pa
     assert rec["removed"]["structure"] >= 4
     assert any(r["layer"] == "structure" and r["text"] == APPEAL[1] for r in rec["removed_text"])
     assert f"{missing}: no such file" in err and "not an HTML page" in err
+    assert len(err.strip().splitlines()) == 2  # one line per bad file
     assert "Traceback" not in err
 
 

@@ -749,22 +749,27 @@ def page_record(page: CleanedPage, path: str, url: str | None, explain: bool) ->
 
 
 def cli_extract(args) -> int:
-    """`newsmon extract [--url URL] [--explain] [--raw] FILE...`: one JSON object per line per file."""
+    """`newsmon extract [--url URL] [--explain] [--raw] FILE...`: one JSON object per line per file.
+
+    A file that is missing or not HTML gets one line on stderr (the last one through UserError, which the
+    command line prints) and a non-zero exit; the other files are still extracted.
+    """
     from newsmon.cli import UserError
 
     options = CleanOptions.raw() if getattr(args, "raw", False) else CleanOptions()
     url = getattr(args, "url", None)
-    failed = 0
+    site = (urlsplit(url).hostname if url else None) or "local"
+    problems: list[str] = []
     for name in args.files:
         try:
             body = _read_input(name)
-            site = (urlsplit(url).hostname if url else None) or "local"
-            page = clean_page(body, url, site, None, options)
         except UserError as exc:
-            print(f"newsmon extract: {exc}", file=sys.stderr)
-            failed += 1
+            problems.append(str(exc))
             continue
+        page = clean_page(body, url, site, None, options)
         print(json.dumps(page_record(page, name, url, args.explain), ensure_ascii=False), flush=True)
-    if failed:
-        raise UserError(f"{failed} of {len(args.files)} file(s) could not be extracted")
+    for problem in problems[:-1]:
+        print(f"newsmon extract: {problem}", file=sys.stderr)
+    if problems:
+        raise UserError(problems[-1])
     return 0
