@@ -394,7 +394,7 @@ def render_page(data: PageData) -> str:
             f"Today's figures{f' ({data.day})' if data.day else ''} against the 28-day baseline", _today(data)
         ),
         _section("Top stories of the last two days (by number of outlets)", _stories(data)),
-        _section("Feed health", _flags(data) + _feeds(data)),
+        _section("Feed health", _flags(data) + _feeds(data) + _alerts(data)),
         _section("Latest digest", _digest(data)),
     ]
     return (
@@ -509,6 +509,19 @@ def _feeds(data: PageData) -> str:
         "<table><tr><th>feed</th><th>status</th><th>last success</th><th>last new item</th>"
         f"<th>consecutive failures</th><th>items per day (7 days)</th><th>last error</th></tr>{''.join(rows)}</table>"
     )
+
+
+def _alerts(data: PageData) -> str:
+    if not data.alerts:
+        return ""
+    items = []
+    for a in data.alerts:
+        recovered = f" (recovered {_time(a['cleared_at'])})" if a.get("cleared_at") else ""
+        items.append(
+            f"<li>{_time(a['sent_at'])} <span class='tag {_e(a['kind'])}'>{_e(a['kind'])}</span>"
+            f"{_e(a['feed'])}{recovered}</li>"
+        )
+    return f"<p>Alert emails in the last 7 days:</p><ul class='meta'>{''.join(items)}</ul>"
 
 
 def _digest(data: PageData) -> str:
