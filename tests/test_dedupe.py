@@ -77,7 +77,7 @@ _segment = st.text(
     alphabet=st.characters(min_codepoint=33, max_codepoint=0x24F, exclude_characters="/?#%"),
     min_size=1,
     max_size=12,
-).filter(lambda s: s.lower() not in ("amp", ".", "..") and not s.lower().endswith(".amp"))
+).filter(lambda s: s.lower() not in ("amp", ".", "..") and not s.lower().endswith((".amp", ".amp.html")))
 _host = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|org|ru|cn)", fullmatch=True)
 _query = st.lists(
     st.tuples(st.sampled_from(["id", "page", "utm_source", "fbclid", "q", "ref"]), st.text(max_size=6)),
