@@ -405,3 +405,43 @@ def test_a_story_wrapper_with_a_furniture_word_in_its_class_survives():
     for p in STORY:
         assert p in page.text.splitlines()
     assert APPEAL[1] not in page.text
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "codec", "content_type", "lang"),
+    [
+        (
+            [
+                "黑龙江省交通运输厅周二宣布，中断四年多的黑河至布拉戈维申斯克客运渡轮将于五月恢复运营，首班船计划于五月第二周启航。",
+                "渡轮每周往返三次，每班可搭载一百八十名旅客和少量集装箱货物，边境商户表示这将大大缩短他们往返两地的时间。",
+                "分析人士指出，两岸海关查验速度仍然较慢，新码头也尚未配备冷链货物快速通关所需的扫描设备。",
+            ],
+            "gbk",
+            "text/html; charset=gb2312",
+            "zh",
+        ),
+        (
+            [
+                "Паромное сообщение между Благовещенском и Хэйхэ возобновится в мае после перерыва, который длился больше четырёх лет.",
+                "Суда будут ходить три раза в неделю и перевозить до 180 пассажиров за рейс, а также небольшое количество контейнеров.",
+                "Аналитики предупреждают, что таможенный досмотр на обоих берегах по-прежнему идёт медленно, а новый терминал не готов.",
+            ],
+            "cp1251",
+            "text/html; charset=windows-1251",
+            "ru",
+        ),
+    ],
+)
+def test_clean_page_decodes_and_cleans_non_english_pages(paragraphs, codec, content_type, lang):
+    furniture = {
+        "zh": ["相关阅读", "责任编辑：王明"],
+        "ru": ["Читайте также: Новые правила для туристов", "Комментарии"],
+    }
+    html = (
+        "<html><head><title>t</title></head><body><article>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs + furniture[lang])
+        + "</article></body></html>"
+    )
+    page = clean_page(html.encode(codec), None, "site", content_type=content_type)
+    assert page.text.splitlines() == paragraphs
+    assert page.language == lang and page.removed["phrases"] == 2
