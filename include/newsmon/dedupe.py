@@ -36,7 +36,6 @@ TRACKING_PARAMS = {
     "guce_referrer_sig", "rss", "from_rss", "via", "tracking", "trk", "wt.mc_id", "__twitter_impression",
 }  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci", "at_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_PREFIXES = ("www.", "amp.", "m.", "mobile.")
 # Characters a path may hold unescaped (RFC 3986 pchar plus "/"); everything else is percent-encoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -98,7 +97,7 @@ def canonical_url(url: str) -> str:
         port = parts.port
     except ValueError:
         raise ValueError(f"URL with a bad port: {url!r}") from None
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"  # the default ports of http and https
     path = _normalise_path(_strip_amp_path(parts.path))
     path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
@@ -113,7 +112,6 @@ def article_id(canonical: str) -> str:
 # --------------------------------------------------------------------------------------------- text fingerprints
 
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+", re.U)
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def normalise_text(text: str) -> str:
