@@ -72,9 +72,10 @@ class Rule:
         return (not self.aliases or alias in self.aliases) and (not self.kinds or kind in self.kinds)
 
     def holds(self, text: str, start: int, end: int) -> bool:
-        if self.before is not None and not self.before.search(text[max(0, start - _CONTEXT) : start]):
+        # The anchored `after` match is the cheaper test, so it goes first.
+        if self.after is not None and not self.after.match(text[end : end + _CONTEXT]):
             return False
-        return self.after is None or bool(self.after.match(text[end : end + _CONTEXT]))
+        return self.before is None or bool(self.before.search(text[max(0, start - _CONTEXT) : start]))
 
 
 @dataclass(frozen=True)
@@ -699,29 +700,38 @@ class Tagger:
 
     def _country_figures(self, mentions: list[Mention]) -> dict[str, dict]:
         sc = self.watchlist.scoring
+        counts: dict[str, int] = {}
+        in_title: set[str] = set()
+        in_lead: set[str] = set()
+        for m in mentions:
+            counts[m.country] = counts.get(m.country, 0) + 1
+            if m.position == "title":
+                in_title.add(m.country)
+            elif m.position == "lead":
+                in_lead.add(m.country)
         total = len(mentions)
         out: dict[str, dict] = {}
-        for code in sorted({m.country for m in mentions}):
-            own = [m for m in mentions if m.country == code]
-            in_title = any(m.position == "title" for m in own)
-            in_lead = any(m.position == "lead" for m in own)
-            share = len(own) / total
-            salience = sc.title_weight * in_title + sc.lead_weight * in_lead + sc.share_weight * share
-            about = in_title or in_lead or (len(own) >= sc.about_min_mentions and share >= sc.about_min_share)
-            out[code] = {"mentions": len(own), "salience": round(salience, 4), "about": bool(about)}
+        for code in sorted(counts):
+            n, t, lead = counts[code], code in in_title, code in in_lead
+            share = n / total
+            salience = sc.title_weight * t + sc.lead_weight * lead + sc.share_weight * share
+            about = t or lead or (n >= sc.about_min_mentions and share >= sc.about_min_share)
+            out[code] = {"mentions": n, "salience": round(salience, 4), "about": bool(about)}
         return out
 
 
 def _pairs(units: list[set[str]]) -> list[str]:
     """Every pair (and triple) of countries that share at least one unit, as sorted 'CN-RU' strings."""
     found: set[str] = set()
-    for codes in units:
-        if len(codes) < 2:
-            continue
-        ordered = sorted(codes)
-        for k in (2, 3):
-            found.update("-".join(c) for c in combinations(ordered, k))
+    for codes in {frozenset(u) for u in units if len(u) > 1}:
+        found.update(_combinations(codes))
     return sorted(found, key=lambda p: (p.count("-"), p))
+
+
+@lru_cache(maxsize=256)
+def _combinations(codes: frozenset[str]) -> tuple[str, ...]:
+    ordered = sorted(codes)
+    return tuple("-".join(c) for k in (2, 3) for c in combinations(ordered, k))
 
 
 def _article_day(value: date | datetime | str | None) -> date:
