@@ -186,6 +186,28 @@ def run_brute(
     return stories, time.perf_counter() - start
 
 
+def lookup_scaling(window_size: int, probes: int = 300, seed: int = 2) -> dict[str, float]:
+    """Lookups per second against a full window of stored articles: LSH tables vs comparing with each one."""
+    rng = random.Random(seed)
+    rows = [(f"r{i}", f"r{i}", rng.getrandbits(64), None, T0, "S") for i in range(window_size)]
+    index = StoryIndex(window_days=7).from_rows(rows)
+    queries = [rng.getrandbits(64) for _ in range(probes)]
+    start = time.perf_counter()
+    for n, q in enumerate(queries):
+        index.add(f"q{n}", "", T0, "S", simhash=q, content_hash=None)
+    t_index = time.perf_counter() - start
+    stored = [r[2] for r in rows]
+    start = time.perf_counter()
+    for q in queries:
+        min(hamming(q, other) for other in stored)
+    t_brute = time.perf_counter() - start
+    return {
+        f"lookups_per_second_window_{window_size}": probes / t_index,
+        f"brute_force_lookups_per_second_window_{window_size}": probes / t_brute,
+        f"lookup_speedup_window_{window_size}": t_brute / t_index,
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stories", type=int, default=600)
@@ -231,19 +253,46 @@ def main() -> int:
         "hashes_only_recall_vs_brute_force": hashes_q["pair_recall"] / max(brute_q["pair_recall"], 1e-9),
         "hashes_only_speed_vs_brute_force": hashes_q["articles_per_second"] / brute_q["articles_per_second"],
     }
+    scaling = lookup_scaling(10_000)
+    ratios.update(scaling)
     print("\nratios: " + ", ".join(f"{k} {v:.3f}" for k, v in ratios.items()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "StoryIndex (SimHash + LSH)": "index",
+        "StoryIndex, hashes only": "index_hashes_only",
+        "exact content hash": "exact",
+        "brute-force SimHash": "brute",
+    }
     flat = {"articles": len(articles), "stories": args.stories, "copies": copies}
     for name, q in figures.items():
-        key = {
-            "StoryIndex (SimHash + LSH)": "index",
-            "StoryIndex, hashes only": "index_hashes_only",
-            "exact content hash": "exact",
-            "brute-force SimHash": "brute",
-        }[name]
-        flat.update({f"{key}_{k}": v for k, v in q.items()})
+        flat.update({f"{keys[name]}_{k}": v for k, v in q.items()})
     flat.update(ratios)
-    RESULTS.write_text(json.dumps(flat, indent=2) + "\n")
+    table = [
+        "| method | pair precision | pair recall | pair F1 | articles/s |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {q['pair_precision']:.3f} | {q['pair_recall']:.3f} | {q['pair_f1']:.3f} | "
+            f"{q['articles_per_second']:.0f} |"
+            for name, q in figures.items()
+        ),
+    ]
+    result = {
+        "title": "Dedupe: story grouping of syndicated copies with light edits",
+        "command": ".venv/bin/python bench/dedupe.py",
+        "markdown": "\n".join(table),
+        "figures": flat,
+        "notes": [
+            f"Generated corpus (seed {args.seed}): {args.stories} stories in 30 topics over 14 days, {copies} copies "
+            "at other outlets within two days, each with 1-3 light edits (last paragraph trimmed, credit line, "
+            "words changed, a sentence dropped or inserted). Pairs are scored against the true story of each copy.",
+            "StoryIndex speed includes computing SimHash and content hash; the hashes-only and brute-force rows get "
+            "them precomputed, so their speed ratio is the lookup cost alone; lookup_speedup_window_10000 repeats "
+            "that against a window of 10,000 stored articles, where comparing with each one no longer scales.",
+            "Hashes only = what the loader knows of articles from earlier batches: without their text, grey-zone "
+            "SimHash matches (11-16 bits) cannot be verified, so recall is that of a 10-bit threshold.",
+        ],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

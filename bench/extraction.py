@@ -184,25 +184,61 @@ def main() -> int:
         "boilerplate_pages_vs_trafilatura": ours["boilerplate_line_pages"]
         / max(base["boilerplate_line_pages"], 1),
     }
-    goals = {
-        "f1_at_least_0.97": ours["f1"] >= 0.97,
-        "precision_above_trafilatura": ours["precision"] > max(base["precision"], fp["precision"]),
-        "boilerplate_pages_under_a_third": ours["boilerplate_line_pages"]
-        < base["boilerplate_line_pages"] / 3,
-        "speed_at_least_0.7x": ratios["speed_vs_trafilatura"] >= 0.7,
-    }
+    goals = [
+        ("F1 at least 0.97", ours["f1"] >= 0.97, f"{ours['f1']:.3f}"),
+        (
+            "precision above trafilatura's (default and favor_precision)",
+            ours["precision"] > max(base["precision"], fp["precision"]),
+            f"{ours['precision']:.3f} vs {base['precision']:.3f} / {fp['precision']:.3f}",
+        ),
+        (
+            "boilerplate-line pages under a third of trafilatura's",
+            ours["boilerplate_line_pages"] < base["boilerplate_line_pages"] / 3,
+            f"{ours['boilerplate_line_pages']} vs {base['boilerplate_line_pages']} (gold text itself: {gold_bp})",
+        ),
+        (
+            "at least 0.7x plain trafilatura's speed",
+            ratios["speed_vs_trafilatura"] >= 0.7,
+            f"{ratios['speed_vs_trafilatura']:.2f}x",
+        ),
+    ]
     print("\nratios vs trafilatura default: " + ", ".join(f"{k} {v:.3f}" for k, v in ratios.items()))
-    print("goals: " + ", ".join(f"{k} {'MET' if v else 'NOT MET'}" for k, v in goals.items()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    flat = {
-        "pages": len(raw),
-        "metric_selftest_f1": check["f1"],
-        "gold_boilerplate_line_pages": gold_bp,
-        **{f"{_key(n)}_{k}": v for n, s in figures.items() for k, v in s.items()},
-        **ratios,
-        **{f"goal_{k}": v for k, v in goals.items()},
+    print("goals: " + "; ".join(f"{g} {'MET' if met else 'NOT MET'} ({note})" for g, met, note in goals))
+    table = [
+        "| system | precision | recall | F1 | pages/s | speed | pages with a boilerplate line |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['pages_per_second']:.1f} | "
+            f"{s['pages_per_second'] / base['pages_per_second']:.2f}x | {s['boilerplate_line_pages']} |"
+            for name, s in figures.items()
+        ),
+        f"| gold text | | | | | | {gold_bp} |",
+    ]
+    result = {
+        "title": "Extraction: newsmon's cleaner vs trafilatura (Zyte benchmark, 137 English news pages)",
+        "command": ".venv/bin/python bench/extraction.py",
+        "markdown": "\n".join(table),
+        "figures": {
+            "pages": len(raw),
+            "metric_selftest_precision": check["precision"],
+            "metric_selftest_recall": check["recall"],
+            "metric_selftest_f1": check["f1"],
+            "gold_boilerplate_line_pages": gold_bp,
+            **{f"{_key(n)}_{k}": v for n, s in figures.items() for k, v in s.items()},
+            **ratios,
+        },
+        "goals": [{"goal": g, "met": met, "note": note} for g, met, note in goals],
+        "notes": [
+            "Metric: the benchmark's own 4-gram shingle precision/recall averaged over pages; it reproduces the "
+            "published trafilatura 2.0.0 figures (P 0.938, R 0.978, F1 0.958) from reference_outputs as a self-test.",
+            "newsmon = clean_page without repetition memory (one page per site gives it nothing to learn); "
+            "trafilatura.extract gets the same decoded HTML; newsmon's time includes decoding the bytes.",
+            "A boilerplate line: an output line of at most 100 characters containing comments, sign up, subscribe, "
+            "click here, read more or newsletter.",
+        ],
     }
-    RESULTS.write_text(json.dumps(flat, indent=2) + "\n")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 
