@@ -200,6 +200,9 @@ def main() -> int:
     ]
     figures = {f"{label}_{k}": round(v, 4) for label, r in results.items() for k, v in r.items()}
     figures.update({k: round(v, 3) for k, v in growth.items()})
+    if args.scale != 1.0:
+        print(f"--scale {args.scale}: a quick look; {RESULTS.relative_to(ROOT)} not written")
+        return 0
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
