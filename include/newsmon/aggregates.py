@@ -71,9 +71,9 @@ def recompute_days(con: duckdb.DuckDBPyConnection, days) -> dict:
     if not days:
         return {"days": [], "rows": {t: 0 for t in DAILY_TABLES}, "baseline_days": 0}
     prev_first = _first_day(con)
-    _stage_counts(con, days)
     rows = {t: 0 for t in DAILY_TABLES}
     try:
+        _stage_counts(con, days)
         for table in DAILY_TABLES:
             rows[table] = _scalar(con, f"SELECT count(*) FROM _agg_{table}")
         for day in days:
