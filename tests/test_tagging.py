@@ -100,6 +100,11 @@ COUNTED = [
     ("США ввели санкции.", [("США", "US")]),
     ("Отношения России и Китая укрепились.", [("России", "RU"), ("Китая", "CN")]),
     ("Делегация прибыла в Москву, затем в Пекин.", [("Москву", "RU"), ("Пекин", "CN")]),
+    ("Российская делегация прибыла.", [("Российская", "RU")]),
+    ("Российско-китайские отношения крепнут.", [("Российско", "RU"), ("китайские", "CN")]),
+    ("中俄关系良好。", [("中俄", "CN"), ("中俄", "RU")]),
+    ("中美俄三国会晤。", [("中美俄", "CN"), ("中美俄", "RU"), ("中美俄", "US")]),
+    ("中方表示反对，美方回应。", [("中方", "CN"), ("美方", "US")]),
     # a language verb before a noun is the country again
     ("He studies Chinese politics.", [("Chinese", "CN")]),
     ("Troops moved into Russian territory.", [("Russian", "RU")]),
@@ -473,14 +478,15 @@ def test_offsets_always_slice_the_surface(parts, tail, title):
     text = "".join(f + a for f, a in parts) + tail
     result = tagger.tag_article(title, text, TODAY)
     seg = Segments.of(text)
-    last_end = -1
+    last_end, last_span = -1, (-1, -1)
     for m in result.mentions:
         source = title if m.position == "title" else text
         assert source[m.start : m.end] == m.surface
         assert m.surface and m.country in ("CN", "RU", "US")
         if m.position != "title":
-            assert m.start >= last_end  # in order, never overlapping
-            last_end = m.end
+            # in order and never overlapping, except one combined surface naming several countries ("中俄")
+            assert m.start >= last_end or (m.start, m.end) == last_span
+            last_end, last_span = m.end, (m.start, m.end)
             assert 0 <= m.sentence < len(seg.sentences) and 0 <= m.paragraph < len(seg.paragraphs)
             assert (m.position == "lead") == (m.paragraph == 0)
             assert m.surface in m.evidence

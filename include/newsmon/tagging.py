@@ -108,6 +108,11 @@ class Alias:
     titled: bool = False
     excluded: bool = False
 
+    @property
+    def needs_separator(self) -> bool:
+        """A combining form such as "Sino" or "российско" counts only before a hyphen; "中俄" stands alone."""
+        return _needs_right_boundary(self.text)
+
 
 @dataclass
 class Watchlist:
@@ -385,6 +390,11 @@ def fold_spaces(surface: str) -> str:
     return _SPACES.sub(" ", surface)
 
 
+def _capitalised_copy(alias: str) -> str | None:
+    """ "Российский" for "российский": Russian adjectives are lowercase except at the start of a sentence."""
+    return alias[0].upper() + alias[1:] if alias[0].islower() else None
+
+
 def trie_pattern(words: Iterable[str]) -> str:
     """One regex for many literal words: a trie, longer continuations before the end of a word, so at each
     start the longest alias wins ("South China Sea" over "South China"), with a word-boundary check at the
@@ -535,7 +545,7 @@ class Tagger:
         self.version = self.watchlist.version
         self._table: dict[str, list[Alias]] = {}
         for alias in self.watchlist.aliases:
-            for surface in filter(None, (alias.text, _caps_copy(alias.text))):
+            for surface in filter(None, (alias.text, _caps_copy(alias.text), _capitalised_copy(alias.text))):
                 entries = self._table.setdefault(surface, [])
                 if alias not in entries:
                     entries.append(alias)
@@ -597,8 +607,8 @@ class Tagger:
                 return "person"
         if alias.person is not None and not alias.titled and not alias.person.in_office(day):
             return None
-        if alias.kind == "combined" and not text.startswith(self._separators, end):
-            return None  # "Sino" only as "Sino-Russian"
+        if alias.kind == "combined" and alias.needs_separator and not text.startswith(self._separators, end):
+            return None  # "Sino" only as "Sino-Russian" ("中俄" is whole as it is)
         pronoun = self.watchlist.pronoun_rules.get(alias.text)
         if pronoun is not None and not self._country_not_pronoun(pronoun, text, start, end):
             return None
