@@ -44,8 +44,8 @@ CHUNK = 64 * 1024
 # A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
 # response (all hops) may take at most this many read timeouts.
 TOTAL_TIME_FACTOR = 3.0
-# A host that refused or timed out the connection (or gave READ_TIMEOUT_STRIKES read timeouts in a row) is
-# skipped for this long, so its other feeds and pages fail at once instead of each waiting out its own timeout.
+# A host that refused or timed out the connection (or gave READ_TIMEOUT_STRIKES read timeouts without ever
+# answering) is skipped for this long, so its other feeds and pages fail at once instead of each waiting out its own timeout.
 DOWN_HOST_TTL = 120.0
 READ_TIMEOUT_STRIKES = 2
 KINDS = ("feed", "page", "robots")
@@ -240,7 +240,8 @@ class HostSpacer:
 
     Each caller reserves the next free slot under a lock and sleeps outside it, so threads waiting for one host
     never block threads bound for another. A host is down after a refused or timed-out connection, or after
-    READ_TIMEOUT_STRIKES read timeouts in a row (one slow URL does not condemn the whole site).
+    READ_TIMEOUT_STRIKES read timeouts if it never answered at all: a site that answers some URLs and is slow on
+    others is slow, not down, and keeps being asked.
     """
 
     def __init__(self, spacing: float, down_ttl: float = DOWN_HOST_TTL):
@@ -248,6 +249,7 @@ class HostSpacer:
         self.down_ttl = down_ttl
         self._next: dict[str, float] = {}
         self._strikes: dict[str, int] = {}
+        self._answered: set[str] = set()
         self._down: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
@@ -271,14 +273,17 @@ class HostSpacer:
         if kind is None:
             return
         with self._lock:
+            if kind == "read" and host in self._answered:
+                return
             strikes = self._strikes.get(host, 0) + 1
             self._strikes[host] = strikes
             if kind == "connect" or strikes >= READ_TIMEOUT_STRIKES:
                 self._down[host] = (time.monotonic(), str(exc))
 
     def answered(self, host: str) -> None:
-        if host in self._strikes or host in self._down:
+        if host not in self._answered or host in self._strikes or host in self._down:
             with self._lock:
+                self._answered.add(host)
                 self._strikes.pop(host, None)
                 self._down.pop(host, None)
 
