@@ -1,0 +1,691 @@
+"""A simulated news day for benchmarks: N articles from F feeds on loopback "hosts" 127.0.0.x.
+
+    day = SynthDay(articles=20_000, feeds=300)
+    with SynthServer(day) as server:          # serves from a child process, one HTTP server per host address
+        server.write_feeds_yaml(tmp / "feeds.yaml")
+        ... NEWSMON_ALLOW_HOSTS=127.0.0.0/8, fetch ...
+        server.stats()                        # requests, bytes and CPU seconds the server spent
+
+Pages wear the demo outlets' chrome (cookie banner, navigation, share bar, donation appeal, newsletter box,
+related links, comments, footer: `newsmon.demo.render`), around 5-10 paragraphs of generated English news
+prose. China, Russia and the United States are mentioned at fixed rates (MENTION_RATES) in several surface
+forms (name, demonym, capital, institution); about 15% of the articles are wire copies: a wire story re-run by
+another outlet under a new headline with its last paragraph trimmed. About 1% of the pages answer 404 (the
+pipeline then falls back to the feed's summary). Everything is a function of (seed, index): two days built with
+the same arguments are equal, and pages are rendered only when asked for, so a day of 80,000 articles costs
+nothing to set up.
+
+    .venv/bin/python bench/synth.py --articles 2000 --feeds 30      # serve one until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import multiprocessing as mp
+import os
+import random
+import resource
+import string
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from functools import cache, cached_property, lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import NamedTuple
+from xml.sax.saxutils import escape as xml_escape
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "include") not in sys.path:
+    sys.path.insert(0, str(ROOT / "include"))
+
+from newsmon.demo.corpus import DemoArticle  # noqa: E402
+from newsmon.demo.outlets import OUTLETS_BY_KEY, Outlet  # noqa: E402
+from newsmon.demo.render import article_html  # noqa: E402
+
+DEFAULT_DAY = date(2026, 3, 2)  # a fixed day: the same articles, dates and aggregates on every run
+MENTION_RATES = {"CN": 0.30, "RU": 0.25, "US": 0.45}  # share of stories that name each country
+SYNDICATED_SHARE = 0.15  # wire copies among all articles
+NOT_FOUND_SHARE = 0.01  # pages that answer 404
+FEEDS_PER_HOST = 5
+MAX_HOSTS = 250  # 127.0.0.1 .. 127.0.0.250
+WIRE_CHROME = "meridian-wire"
+PAPER_CHROMES = (
+    "harbor-ledger",
+    "capital-dispatch",
+    "steppe-courier",
+    "pacific-sentinel",
+    "danube-daily",
+    "eastern-lantern",
+)
+
+# ------------------------------------------------------------------------------------------------ the prose
+
+SURFACES = {
+    "CN": {
+        "name": ["China"],
+        "demonym": ["Chinese"],
+        "capital": ["Beijing"],
+        "institution": ["the People's Bank of China"],
+    },
+    "RU": {"name": ["Russia"], "demonym": ["Russian"], "capital": ["Moscow"], "institution": ["the Kremlin"]},
+    "US": {
+        "name": ["the United States"],
+        "demonym": ["American"],
+        "capital": ["Washington"],
+        "institution": ["the White House", "the Pentagon"],
+    },
+}
+# Each template names one country through {name}, {demonym}, {capital} or {institution}.
+COUNTRY_SENTENCES = (
+    "Officials in {capital} said the agreement on {topic} would be reviewed {when}.",
+    "{Name} said it would {act} {topic}, according to a statement released {when}.",
+    "{Demonym} {group} reacted cautiously to {event}, {source} said.",
+    "Trade between {name} and its neighbours in {topic} rose by {pct} percent last year.",
+    "A spokesperson for {institution} declined to comment on {topic} {when}.",
+    "The decision puts {name} at odds with {group} who had pushed for {topic}.",
+    "{Demonym} negotiators are expected to {act} {topic} before the end of the {period}.",
+    "Analysts in {capital} expect {topic} to {move} by {pct} percent over the next {period}.",
+)
+NEUTRAL_SENTENCES = (
+    "{Actor} said {when} that {topic} would {move} by {pct} percent over the next {period}.",
+    "The {org} reported that {topic} rose by {pct} percent in {month}, the {ordinal} increase in a row.",
+    "{Actor} warned that {problem} could hit {group} if {topic} is not settled {when}.",
+    "Talks on {topic} are expected to resume {when}, according to {source}.",
+    "{Group} in {city} reacted with {emotion} to the decision, which followed {event}.",
+    "The plan, first proposed in {month}, would {act} {topic} and cost about {money}.",
+    "{Source} said the figures for {month} were broadly in line with forecasts.",
+    "Critics say {topic} has been neglected for years, and {problem} has grown worse since {month}.",
+    "Shares of {company} rose {pct} percent in {city} after the announcement.",
+    "Local officials in {city} said more than {count} people had been affected by {problem}.",
+    "The {org} will publish a fuller assessment of {topic} {when}.",
+    "{Actor} told reporters in {city} that the government was {emotion_adj} about {topic}.",
+)
+WORDS = {
+    "topic": [
+        "grain exports",
+        "port fees",
+        "steel tariffs",
+        "rail freight",
+        "the fishing quota",
+        "battery supply chains",
+        "satellite launches",
+        "river water rights",
+        "the gas pipeline",
+        "vaccine production",
+        "chip export controls",
+        "the border crossing",
+        "wheat prices",
+        "shipping insurance",
+        "rare earth mining",
+        "the climate fund",
+    ],
+    "when": [
+        "on Monday",
+        "on Tuesday",
+        "this week",
+        "next month",
+        "later this year",
+        "on Friday",
+        "by spring",
+    ],
+    "act": ["review", "expand", "suspend", "renegotiate", "fund", "limit", "restore"],
+    "group": ["lawmakers", "farmers", "business leaders", "trade unions", "exporters", "regional governors"],
+    "event": [
+        "last week's vote",
+        "the collapse of the talks",
+        "a surprise rate cut",
+        "the flooding in the south",
+        "the court ruling",
+    ],
+    "source": [
+        "people familiar with the matter",
+        "a government spokesperson",
+        "the ministry",
+        "two officials",
+    ],
+    "pct": ["2", "3.5", "4", "7", "11", "12.5", "18", "0.8"],
+    "period": ["quarter", "year", "two years", "decade", "season"],
+    "move": ["grow", "fall", "recover", "slow", "double"],
+    "actor": [
+        "The finance minister",
+        "The central bank governor",
+        "A senior diplomat",
+        "The trade commissioner",
+        "The mayor",
+        "An industry spokesperson",
+    ],
+    "org": ["statistics office", "central bank", "port authority", "trade council", "energy agency"],
+    "month": ["January", "February", "March", "April", "May", "June", "September", "October"],
+    "ordinal": ["second", "third", "fourth", "fifth"],
+    "problem": ["the labour shortage", "rising costs", "the drought", "supply delays", "the budget gap"],
+    "city": ["Berlin", "Nairobi", "Lima", "Jakarta", "Warsaw", "Ottawa", "Madrid", "Cairo", "Hanoi", "Oslo"],
+    "emotion": ["relief", "anger", "caution", "scepticism", "surprise"],
+    "emotion_adj": ["confident", "concerned", "optimistic", "cautious"],
+    "money": ["$2 billion", "$450 million", "€1.2 billion", "$80 million"],
+    "company": ["Northline Freight", "Alder Mining", "Corvid Systems", "Harrowgate Energy", "Tessel Foods"],
+    "count": ["1,200", "3,000", "15,000", "600", "40,000"],
+    "actor_short": ["minister", "regulator", "governor", "council"],
+    "event_short": ["vote", "ruling", "storm", "strike", "summit"],
+}
+HEADLINE_PATTERNS = (
+    "{Topic}: {actor_short} to {act} plan after {event_short}",
+    "{Topic} talks stall as {group} push back",
+    "What the {event_short} means for {topic}",
+    "{Group} in {city} wait on {topic} decision",
+)
+HEADLINE_NAMES = {"CN": "China", "RU": "Russia", "US": "US"}
+FIRST = ["Ana", "Tom", "Leila", "Marek", "Sofia", "Ravi", "Jun", "Elena", "Omar", "Claire", "Ivo", "Mina"]
+LAST = ["Hart", "Novak", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Reyes", "Weber", "Costa", "Ilves"]
+SITE_WORDS = ["Northgate", "Riverside", "Lakeshore", "Highland", "Bayview", "Ironbridge", "Cedar", "Summit"]
+SITE_NOUNS = ["Herald", "Courier", "Tribune", "Gazette", "Observer", "Post", "Chronicle", "Wire", "Record"]
+
+
+_FORMATTER = string.Formatter()
+
+
+@cache
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in _FORMATTER.parse(template) if name)
+
+
+def _fill(rng: random.Random, template: str, country: str | None = None) -> str:
+    """The template with a random word in each slot (only the slots it has: this runs a million times a day)."""
+    values = {}
+    for name in _fields(template):
+        key = name.lower()
+        forms = SURFACES[country].get(key) if country is not None else None
+        word = rng.choice(forms or WORDS[key])
+        values[name] = word[0].upper() + word[1:] if name[0].isupper() else word
+    return template.format(**values)
+
+
+class Story(NamedTuple):
+    title: str
+    paragraphs: list[str]
+    countries: tuple[str, ...]  # watched countries named in the story text, in code order
+    author: str
+
+
+def choose_countries(rng: random.Random) -> tuple[str, ...]:
+    return tuple(c for c, rate in MENTION_RATES.items() if rng.random() < rate)
+
+
+def write_headline(rng: random.Random, countries: tuple[str, ...]) -> str:
+    if countries and rng.random() < 0.5:  # half the stories about a country name it in the headline
+        return f"{HEADLINE_NAMES[countries[0]]} moves to {_fill(rng, '{act} {topic}')}"
+    return _fill(rng, rng.choice(HEADLINE_PATTERNS))
+
+
+def write_body(rng: random.Random, countries: tuple[str, ...]) -> tuple[list[str], str]:
+    """5-10 paragraphs of 2-4 sentences; each country is named 1-4 times, once in the first two paragraphs."""
+    n = rng.randint(5, 10)
+    paragraphs = [
+        [_fill(rng, rng.choice(NEUTRAL_SENTENCES)) for _ in range(rng.randint(2, 4))] for _ in range(n)
+    ]
+    for country in countries:
+        for p in [rng.randrange(2)] + [rng.randrange(n) for _ in range(rng.randint(0, 3))]:
+            sentence = _fill(rng, rng.choice(COUNTRY_SENTENCES), country)
+            paragraphs[p].insert(rng.randrange(len(paragraphs[p]) + 1), sentence)
+    return [" ".join(p) for p in paragraphs], f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+# ------------------------------------------------------------------------------------------------ the day
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    index: int
+    name: str
+    host: int  # host number: served at 127.0.0.<host + 1>
+    path: str
+    source: str
+    country: str
+    kind: str
+    state_affiliated: bool
+
+
+class _Neighbour(NamedTuple):  # what render's related/most-read lists read of another article
+    outlet: str
+    path: str
+    title: str
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class SynthDay:
+    """Which article is where; content is generated per article on demand from (seed, index)."""
+
+    articles: int = 20_000
+    feeds: int = 300
+    seed: int = 20260302
+    day: date = DEFAULT_DAY
+
+    def __post_init__(self) -> None:
+        if self.articles < 1 or self.feeds < 1:
+            raise ValueError(f"need at least one article and one feed, not {self.articles} and {self.feeds}")
+
+    # --- layout -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def hosts(self) -> int:
+        return max(1, min(MAX_HOSTS, round(self.feeds / FEEDS_PER_HOST)))
+
+    def host_of_feed(self, feed: int) -> int:
+        return feed * self.hosts // self.feeds
+
+    def feed_of(self, i: int) -> int:
+        return i % self.feeds
+
+    def host_of(self, i: int) -> int:
+        return self.host_of_feed(self.feed_of(i))
+
+    def chrome(self, host: int) -> str:
+        """Every tenth host is a wire service; the others wear the demo newspapers' chrome in turn."""
+        return WIRE_CHROME if host % 10 == 0 else PAPER_CHROMES[host % len(PAPER_CHROMES)]
+
+    @cached_property
+    def outlets(self) -> list[Outlet]:
+        """One outlet per host: a demo outlet's chrome under its own name."""
+        rng = random.Random(self.seed)
+        out = []
+        for h in range(self.hosts):
+            base = OUTLETS_BY_KEY[self.chrome(h)]
+            name = f"{rng.choice(SITE_WORDS)} {rng.choice(SITE_NOUNS)} {h}"
+            out.append(dataclasses.replace(base, name=name, domain=f"host{h}.synth.example"))
+        return out
+
+    @cached_property
+    def feed_list(self) -> list[FeedInfo]:
+        rows = []
+        for f in range(self.feeds):
+            h = self.host_of_feed(f)
+            outlet = self.outlets[h]
+            rows.append(
+                FeedInfo(
+                    f,
+                    f"synth-{f:05d}",
+                    h,
+                    f"/feeds/{f}.xml",
+                    outlet.name,
+                    outlet.country,
+                    outlet.kind,
+                    outlet.state_affiliated,
+                )
+            )
+        return rows
+
+    @cached_property
+    def copy_of(self) -> list[int | None]:
+        """For each article, the earlier wire article it re-runs, or None for an original story."""
+        rng = random.Random(self.seed + 1)
+        wire_hosts = sum(1 for h in range(self.hosts) if self.chrome(h) == WIRE_CHROME)
+        paper_share = 1 - wire_hosts / self.hosts
+        p_copy = min(1.0, SYNDICATED_SHARE / paper_share) if paper_share > 0 else 0.0
+        recent_wire: list[int] = []
+        out: list[int | None] = []
+        for i in range(self.articles):
+            if self.chrome(self.host_of(i)) == WIRE_CHROME:
+                recent_wire.append(i)
+                del recent_wire[:-200]
+                out.append(None)
+            elif recent_wire and rng.random() < p_copy:
+                out.append(rng.choice(recent_wire))
+            else:
+                out.append(None)
+        return out
+
+    def published(self, i: int) -> datetime:
+        start = datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
+        return start + timedelta(seconds=int(86_399 * i / self.articles))
+
+    def path(self, i: int) -> str:
+        return f"/news/{self.day:%Y/%m/%d}/{i:06d}.html"
+
+    def not_found(self, i: int) -> bool:
+        return random.Random(self.seed * 7 + i).random() < NOT_FOUND_SHARE
+
+    def feed_items(self, feed: int) -> list[int]:
+        """The articles a feed lists, newest first."""
+        return list(range(feed, self.articles, self.feeds))[::-1]
+
+    # --- content ------------------------------------------------------------------------------------------
+
+    def _rng(self, stream: int, i: int) -> random.Random:
+        return random.Random((self.seed * 8 + stream) * 10_000_019 + i)
+
+    def countries(self, i: int) -> tuple[str, ...]:
+        """The countries the story was written about (a wire copy: its original's)."""
+        original = self.copy_of[i]
+        return choose_countries(self._rng(0, i if original is None else original))
+
+    def title(self, i: int) -> str:
+        return _cached_title(
+            self, i
+        )  # each title is shown on its page, in its feed and in ten neighbours' lists
+
+    def _make_title(self, i: int) -> str:
+        original = self.copy_of[i]
+        if original is None:
+            return write_headline(self._rng(1, i), self.countries(i))
+        suffix = self._rng(3, i).choice(["what we know", "the latest", "explained", "live updates"])
+        return f"{self.title(original).split(':')[0]}: {suffix}"
+
+    def story(self, i: int) -> Story:
+        original = self.copy_of[i]
+        countries = self.countries(i)
+        paragraphs, author = write_body(self._rng(2, i if original is None else original), countries)
+        if original is not None:  # the re-run drops the wire story's last paragraph
+            paragraphs = paragraphs[:-1]
+            text = "\n".join(paragraphs)
+            countries = tuple(
+                c for c in countries if any(f in text for fs in SURFACES[c].values() for f in fs)
+            )
+        return Story(self.title(i), paragraphs, countries, author)
+
+    def summary(self, story: Story) -> str:
+        return story.paragraphs[0]
+
+    def demo_article(self, i: int, story: Story | None = None) -> DemoArticle:
+        story = story or self.story(i)
+        return DemoArticle(
+            outlet=self.chrome(self.host_of(i)),
+            slug=f"{i:06d}",
+            path=self.path(i),
+            title=story.title,
+            paragraphs=story.paragraphs,
+            published=self.published(i),
+            author=story.author,
+            summary=self.summary(story),
+            language="en",
+            topic="synthetic",
+            countries=story.countries,
+            feed=self.feed_list[self.feed_of(i)].name,
+            is_wire_copy_of=self.path(self.copy_of[i]) if self.copy_of[i] is not None else None,
+        )
+
+    def page(self, i: int, base_url: str) -> bytes:
+        """The article page as its host sends it: the outlet's chrome around the story."""
+        article = self.demo_article(i)
+        host = self.host_of(i)
+        neighbours = [
+            _Neighbour(article.outlet, self.path(j), self.title(j), None)
+            for j in range(i - self.feeds * 9, i, self.feeds)
+            if j >= 0 and self.host_of(j) == host
+        ]
+        corpus = _PageCorpus({article.outlet: self.outlets[host]}, neighbours)
+        return article_html(corpus, article, base_url).encode("utf-8")
+
+    def feed_xml(self, feed: int, base_url: str) -> bytes:
+        info = self.feed_list[feed]
+        outlet = self.outlets[info.host]
+        x = xml_escape
+        items = []
+        for i in self.feed_items(feed):
+            story = self.story(i)
+            link = base_url + self.path(i)
+            items.append(
+                f"<item><title>{x(story.title)}</title><link>{x(link)}</link>"
+                f'<guid isPermaLink="true">{x(link)}</guid><description>{x(self.summary(story))}</description>'
+                f"<pubDate>{format_datetime(self.published(i), usegmt=True)}</pubDate>"
+                f"<dc:creator>{x(story.author)}</dc:creator></item>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+            f"<title>{x(outlet.name)}: feed {feed}</title><link>{x(base_url)}/</link>"
+            f"<description>{x(outlet.tagline)}</description><language>en</language>"
+            + "".join(items)
+            + "</channel></rss>\n"
+        ).encode("utf-8")
+
+    def expected_country_articles(self) -> dict[str, int]:
+        """How many articles name each country in their text (the generator's ground truth; pages only)."""
+        counts = dict.fromkeys(MENTION_RATES, 0)
+        for i in range(self.articles):
+            for c in self.story(i).countries:
+                counts[c] += 1
+        return counts
+
+
+@lru_cache(maxsize=1 << 16)
+def _cached_title(day: SynthDay, i: int) -> str:
+    return day._make_title(i)
+
+
+@dataclass
+class _PageCorpus:  # the two attributes render.article_html reads from a corpus
+    outlets: dict[str, Outlet]
+    articles: list[_Neighbour]
+
+
+ROBOTS = b"User-agent: *\nDisallow: /private/\nAllow: /\n"
+
+
+# ------------------------------------------------------------------------------------------------ serving
+
+
+class _Farm:
+    """Runs in the server process: one ThreadingHTTPServer per host address, counters for stats()."""
+
+    def __init__(self, day: SynthDay, gzip_level: int = 5) -> None:
+        self.day = day
+        self.gzip_level = gzip_level
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.bytes_sent = 0
+        self.servers: list[ThreadingHTTPServer] = []
+        self.base_urls: list[str] = []
+        for h in range(day.hosts):
+            server = ThreadingHTTPServer((f"127.0.0.{h + 1}", 0), self._handler(h))
+            server.daemon_threads = True
+            self.servers.append(server)
+            self.base_urls.append(f"http://127.0.0.{h + 1}:{server.server_address[1]}")
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
+
+    def respond(self, host: int, path: str) -> tuple[int, bytes, str]:
+        base = self.base_urls[host]
+        if path == "/robots.txt":
+            return 200, ROBOTS, "text/plain; charset=utf-8"
+        if path.startswith("/feeds/") and path.endswith(".xml"):
+            try:
+                feed = int(path[len("/feeds/") : -len(".xml")])
+            except ValueError:
+                feed = -1
+            if 0 <= feed < self.day.feeds and self.day.host_of_feed(feed) == host:
+                return 200, self.day.feed_xml(feed, base), "application/rss+xml; charset=utf-8"
+        prefix = f"/news/{self.day.day:%Y/%m/%d}/"
+        if path.startswith(prefix) and path.endswith(".html"):
+            try:
+                i = int(path[len(prefix) : -len(".html")])
+            except ValueError:
+                i = -1
+            if 0 <= i < self.day.articles and self.day.host_of(i) == host and not self.day.not_found(i):
+                return 200, self.day.page(i, base), "text/html; charset=utf-8"
+        return 404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=utf-8"
+
+    def _handler(farm, host: int):  # noqa: N805 (the farm, seen from the handler class)
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = (
+                True  # headers and body in two writes: no 40 ms stall per keep-alive request
+            )
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                status, body, ctype = farm.respond(host, self.path.split("?", 1)[0])
+                gz = status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
+                if gz:
+                    body = gzip.compress(body, farm.gzip_level, mtime=0)
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                if gz:
+                    self.send_header("Content-Encoding", "gzip")
+                self.end_headers()
+                self.wfile.write(body)
+                with farm.lock:
+                    farm.requests += 1
+                    farm.bytes_sent += len(body)
+
+        return Handler
+
+    def stats(self) -> dict:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        with self.lock:
+            return {
+                "requests": self.requests,
+                "bytes_sent": self.bytes_sent,
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            }
+
+
+def _serve(day: SynthDay, conn) -> None:
+    farm = _Farm(day)
+    conn.send(farm.base_urls)
+    while True:
+        command = conn.recv()
+        if command == "stats":
+            conn.send(farm.stats())
+        else:  # "stop"
+            for server in farm.servers:
+                server.shutdown()
+                server.server_close()
+            conn.send("bye")
+            return
+
+
+class SynthServer:
+    """A SynthDay served from a child process (its CPU must not share the pipeline's interpreter lock)."""
+
+    def __init__(self, day: SynthDay) -> None:
+        self.day = day
+        self.base_urls: list[str] = []
+        self._conn = None
+        self._proc = None
+
+    def start(self) -> SynthServer:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(self.day, child), daemon=True, name="synth-server")
+        self._proc.start()
+        if not self._conn.poll(60):
+            self.stop()
+            raise RuntimeError("the synthetic news server did not start within 60 s")
+        self.base_urls = self._conn.recv()
+        return self
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        try:
+            self._conn.send("stop")
+            self._conn.poll(10)
+        except (OSError, EOFError):
+            pass
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(5)
+        self._proc = None
+
+    def __enter__(self) -> SynthServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def stats(self) -> dict:
+        self._conn.send("stats")
+        return self._conn.recv()
+
+    def feed_url(self, feed: int) -> str:
+        info = self.day.feed_list[feed]
+        return self.base_urls[info.host] + info.path
+
+    def feeds(self) -> list[dict]:
+        """Entries for a feeds.yaml that points at this server."""
+        return [
+            {
+                "name": f.name,
+                "url": self.feed_url(f.index),
+                "source": f.source,
+                "country": f.country,
+                "language": "en",
+                "state_affiliated": f.state_affiliated,
+                "kind": f.kind,
+            }
+            for f in self.day.feed_list
+        ]
+
+    def write_feeds_yaml(self, path: str | os.PathLike) -> Path:
+        import yaml
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump({"feeds": self.feeds()}, sort_keys=False), encoding="utf-8")
+        return path
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=20_000)
+    ap.add_argument("--feeds", type=int, default=300)
+    ap.add_argument("--serve", action="store_true", help="serve the day until Ctrl-C (default: describe it)")
+    ap.add_argument(
+        "--write-feeds", metavar="FILE", help="with --serve: write a feeds.yaml pointing at the server"
+    )
+    args = ap.parse_args(argv)
+    day = SynthDay(args.articles, args.feeds)
+    if not args.serve:  # `make bench` runs every bench/*.py: describe the day and return
+        return describe(day)
+    with SynthServer(day) as server:
+        print(f"{day.articles} articles, {day.feeds} feeds on {day.hosts} hosts: {server.base_urls[0]} ...")
+        if args.write_feeds:
+            print(
+                f"feeds file: {server.write_feeds_yaml(args.write_feeds)} (NEWSMON_ALLOW_HOSTS=127.0.0.0/8)"
+            )
+        print("Ctrl-C stops the server.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def describe(day: SynthDay, sample: int = 500) -> int:
+    """What the day holds, from a sample of its articles (the generator, not a benchmark)."""
+    started = time.perf_counter()
+    step = max(1, day.articles // sample)
+    picked = range(0, day.articles, step)
+    stories = [day.story(i) for i in picked]
+    pages = [len(day.page(i, "http://127.0.0.1:8000")) for i in picked[:100]]
+    took = time.perf_counter() - started
+    copies = sum(c is not None for c in day.copy_of)
+    print(
+        f"{day.articles} articles, {day.feeds} feeds, {day.hosts} hosts; wire copies {copies / day.articles:.1%}; "
+        f"paragraphs per story {sum(len(s.paragraphs) for s in stories) / len(stories):.1f}; "
+        f"page {sum(pages) / len(pages) / 1024:.1f} KiB"
+    )
+    for code in MENTION_RATES:
+        share = sum(code in s.countries for s in stories) / len(stories)
+        print(f"  stories naming {code}: {share:.1%} (rate {MENTION_RATES[code]:.0%})")
+    print(f"sample of {len(stories)} stories and {len(pages)} pages generated in {took:.2f} s")
+    print("serve it: .venv/bin/python bench/synth.py --serve --write-feeds /tmp/feeds.yaml")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
