@@ -445,3 +445,15 @@ def test_clean_page_decodes_and_cleans_non_english_pages(paragraphs, codec, cont
     page = clean_page(html.encode(codec), None, "site", content_type=content_type)
     assert page.text.splitlines() == paragraphs
     assert page.language == lang and page.removed["phrases"] == 2
+
+
+def test_memory_forgets_one_off_paragraphs_after_a_week_but_keeps_repeats(tmp_path):
+    now = [1_700_000_000.0]
+    memory = BoilerplateMemory(tmp_path, clock=lambda: now[0])
+    clean_text("A paragraph seen once.\nA paragraph seen twice.", "site", memory, article_key="a1")
+    clean_text("Another story.\nA paragraph seen twice.", "site", memory, article_key="a2")
+    now[0] += 8 * 86400
+    memory.save()
+    kept = json.loads(memory.file_for("site").read_text())["fingerprints"]
+    assert fingerprint("A paragraph seen twice.") in kept
+    assert fingerprint("A paragraph seen once.") not in kept and len(kept) == 1

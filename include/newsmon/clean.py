@@ -322,8 +322,8 @@ class BoilerplateMemory:
     a quote shared by two (or four) stories survives, and on a busy site a background paragraph reused by a
     handful of its hundreds of stories survives too. Per paragraph the memory keeps a count of articles per day
     (the window slides over it) and its last `keys_per_fingerprint` article keys (a re-fetched article counts
-    once). Fingerprints not seen for a window are forgotten; at most `max_fingerprints` per site are kept
-    (least recently seen go first).
+    once). Fingerprints not seen for a window are forgotten, those seen in one article only after
+    `single_sighting_days` (7); at most `max_fingerprints` per site are kept (least recently seen go first).
 
     Files load lazily (on first use of a site) and are written by `save()`; each site has its own lock, so the
     threads of a fetch shard can clean articles of different sites in parallel.
@@ -338,6 +338,7 @@ class BoilerplateMemory:
         window_days: int = 30,
         max_fingerprints: int = 50_000,
         keys_per_fingerprint: int = 16,
+        single_sighting_days: int = 7,
         clock: Callable[[], float] = time.time,
     ):
         self.path = Path(path) if path else None
@@ -345,9 +346,8 @@ class BoilerplateMemory:
         self.min_share = min_share
         self.window_days = window_days
         self.max_fingerprints = max_fingerprints
-        self.keys_per_fingerprint = (
-            keys_per_fingerprint  # recent article keys per paragraph, to spot re-fetches
-        )
+        self.keys_per_fingerprint = keys_per_fingerprint  # recent article keys per paragraph: re-fetches
+        self.single_sighting_days = single_sighting_days
         self.clock = clock
         self._sites: dict[str, dict] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -464,11 +464,15 @@ class BoilerplateMemory:
         since = today - self.window_days
         state["articles"] = {k: d for k, d in state["articles"].items() if d >= since}
         table = state["fingerprints"]
+        # Most paragraphs are the story's own and are seen once: after a week without a second sighting they
+        # are not furniture of a site that publishes at least weekly, so they go early and keep the files small.
+        once_until = today - min(self.single_sighting_days, self.window_days)
         live = {}
         for fp, entry in table.items():
-            if entry["day"] >= since:
-                entry["days"] = {d: c for d, c in entry["days"].items() if int(d) >= since}
-                live[fp] = entry
+            if entry["day"] < since or (len(entry["keys"]) == 1 and entry["day"] < once_until):
+                continue
+            entry["days"] = {d: c for d, c in entry["days"].items() if int(d) >= since}
+            live[fp] = entry
         if len(live) > self.max_fingerprints:
             keep = sorted(live.items(), key=lambda kv: kv[1]["day"], reverse=True)[: self.max_fingerprints]
             live = dict(keep)
