@@ -1,0 +1,118 @@
+"""The end-to-end benchmark and its synthetic news day, run small so the benchmark code cannot rot."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import end_to_end  # noqa: E402
+from synth import MENTION_RATES, SynthDay, SynthServer  # noqa: E402
+
+
+def test_synthetic_day_is_deterministic_and_shaped_like_a_news_day():
+    day, again = SynthDay(3000, 40), SynthDay(3000, 40)
+    assert day.page(2500, "http://h") == again.page(2500, "http://h")
+    assert day.feed_xml(7, "http://h") == again.feed_xml(7, "http://h")
+    assert SynthDay(3000, 40, seed=1).story(2500) != day.story(2500)
+
+    copies = [i for i, c in enumerate(day.copy_of) if c is not None]
+    assert 0.10 < len(copies) / day.articles < 0.20
+    for i in copies[:50]:  # a copy re-runs an earlier wire story on another host, minus its last paragraph
+        original = day.copy_of[i]
+        assert original < i and day.host_of(original) != day.host_of(i)
+        assert day.chrome(day.host_of(original)) == "meridian-wire"
+        assert day.story(i).paragraphs == day.story(original).paragraphs[:-1]
+        assert day.published(original) < day.published(i)
+
+    assert sorted(len(day.feed_items(f)) for f in range(day.feeds)) == [75] * 40
+    stories = [day.story(i) for i in range(0, 3000, 3)]
+    for code, rate in MENTION_RATES.items():
+        share = sum(code in s.countries for s in stories) / len(stories)
+        assert abs(share - rate) < 0.06, (code, share)
+    assert all(5 <= len(day.story(i).paragraphs) <= 10 for i in range(0, 3000, 97) if day.copy_of[i] is None)
+
+    page = day.page(1234, "http://127.0.0.9:1").decode()
+    story = day.story(1234)
+    assert story.paragraphs[0].split(". ")[0].replace("'", "&#x27;") in page
+    for chrome in ("cookie-banner", "share-bar", 'rel="canonical"', "site-footer"):
+        assert chrome in page
+    with pytest.raises(ValueError, match="at least one article"):
+        SynthDay(0, 3)
+
+
+def test_server_serves_feeds_pages_robots_and_404s_on_distinct_hosts(tmp_path):
+    day = SynthDay(120, 12)
+    with SynthServer(day) as server:
+        assert len({u.split("//")[1].split(":")[0] for u in server.base_urls}) == day.hosts > 1
+        feeds_yaml = server.write_feeds_yaml(tmp_path / "feeds.yaml").read_text()
+        assert feeds_yaml.count("url: http://127.0.0.") == 12
+        with urllib.request.urlopen(server.feed_url(3), timeout=10) as resp:
+            feed = resp.read().decode()
+        assert feed.count("<item>") == 10 and day.title(3).replace("'", "&#x27;")[:20] in feed.replace(
+            "'", "&#x27;"
+        )
+        host = server.base_urls[day.host_of(3)]
+        with urllib.request.urlopen(host + day.path(3), timeout=10) as resp:
+            assert resp.status == 200 and b"article-body" in resp.read()
+        with urllib.request.urlopen(host + "/robots.txt", timeout=10) as resp:
+            assert b"Disallow: /private/" in resp.read()
+        other_host = server.base_urls[(day.host_of(3) + 1) % day.hosts]
+        with pytest.raises(urllib.error.HTTPError) as err:  # an article lives on its own host only
+            urllib.request.urlopen(other_host + day.path(3), timeout=10)
+        assert err.value.code == 404
+        assert server.stats()["requests"] == 4
+
+
+def test_small_day_end_to_end_through_every_stage(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.0/8")
+    monkeypatch.setenv("NEWSMON_HOST_SPACING", "0")
+    monkeypatch.delenv("NEWSMON_SMTP_HOST", raising=False)
+    day = SynthDay(200, 10)
+    result = end_to_end.run_day(day, workers=2, workdir=tmp_path)
+
+    assert list(result["stages"]) == ["fetch", "load", "daily", "digest"]
+    fetch = result["stages"]["fetch"]
+    assert fetch["report"]["items"] == 200 and result["workers"] == 2
+    pages_failed = sum(fetch["report"]["pages_failed"].values())
+    not_found = sum(day.not_found(i) for i in range(200))
+    assert fetch["report"]["pages_ok"] == 200 - not_found and pages_failed == not_found
+    for step in ("feeds", "page_http", "extract", "clean", "tag", "hash", "stage_parquet"):
+        assert fetch["steps"][step]["cpu_s"] > 0, step
+    load = result["stages"]["load"]["report"]
+    copies = sum(c is not None for c in day.copy_of[:200])
+    assert load["articles_new"] + load["articles_duplicate"] == 200
+    assert copies * 0.8 <= load["articles_duplicate"] <= copies  # syndicated copies found by dedupe
+    assert result["stages"]["digest"]["report"]["delivered"] == 1
+    assert list((tmp_path / "outbox").glob("*.eml"))
+    for stage in result["stages"].values():
+        assert stage["wall_s"] > 0 and 20 < stage["peak_rss_mib"] < 2048
+
+    con = duckdb.connect(str(tmp_path / "data" / "newsmon.duckdb"), read_only=True)
+    try:
+        total = con.execute("SELECT articles FROM daily_total WHERE day = ?", [day.day]).fetchone()[0]
+        tagged = dict(
+            con.execute("SELECT country, count(*) FROM article_countries GROUP BY country").fetchall()
+        )
+    finally:
+        con.close()
+    assert total == 200
+    truth = {c: sum(c in day.story(i).countries for i in range(200)) for c in MENTION_RATES}
+    for (
+        code,
+        n,
+    ) in truth.items():  # the tagger finds what the generator wrote (404 pages fall back to a summary)
+        assert n - not_found - 2 <= tagged.get(code, 0) <= n + 2, (code, tagged, truth)
+
+    out = end_to_end.report({1.0: result}, None, None)
+    assert {g["goal"].split()[0] for g in out["goals"]} == {"a", "peak"}
+    assert out["figures"]["1x_articles"] == 200
+    json.dumps(out)  # what bench/run_all.py reads
