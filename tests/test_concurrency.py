@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 ROUNDS = 4
 PER_ROUND = 30
@@ -78,13 +79,13 @@ def _pipeline(data_dir: str, start_round: int, results) -> None:
             started = time.monotonic()
             ingest_and_aggregate(data_dir, r)
             timings.append(time.monotonic() - started)
-            time.sleep(0.3)  # let the analysts query each published state
+            time.sleep(0.5)  # let the analysts query each published state
         results.put(("pipeline", {"ok": True, "timings": timings}))
     except Exception:
         results.put(("pipeline", {"ok": False, "error": traceback.format_exc()}))
 
 
-def _long_session(db: str, stop, results) -> None:
+def _long_session(db: str, stop, ready, results) -> None:
     seen, errors, queries = set(), [], 0
     try:
         con = duckdb.connect(db, read_only=True)
@@ -94,6 +95,7 @@ def _long_session(db: str, stop, results) -> None:
                 con.execute("SELECT * FROM series('CN', '2026-02-01', '2026-02-10')").fetchall()
                 seen.add(n)
                 queries += 1
+                ready.set()
             except Exception as exc:  # recorded, and the loop goes on: we want every failure
                 errors.append(repr(exc))
             time.sleep(0.01)
@@ -103,7 +105,7 @@ def _long_session(db: str, stop, results) -> None:
     results.put(("long", {"seen": sorted(seen), "errors": errors, "queries": queries}))
 
 
-def _fresh_sessions(db: str, stop, results) -> None:
+def _fresh_sessions(db: str, stop, ready, results) -> None:
     seen, errors, queries = [], [], 0
     while not stop.is_set():
         try:
@@ -118,6 +120,7 @@ def _fresh_sessions(db: str, stop, results) -> None:
             if not seen or seen[-1] != (n, stories):
                 seen.append((n, stories))
             queries += 1
+            ready.set()
         except Exception as exc:
             errors.append(repr(exc))
         time.sleep(0.01)
@@ -131,13 +134,20 @@ def test_open_analyst_sessions_never_block_or_break_the_pipeline(tmp_path):
 
     ctx = multiprocessing.get_context("spawn")
     results, stop = ctx.Queue(), ctx.Event()
+    ready = [ctx.Event(), ctx.Event()]
     analysts = [
-        ctx.Process(target=_long_session, args=(db, stop, results)),
-        ctx.Process(target=_fresh_sessions, args=(db, stop, results)),
+        ctx.Process(target=_long_session, args=(db, stop, ready[0], results)),
+        ctx.Process(target=_fresh_sessions, args=(db, stop, ready[1], results)),
     ]
     for p in analysts:
         p.start()
-    time.sleep(2.0)  # both analysts are connected and querying before the pipeline starts
+    # both analysts are connected and have queried before the pipeline starts
+    if not all(event.wait(timeout=120) for event in ready):
+        stop.set()
+        for p in analysts:
+            p.join(timeout=30)
+        pytest.fail("an analyst process did not start querying within 2 minutes")
+    time.sleep(0.3)
     pipeline = ctx.Process(target=_pipeline, args=(str(data_dir), 1, results))
     pipeline.start()
     pipeline.join(timeout=240)
