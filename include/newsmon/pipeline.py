@@ -114,6 +114,7 @@ class ShardContext:
         self.tagger = _tagger()
         self.lock = threading.Lock()
         self.report = ShardReport()
+        self.page_keys: dict[str, str] = {}  # article_id -> the page URL the cleaner saw (for second_look)
 
     def count(self, bucket: dict[str, int], key: str) -> None:
         with self.lock:
@@ -166,6 +167,7 @@ def fetch_shard(
                 rejections.append(rejection)
                 per_feed_pages[feed.name]["failed"] += 1
     bar.close()
+    second_look(articles, ctx)
     ctx.memory.save()
     articles, duplicates = unique_by_id(articles)
     for a in duplicates:
@@ -239,42 +241,42 @@ def health_row(state, feed: FeedConfig) -> dict:
 
 def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[Article | None, dict | None]:
     """Page -> cleaned text (or the feed's own content) -> tagged Article. Never raises for bad input."""
-    from newsmon.clean import clean_text
-    from newsmon.dedupe import article_id, canonical_url, content_hash, simhash
+    from newsmon.clean import choose_text
     from newsmon.extract import EXTRACTOR_VERSION
 
     fetched_at = datetime.now(UTC)
-    page, fetch_error = _fetch_page(item.url, feed, ctx)
-    text_source = "page"
-    if page is None or len(page.text) < ctx.settings.min_text_chars:
-        fetch_error = fetch_error or f"page text under {ctx.settings.min_text_chars} characters"
-        fallback = clean_text(item.summary or "", feed.source, ctx.memory)
-        if len(fallback.text) >= len(page.text if page else ""):
-            text, removed, text_source = fallback.text, dict(fallback.removed), "feed"
-        else:
-            text, removed = page.text, dict(page.removed)
-        ctx.count(ctx.report.pages_failed, _reason_key(fetch_error))
+    page, page_url, fetch_error = _fetch_page(item.url, feed, ctx)
+    choice = choose_text(
+        page,
+        item.summary,
+        feed.source,
+        ctx.memory,
+        min_chars=ctx.settings.min_text_chars,
+        page_error=fetch_error,
+    )
+    if choice.reason:
+        ctx.count(ctx.report.pages_failed, _reason_key(choice.reason))
     else:
-        text, removed = page.text, dict(page.removed)
         with ctx.lock:
             ctx.report.pages_ok += 1
     title = (page.title if page and page.title else "") or item.title
-    if not text.strip() and not title.strip():
-        return None, _rejection(item, feed, "no_text", fetch_error)
+    if not choice.text.strip() and not title.strip():
+        return None, _rejection(item, feed, "no_text", choice.reason)
+    canon = _canonical(page.canonical_url if page else None, item.url)
+    if canon is None:
+        return None, _rejection(item, feed, "bad_url", f"not an http(s) article URL: {item.url!r}")
 
     published, published_from = choose_published(page.published if page else None, item.published, fetched_at)
-    canon = canonical_url((page.canonical_url if page and page.canonical_url else None) or item.url)
-    tags = ctx.tagger.tag_article(title, text, published)
     article = Article(
-        article_id=article_id(canon),
+        article_id=_article_id(canon),
         url=item.url,
         canonical_url=canon,
         guid=item.guid,
         feed=feed.name,
         source=feed.source,
         title=title,
-        text=text,
-        text_source=text_source,
+        text=choice.text,
+        text_source=choice.source,
         published_at=published,
         published_from=published_from,
         fetched_at=fetched_at,
@@ -282,41 +284,100 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
         language_claimed=page.language_claimed if page else feed.language,
         authors=list((page.authors if page and page.authors else None) or item.authors),
         sitename=page.sitename if page else None,
-        content_hash=content_hash(text),
         raw_html_hash=page.raw_html_hash if page else None,
-        simhash=simhash(text),
         outlet_country=feed.country,
         state_affiliated=feed.state_affiliated,
         extractor_version=EXTRACTOR_VERSION,
-        watchlist_version=tags.watchlist_version,
-        removed=removed,
-        fetch_error=fetch_error if text_source == "feed" else None,
-        mentions=tags.mentions,
-        countries=tags.countries,
-        pairs=tags.pairs,
+        removed=dict(choice.removed),
+        fetch_error=choice.reason if choice.source == "feed" else None,
     )
+    if choice.source == "page":
+        ctx.page_keys[article.article_id] = page_url
+    _tag(article, ctx)
     return article, None
 
 
+def _tag(article: Article, ctx: ShardContext) -> None:
+    """(Re)compute everything derived from the text: fingerprints and tags."""
+    from newsmon.dedupe import content_hash, simhash
+
+    tags = ctx.tagger.tag_article(article.title, article.text, article.published_at)
+    article.content_hash = content_hash(article.text)
+    article.simhash = simhash(article.text)
+    article.watchlist_version = tags.watchlist_version
+    article.mentions, article.countries, article.pairs = tags.mentions, tags.countries, tags.pairs
+
+
+def _canonical(page_canonical: str | None, item_url: str) -> str | None:
+    from newsmon.dedupe import canonical_url
+
+    for candidate in (page_canonical, item_url):
+        if candidate:
+            try:
+                return canonical_url(candidate)
+            except (
+                ValueError
+            ):  # a page's canonical link may be relative junk; the feed's link is the fallback
+                continue
+    return None
+
+
+def _article_id(canon: str) -> str:
+    from newsmon.dedupe import article_id
+
+    return article_id(canon)
+
+
+def second_look(articles: list[Article], ctx: ShardContext) -> int:
+    """Clean once more with what the repetition layer learned from the whole shard.
+
+    A new site's unmarked appeal is learned only after a handful of its articles; without this pass the first
+    few articles of the run would keep it (and the false mentions it brings). Returns the articles changed.
+    """
+    from newsmon.clean import CleanOptions, clean_text
+
+    judge_only = CleanOptions(structure=False, phrases=False, repetition=True, learn=False)
+    changed = 0
+    for a in articles:
+        page_url = ctx.page_keys.get(a.article_id)
+        if page_url is None:
+            continue
+        result = clean_text(a.text, a.source, ctx.memory, judge_only, article_key=_page_key(page_url))
+        if result.removed["repetition"]:
+            a.text = result.text
+            a.removed["repetition"] = a.removed.get("repetition", 0) + result.removed["repetition"]
+            _tag(a, ctx)
+            changed += 1
+    return changed
+
+
+def _page_key(page_url: str) -> str:
+    """The key the cleaner filed the page under in its memory (see clean._article_key)."""
+    from newsmon.clean import _article_key
+
+    return _article_key(page_url, [])
+
+
 def _fetch_page(url: str, feed: FeedConfig, ctx: ShardContext):
-    """The cleaned page, or None and the reason it could not be had."""
+    """The cleaned page and its final URL, or None and the reason it could not be had."""
     from newsmon.clean import clean_page
     from newsmon.http import HttpError
 
     try:
         resp = ctx.client.get(url, kind="page")
     except HttpError as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, url, f"{type(exc).__name__}: {exc}"
     if resp.status != 200:
-        return None, f"HTTP {resp.status}"
+        return None, url, f"HTTP {resp.status}"
+    page_url = resp.final_url or url
     try:
         page = clean_page(
-            resp.body, resp.final_url or url, feed.source, ctx.memory, None, resp.headers.get("content-type")
+            resp.body, page_url, feed.source, ctx.memory, None, resp.headers.get("content-type")
         )
     except Exception as exc:  # a page that breaks the extractor must not break the run
         log.warning("extraction failed for %s: %s", url, exc)
-        return None, f"extraction failed: {type(exc).__name__}: {exc}"
-    return page, None
+        return None, url, f"extraction failed: {type(exc).__name__}: {exc}"
+    return page, page_url, None
 
 
 def _reason_key(error: str | None) -> str:
