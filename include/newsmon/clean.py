@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -669,6 +670,18 @@ _SCRIPTS = {
     "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
 }
 _UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _script_counts(sample: str) -> tuple[dict[str, int], str]:
+    """Characters per script, and the sample's non-ASCII characters. ASCII letters (most of a Latin text) are
+    counted in one pass over bytes; the per-script patterns only scan the non-ASCII rest."""
+    rest = _ASCII_RUNS.sub("", sample)
+    counts = {script: len(rx.findall(rest)) for script, rx in _SCRIPTS.items()}
+    ascii_part = sample.encode("ascii", "ignore")
+    counts["latin"] += len(ascii_part) - len(ascii_part.translate(None, _ASCII_LETTERS))
+    return counts, rest
 
 
 try:  # trafilatura's optional language identifier; the heuristic below serves when it is not installed
@@ -683,8 +696,8 @@ def detect_language(text: str) -> str | None:
     sample = (text or "")[:4000]
     if _langid is not None and len(sample.strip()) >= 20:
         return _langid.classify(sample)[0]
-    counts = {script: len(rx.findall(sample)) for script, rx in _SCRIPTS.items()}
-    ukr = len(_UKRAINIAN.findall(sample))
+    counts, rest = _script_counts(sample)
+    ukr = len(_UKRAINIAN.findall(rest))
     script = max(counts, key=counts.get)
     if counts[script] < 3:
         return None
@@ -695,8 +708,9 @@ def detect_language(text: str) -> str | None:
     simple = {"hangul": "ko", "arab": "ar", "greek": "el"}
     if script in simple:
         return simple[script]
-    words = [w.lower() for w in _WORD.findall(sample)]
-    scores = {lang: sum(w in stops for w in words) for lang, stops in _STOP_SETS.items()}
+    # word frequencies once, then a look-up per stopword (not a set test per word and language)
+    freq = Counter(w.lower() for w in _WORD.findall(sample))
+    scores = {lang: sum(freq.get(w, 0) for w in stops) for lang, stops in _STOP_SETS.items()}
     best = max(scores, key=scores.get)
     return best if scores[best] >= 2 else None
 
