@@ -67,8 +67,8 @@ def bench(tmp_path):
     settings = Settings(
         allow_hosts=["127.0.0.1"],
         host_spacing=0,
-        connect_timeout=1.0,
-        read_timeout=0.4,
+        connect_timeout=2.0,
+        read_timeout=1.0,
         max_feed_bytes=256 * 1024,
     )
     with LoopbackServer() as server, HttpClient(settings) as client:
@@ -85,7 +85,7 @@ def test_every_outcome_in_one_run_and_the_good_feed_is_unaffected(bench):
     s.routes["/limited"] = status(429, Retry_After="120")
     s.routes["/busy"] = status(503)
     s.routes["/broken"] = status(500)
-    s.routes["/slow"] = slow(1.5, rss("Slow", ITEMS))
+    s.routes["/slow"] = slow(4.0, rss("Slow", ITEMS))
     s.routes["/huge"] = static(rss("Huge", [(f"h{i}", "x" * 200) for i in range(2000)]))
     s.routes["/bomb"] = gzip_bomb(32 * 1024 * 1024)
     s.routes["/loop"] = redirect(302, "/loop2")
