@@ -286,6 +286,17 @@ def test_robots_checked_on_every_page_redirect_hop():
         assert not b.requests_to("/private/story")
 
 
+def test_robots_crawl_delay_spaces_that_host(server):
+    server.routes["/robots.txt"] = static(b"User-agent: *\nCrawl-delay: 1\n", "text/plain")
+    server.routes["/a"] = static(b"<html/>", "text/html")
+    server.routes["/b"] = static(b"<html/>", "text/html")
+    with HttpClient(settings(host_spacing=0)) as c:
+        c.get(server.url("/a"), kind="page")
+        c.get(server.url("/b"), kind="page")
+    a, b = server.requests_to("/a")[0].at, server.requests_to("/b")[0].at
+    assert b - a >= 0.98
+
+
 def test_robots_agent_specific_rules(server):
     server.routes["/robots.txt"] = static(b"User-agent: newsmon\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
     server.routes["/story"] = static(b"<html/>", "text/html")

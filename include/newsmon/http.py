@@ -40,6 +40,7 @@ from newsmon.config import USER_AGENT, Settings
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt; so do we
 ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is trusted before it is fetched again
+MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay above this is capped (one page per 30 s is polite enough)
 CHUNK = 64 * 1024
 # A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
 # response (all hops) may take at most this many read timeouts.
@@ -247,6 +248,7 @@ class HostSpacer:
         self.spacing = max(0.0, spacing)
         self.down_ttl = down_ttl
         self._next: dict[str, float] = {}
+        self._host_spacing: dict[str, float] = {}  # Crawl-delay from robots.txt, where larger than `spacing`
         self._strikes: dict[str, int] = {}
         self._answered: set[str] = set()
         self._down: dict[str, tuple[float, str]] = {}
@@ -255,16 +257,22 @@ class HostSpacer:
     def wait(self, host: str, url: str = "") -> float:
         """Block until this host may be contacted; returns the seconds waited. Raises ConnectError if it is down."""
         self._check_up(host, url)
-        if self.spacing <= 0:
+        spacing = max(self.spacing, self._host_spacing.get(host, 0.0))
+        if spacing <= 0:
             return 0.0
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next.get(host, 0.0))
-            self._next[host] = start + self.spacing
+            self._next[host] = start + spacing
         delay = start - now
         if delay > 0:
             time.sleep(delay)
         return delay
+
+    def at_least(self, host: str, seconds: float) -> None:
+        """Space this host's requests at least `seconds` apart (a robots.txt Crawl-delay)."""
+        with self._lock:
+            self._host_spacing[host] = min(max(0.0, seconds), MAX_CRAWL_DELAY)
 
     def failed(self, host: str, exc: HttpError) -> None:
         """Note a request that got no answer at all (see _no_answer)."""
@@ -328,6 +336,9 @@ class RobotsCache:
             if entry is None or time.monotonic() - entry.fetched_at > self.ttl:
                 entry = _RobotsEntry(self._fetch(key + "/robots.txt"), time.monotonic())
                 self._entries[key] = entry
+                delay = entry.parser.crawl_delay(self.agent) if entry.parser else None
+                if delay:
+                    self.client.spacer.at_least((parts.hostname or "").lower(), float(delay))
         return entry.parser is None or entry.parser.can_fetch(self.agent, url)
 
     def _fetch(self, robots_url: str) -> urllib.robotparser.RobotFileParser | None:
