@@ -148,12 +148,13 @@ def _is_furniture(el: etree._Element) -> bool:
 
 
 def _text_len(el: etree._Element) -> int:
-    return len(re.sub(r"\s+", "", el.text_content()))
+    # non-whitespace characters; str.split() drops exactly what the regex \s does, at C speed
+    return len("".join(el.text_content().split()))
 
 
-def _link_ratio(el: etree._Element) -> float:
-    """Share of the element's visible characters that sit inside links."""
-    total = _text_len(el)
+def _link_ratio(el: etree._Element, total: int | None = None) -> float:
+    """Share of the element's visible characters that sit inside links (`total`: its _text_len, if known)."""
+    total = _text_len(el) if total is None else total
     if total == 0:
         return 0.0
     linked = sum(_text_len(a) for a in el.iter("a") if a.getparent() is not None)
@@ -164,12 +165,12 @@ def _is_link_block(el: etree._Element) -> bool:
     """A short paragraph that is nothing but a link, or a list of links: pointers to other stories."""
     if el.tag in _LINK_PARAGRAPHS:
         length = _text_len(el)
-        return 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el) >= 0.75
+        return 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el, length) >= 0.75
     if el.tag in ("ul", "ol"):
-        items = [li for li in el if li.tag == "li" and _text_len(li) > 0]
+        items = [(li, n) for li in el if li.tag == "li" and (n := _text_len(li)) > 0]
         if len(items) < 3:
             return False
-        linky = sum(1 for li in items if _link_ratio(li) >= 0.5)
+        linky = sum(1 for li, n in items if _link_ratio(li, n) >= 0.5)
         return linky >= 0.75 * len(items)
     return False
 
