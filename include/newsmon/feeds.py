@@ -733,7 +733,8 @@ def _interleave_by_host(indices: Iterable[int], url_of) -> list[int]:
     lanes: dict[str, list[int]] = {}
     for i in indices:
         lanes.setdefault((urlsplit(url_of(i)).hostname or "").lower(), []).append(i)
-    queues = list(lanes.values())
+    # Hosts with the most feeds first in every round: their chains of spaced requests are the longest.
+    queues = sorted(lanes.values(), key=len, reverse=True)
     longest = max((len(q) for q in queues), default=0)
     return [q[k] for k in range(longest) for q in queues if k < len(q)]
 
