@@ -93,38 +93,22 @@ COUNTRY_SENTENCES = (
     "Analysts in {capital} expect {topic} to {move} by {pct} percent over the next {period}.",
 )
 NEUTRAL_SENTENCES = (
-    "{Actor} said {when} that {topic} would {move} by {pct} percent over the next {period}.",
-    "The {org} reported that {topic} rose by {pct} percent in {month}, the {ordinal} increase in a row.",
-    "{Actor} warned that {problem} could hit {group} if {topic} is not settled {when}.",
-    "Talks on {topic} are expected to resume {when}, according to {source}.",
-    "{Group} in {city} reacted with {emotion} to the decision, which followed {event}.",
-    "The plan, first proposed in {month}, would {act} {topic} and cost about {money}.",
-    "{Source} said the figures for {month} were broadly in line with forecasts.",
-    "Critics say {topic} has been neglected for years, and {problem} has grown worse since {month}.",
-    "Shares of {company} rose {pct} percent in {city} after the announcement.",
-    "Local officials in {city} said more than {count} people had been affected by {problem}.",
-    "The {org} will publish a fuller assessment of {topic} {when}.",
-    "{Actor} told reporters in {city} that the government was {emotion_adj} about {topic}.",
+    "{Actor} {person} said {when} that {topic} would {move} by {pct} percent over the next {period}.",
+    "The {org} in {town} reported that {topic} rose by {pct} percent in {month}, the {ordinal} increase in a row.",
+    "{Actor} {person} warned that {problem} could hit {group} in {town} if {topic} is not settled {when}.",
+    "Talks on {topic} are expected to resume {when} in {town}, according to {source}.",
+    "{Group} in {city} reacted with {emotion} to the decision, which followed {event} in {town}.",
+    "The plan, first proposed by {person} in {month}, would {act} {topic} and cost about {money}.",
+    "{Source} said the figures for {month} were broadly in line with forecasts of {pct} percent.",
+    "Critics such as {person} say {topic} has been neglected for years, and {problem} has grown worse since {month}.",
+    "Shares of {company} rose {pct} percent in {city} after {person} announced the {topic} deal.",
+    "Local officials in {town} said more than {count} people had been affected by {problem}.",
+    "The {org} will publish a fuller assessment of {topic} {when}, {person} told the {town} council.",
+    "{Actor} {person} told reporters in {city} that the government was {emotion_adj} about {topic}.",
+    "{Company} said it would hire {count} workers in {town} once {topic} improves.",
+    "In {town}, {person} said {group} had waited {number} weeks for a decision on {topic}.",
 )
 WORDS = {
-    "topic": [
-        "grain exports",
-        "port fees",
-        "steel tariffs",
-        "rail freight",
-        "the fishing quota",
-        "battery supply chains",
-        "satellite launches",
-        "river water rights",
-        "the gas pipeline",
-        "vaccine production",
-        "chip export controls",
-        "the border crossing",
-        "wheat prices",
-        "shipping insurance",
-        "rare earth mining",
-        "the climate fund",
-    ],
     "when": [
         "on Monday",
         "on Tuesday",
@@ -149,7 +133,6 @@ WORDS = {
         "the ministry",
         "two officials",
     ],
-    "pct": ["2", "3.5", "4", "7", "11", "12.5", "18", "0.8"],
     "period": ["quarter", "year", "two years", "decade", "season"],
     "move": ["grow", "fall", "recover", "slow", "double"],
     "actor": [
@@ -167,12 +150,107 @@ WORDS = {
     "city": ["Berlin", "Nairobi", "Lima", "Jakarta", "Warsaw", "Ottawa", "Madrid", "Cairo", "Hanoi", "Oslo"],
     "emotion": ["relief", "anger", "caution", "scepticism", "surprise"],
     "emotion_adj": ["confident", "concerned", "optimistic", "cautious"],
-    "money": ["$2 billion", "$450 million", "€1.2 billion", "$80 million"],
-    "company": ["Northline Freight", "Alder Mining", "Corvid Systems", "Harrowgate Energy", "Tessel Foods"],
-    "count": ["1,200", "3,000", "15,000", "600", "40,000"],
     "actor_short": ["minister", "regulator", "governor", "council"],
     "event_short": ["vote", "ruling", "storm", "strike", "summit"],
 }
+TOPIC_PARTS = (
+    (
+        "grain",
+        "port",
+        "steel",
+        "rail",
+        "fishing",
+        "battery",
+        "satellite",
+        "river",
+        "gas",
+        "vaccine",
+        "chip",
+        "border",
+        "wheat",
+        "shipping",
+        "mining",
+        "climate",
+        "housing",
+        "pension",
+        "tourism",
+        "dairy",
+        "timber",
+        "cotton",
+        "water",
+        "airport",
+        "broadband",
+        "fertiliser",
+        "coal",
+        "solar",
+        "wind",
+        "tobacco",
+    ),
+    (
+        "exports",
+        "fees",
+        "tariffs",
+        "freight",
+        "quotas",
+        "supply chains",
+        "launches",
+        "rights",
+        "pipelines",
+        "production",
+        "controls",
+        "crossings",
+        "prices",
+        "insurance",
+        "subsidies",
+        "permits",
+        "reforms",
+        "inspections",
+        "contracts",
+        "standards",
+        "loans",
+        "taxes",
+    ),
+)
+SYLLABLES = (
+    "ka", "lo", "mer", "dan", "vi", "sha", "tor", "el", "bra", "ni", "zo", "ran", "fen", "gal", "pe", "hol",
+    "mi", "dra", "ost", "ven", "lu", "gor", "tam", "ri", "sel", "bo", "kin", "ade", "wen", "ul",
+)  # fmt: skip
+
+
+def _name(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+# Slots whose words are made up on the spot: names, places and figures make each story's wording its own, as in
+# real news (templated prose alone would look like near-duplicates to the story grouping).
+GENERATED = {
+    "topic": lambda rng: f"{rng.choice(TOPIC_PARTS[0])} {rng.choice(TOPIC_PARTS[1])}",
+    "person": lambda rng: f"{rng.choice(FIRST)} {_name(rng, rng.randint(2, 3))}",
+    "town": lambda rng: _name(rng, rng.randint(2, 3)) + rng.choice(("", "", "burg", "ville", "ford", "sk")),
+    "company": lambda rng: (
+        f"{_name(rng, 2)} {rng.choice(('Freight', 'Mining', 'Systems', 'Energy', 'Foods'))}"
+    ),
+    "pct": lambda rng: (
+        f"{rng.randint(1, 40)}.{rng.randint(0, 9)}" if rng.random() < 0.5 else str(rng.randint(1, 60))
+    ),
+    "count": lambda rng: f"{rng.randint(2, 900) * 50:,}",
+    "number": lambda rng: str(rng.randint(2, 30)),
+    "money": lambda rng: f"${rng.randint(2, 990)} {rng.choice(('million', 'billion'))}",
+}
+# Free sentences: subject + verb phrase + object + modifier, so that stories share few runs of words.
+CLAUSE_SUBJECTS = ("{Actor} {person}", "{person}", "The {org} in {town}", "{Company}", "Officials in {town}",
+                   "{Group} in {city}", "A report by the {org}", "The council of {town}")  # fmt: skip
+CLAUSE_VERBS = (
+    "approved", "rejected", "postponed a vote on", "criticised", "welcomed", "is weighing", "questioned",
+    "defended", "called for a review of", "announced new", "cut spending on", "raised concerns about",
+    "backed", "challenged", "promised to simplify", "published figures on", "set aside {money} for",
+    "asked {person} to study", "blamed {problem} for delays in", "praised",
+)  # fmt: skip
+CLAUSE_MODIFIERS = (
+    "", "", "{when}", "after {number} weeks of talks", "despite objections from {group}", "in a statement",
+    "ahead of the {month} deadline", "for the {ordinal} time this year", "at a meeting in {city}",
+    "according to {source}", "as {problem} deepened", "with support from {Company}", "by {pct} percent",
+)  # fmt: skip
 HEADLINE_PATTERNS = (
     "{Topic}: {actor_short} to {act} plan after {event_short}",
     "{Topic} talks stall as {group} push back",
@@ -200,7 +278,12 @@ def _fill(rng: random.Random, template: str, country: str | None = None) -> str:
     for name in _fields(template):
         key = name.lower()
         forms = SURFACES[country].get(key) if country is not None else None
-        word = rng.choice(forms or WORDS[key])
+        if forms:
+            word = rng.choice(forms)
+        elif key in GENERATED:
+            word = GENERATED[key](rng)
+        else:
+            word = rng.choice(WORDS[key])
         values[name] = word[0].upper() + word[1:] if name[0].isupper() else word
     return template.format(**values)
 
@@ -222,12 +305,18 @@ def write_headline(rng: random.Random, countries: tuple[str, ...]) -> str:
     return _fill(rng, rng.choice(HEADLINE_PATTERNS))
 
 
+def _neutral_sentence(rng: random.Random) -> str:
+    if rng.random() < 0.4:
+        return _fill(rng, rng.choice(NEUTRAL_SENTENCES))
+    modifier = rng.choice(CLAUSE_MODIFIERS)
+    template = f"{rng.choice(CLAUSE_SUBJECTS)} {rng.choice(CLAUSE_VERBS)} {{topic}}{' ' + modifier if modifier else ''}."
+    return _fill(rng, template)
+
+
 def write_body(rng: random.Random, countries: tuple[str, ...]) -> tuple[list[str], str]:
     """5-10 paragraphs of 2-4 sentences; each country is named 1-4 times, once in the first two paragraphs."""
     n = rng.randint(5, 10)
-    paragraphs = [
-        [_fill(rng, rng.choice(NEUTRAL_SENTENCES)) for _ in range(rng.randint(2, 4))] for _ in range(n)
-    ]
+    paragraphs = [[_neutral_sentence(rng) for _ in range(rng.randint(2, 4))] for _ in range(n)]
     for country in countries:
         for p in [rng.randrange(2)] + [rng.randrange(n) for _ in range(rng.randint(0, 3))]:
             sentence = _fill(rng, rng.choice(COUNTRY_SENTENCES), country)
