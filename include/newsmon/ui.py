@@ -128,11 +128,9 @@ def _load_trends(con, data: PageData, tables: set[str]) -> None:
         "SELECT country, day, stories, spike FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY country, day",
         [start, last],
     ).fetchall()
-    first = (
-        con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
-        if ("daily_total" in tables)
-        else None
-    )
+    first = None  # the first day with articles: earlier days are drawn as a gap, not as zero
+    if "daily_total" in tables:
+        first = con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
     _fill_series(data, data.country_series, rows, first)
     rows = con.execute(
         """SELECT pair, day, stories, spike FROM daily_pair WHERE level = ? AND day BETWEEN ? AND ?
