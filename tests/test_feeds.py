@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import unicodedata
 from argparse import Namespace
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,7 @@ class Bench:
 @pytest.fixture
 def bench(tmp_path):
     settings = Settings(
-        allow_hosts=["127.0.0.1"],
+        allow_hosts=["127.0.0.1", "127.0.0.2"],
         host_spacing=0,
         connect_timeout=2.0,
         read_timeout=1.0,
@@ -80,20 +81,26 @@ def bench(tmp_path):
 
 def test_every_outcome_in_one_run_and_the_good_feed_is_unaffected(bench):
     s = bench.server
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]  # nobody listens there once the block ends
     s.routes["/good"] = static(rss("Good", ITEMS))
     s.routes["/gone"] = status(410)
     s.routes["/limited"] = status(429, Retry_After="120")
     s.routes["/busy"] = status(503)
     s.routes["/broken"] = status(500)
-    s.routes["/slow"] = slow(4.0, rss("Slow", ITEMS))
     s.routes["/huge"] = static(rss("Huge", [(f"h{i}", "x" * 200) for i in range(2000)]))
     s.routes["/bomb"] = gzip_bomb(32 * 1024 * 1024)
     s.routes["/loop"] = redirect(302, "/loop2")
     s.routes["/loop2"] = redirect(302, "/loop")
     s.routes["/html"] = static(b"<!DOCTYPE html><html><body><p>Welcome!</p></body></html>", "text/html")
-    names = ["good", "gone", "limited", "busy", "broken", "slow", "huge", "bomb", "loop", "html"]
+    names = ["good", "gone", "limited", "busy", "broken", "huge", "bomb", "loop", "html"]
     feeds = [bench.feed(n, f"/{n}") for n in names]
-    results = bench.run(feeds, T0)
+    with LoopbackServer("127.0.0.2") as silent:  # a host that accepts requests and never answers in time
+        silent.routes["/slow"] = silent.routes["/slow2"] = slow(4.0, rss("Slow", ITEMS))
+        slow_feeds = [FeedConfig(n, silent.url(f"/{n}"), "Slow") for n in ("slow", "slow2")]
+        dead = FeedConfig("dead", f"http://127.0.0.1:{dead_port}/feed", "Dead")
+        results = bench.run([*feeds, *slow_feeds, dead], T0)
 
     assert results["good"].status == "ok" and [i.guid for i in results["good"].items] == ["a1", "a2", "a3"]
     expected = {
@@ -101,7 +108,6 @@ def test_every_outcome_in_one_run_and_the_good_feed_is_unaffected(bench):
         "limited": ("failed", "HTTP 429 Too Many Requests; server asked us to wait 120 s"),
         "busy": ("failed", "HTTP 503 Service Unavailable; no Retry-After"),
         "broken": ("failed", "HTTP 500 Internal Server Error"),
-        "slow": ("failed", "FetchTimeout: timed out"),
         "huge": ("failed", "TooLarge: body over the 262,144-byte cap"),
         "bomb": ("failed", "after decompression"),
         "loop": ("failed", "TooManyRedirects: redirect loop"),
@@ -113,6 +119,16 @@ def test_every_outcome_in_one_run_and_the_good_feed_is_unaffected(bench):
         state = bench.state(bench.feed(name, f"/{name}"))
         assert state.last_status == outcome and message in state.last_error, name
         assert results[name].items == []
+    # The silent host is asked once; its second feed is skipped instead of waiting out another timeout.
+    assert {results["slow"].status, results["slow2"].status} == {"failed"}
+    assert sorted(results[n].error.split(":")[0] for n in ("slow", "slow2")) == [
+        "ConnectError",
+        "FetchTimeout",
+    ]
+    assert any(
+        f"skipped: 127.0.0.2:{silent.port} gave no answer" in results[n].error for n in ("slow", "slow2")
+    )
+    assert results["dead"].status == "failed" and "ConnectError: connection failed" in results["dead"].error
     good = bench.state(feeds[0])
     assert good.consecutive_failures == 0 and good.last_success_at == T0 and good.items_seen == 3
 

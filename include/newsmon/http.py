@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.robotparser
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -45,10 +46,9 @@ CHUNK = 64 * 1024
 # A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
 # response (all hops) may take at most this many read timeouts.
 TOTAL_TIME_FACTOR = 3.0
-# A host that refused or timed out the connection (or gave READ_TIMEOUT_STRIKES read timeouts without ever
-# answering) is skipped for this long, so its other feeds and pages fail at once instead of each waiting out its own timeout.
+# A host that refused or timed out the connection (or a read, before it ever answered) is skipped for this long,
+# so its other feeds and pages fail at once instead of each waiting out its own timeout.
 DOWN_HOST_TTL = 120.0
-READ_TIMEOUT_STRIKES = 2
 
 
 # ---------------------------------------------------------------------------------------------------- errors
@@ -235,13 +235,14 @@ def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
 
 
 class HostSpacer:
-    """Per-host politeness: request starts at least `spacing` seconds apart, and hosts that stopped answering are
-    skipped for `down_ttl` seconds. Other hosts are never held up.
+    """Per-host politeness: request starts at least `spacing` seconds apart; the first request to a host goes
+    alone (the others wait until it has answered or failed); hosts that give no answer are skipped for `down_ttl`
+    seconds. Other hosts are never held up.
 
     Each caller reserves the next free slot under a lock and sleeps outside it, so threads waiting for one host
-    never block threads bound for another. A host is down after a refused or timed-out connection, or after
-    READ_TIMEOUT_STRIKES read timeouts if it never answered at all: a site that answers some URLs and is slow on
-    others is slow, not down, and keeps being asked.
+    never block threads bound for another. A host is down after a refused or timed-out connection, or after a read
+    timeout if it never answered at all; a site that answers some URLs and is slow on others is slow, not down,
+    and keeps being asked. Probing a host alone first means a dead host costs one timeout, not one per URL.
     """
 
     def __init__(self, spacing: float, down_ttl: float = DOWN_HOST_TTL):
@@ -249,14 +250,43 @@ class HostSpacer:
         self.down_ttl = down_ttl
         self._next: dict[str, float] = {}
         self._host_spacing: dict[str, float] = {}  # Crawl-delay from robots.txt, where larger than `spacing`
-        self._strikes: dict[str, int] = {}
         self._answered: set[str] = set()
+        self._probing: dict[str, threading.Event] = {}
         self._down: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
-    def wait(self, host: str, url: str = "") -> float:
-        """Block until this host may be contacted; returns the seconds waited. Raises ConnectError if it is down."""
-        self._check_up(host, url)
+    @contextmanager
+    def turn(self, host: str, url: str = "", endpoint: str | None = None):
+        """Hold one request to `host`: wait for the probe of its endpoint (host:port), its liveness and its slot.
+
+        Spacing is per host name (politeness); liveness is per endpoint (a refused port says nothing of another).
+        """
+        endpoint = endpoint or host
+        probe = self._probe_or_wait(endpoint)
+        try:
+            self._check_up(endpoint, url)
+            self.wait(host)
+            yield
+        finally:
+            if probe is not None:
+                with self._lock:
+                    self._probing.pop(endpoint, None)
+                probe.set()
+
+    def _probe_or_wait(self, endpoint: str) -> threading.Event | None:
+        """None once the endpoint has answered; else an event if we are its probe (others wait for that event)."""
+        while True:
+            with self._lock:
+                if endpoint in self._answered:
+                    return None
+                pending = self._probing.get(endpoint)
+                if pending is None:
+                    self._probing[endpoint] = mine = threading.Event()
+                    return mine
+            pending.wait()  # then: answered, down (wait() raises), or another thread probes again
+
+    def wait(self, host: str) -> float:
+        """Block until this host may be contacted; returns the seconds waited."""
         spacing = max(self.spacing, self._host_spacing.get(host, 0.0))
         if spacing <= 0:
             return 0.0
@@ -274,36 +304,29 @@ class HostSpacer:
         with self._lock:
             self._host_spacing[host] = min(max(0.0, seconds), MAX_CRAWL_DELAY)
 
-    def failed(self, host: str, exc: HttpError) -> None:
+    def failed(self, endpoint: str, exc: HttpError) -> None:
         """Note a request that got no answer at all (see _no_answer)."""
         kind = getattr(exc, "no_answer", None)
-        if kind is None:
-            return
         with self._lock:
-            if kind == "read" and host in self._answered:
-                return
-            strikes = self._strikes.get(host, 0) + 1
-            self._strikes[host] = strikes
-            if kind == "connect" or strikes >= READ_TIMEOUT_STRIKES:
-                self._down[host] = (time.monotonic(), str(exc))
+            if kind == "connect" or (kind == "read" and endpoint not in self._answered):
+                self._down[endpoint] = (time.monotonic(), str(exc))
 
-    def answered(self, host: str) -> None:
-        if host not in self._answered or host in self._strikes or host in self._down:
+    def answered(self, endpoint: str) -> None:
+        """The endpoint sent a response (status line and headers)."""
+        if endpoint not in self._answered or endpoint in self._down:
             with self._lock:
-                self._answered.add(host)
-                self._strikes.pop(host, None)
-                self._down.pop(host, None)
+                self._answered.add(endpoint)
+                self._down.pop(endpoint, None)
 
-    def _check_up(self, host: str, url: str) -> None:
-        down = self._down.get(host)
+    def _check_up(self, endpoint: str, url: str) -> None:
+        down = self._down.get(endpoint)
         if down is None:
             return
         age = time.monotonic() - down[0]
         if age < self.down_ttl:
-            raise ConnectError(f"skipped: {host} stopped answering {age:.0f} s ago ({down[1]})", url)
+            raise ConnectError(f"skipped: {endpoint} gave no answer {age:.0f} s ago ({down[1]})", url)
         with self._lock:  # time to try again
-            self._down.pop(host, None)
-            self._strikes.pop(host, None)
+            self._down.pop(endpoint, None)
 
 
 @dataclass
@@ -481,14 +504,16 @@ class HttpClient:
         while True:
             self.guard.resolve_and_check(current)
             host = (urlsplit(current).hostname or "").lower()
-            self.spacer.wait(host, current)
-            deadline = time.monotonic() + self.total_time_limit()  # waiting for our turn is not its fault
-            try:
-                status, resp_headers, body, n = self._one_request(current, kind, headers, deadline)
-            except HttpError as exc:
-                self.spacer.failed(host, exc)
-                raise
-            self.spacer.answered(host)
+            endpoint = _endpoint(current)
+            with self.spacer.turn(host, current, endpoint):
+                deadline = time.monotonic() + self.total_time_limit()  # waiting for our turn is not its fault
+                try:
+                    status, resp_headers, body, n = self._one_request(
+                        current, endpoint, kind, headers, deadline
+                    )
+                except HttpError as exc:
+                    self.spacer.failed(endpoint, exc)
+                    raise
             wire_bytes += n
             location = resp_headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
@@ -519,7 +544,7 @@ class HttpClient:
         )
 
     def _one_request(
-        self, url: str, kind: str, headers: dict[str, str], deadline: float
+        self, url: str, endpoint: str, kind: str, headers: dict[str, str], deadline: float
     ) -> tuple[int, dict[str, str], bytes, int]:
         """One hop: status, lower-cased headers, decoded body (capped) and bytes on the wire."""
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
@@ -538,6 +563,7 @@ class HttpClient:
             raise InvalidUrl(f"invalid URL: {exc}", url) from None
         except requests.exceptions.RequestException as exc:
             raise _no_answer(ConnectError(f"connection failed: {_root_cause(exc)}", url), "connect") from None
+        self.spacer.answered(endpoint)  # a status line and headers: it is alive, whatever the body does
         try:
             resp_headers = {k.lower(): v for k, v in resp.headers.items()}
             if resp.status_code == 304 or resp.status_code in REDIRECT_STATUSES:
@@ -582,6 +608,11 @@ class HttpClient:
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectError(f"connection broke while reading the body: {_root_cause(exc)}", url) from None
         return decoder.finish(), wire
+
+
+def _endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def _no_answer(exc: HttpError, stage: str) -> HttpError:
