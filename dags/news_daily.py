@@ -27,7 +27,8 @@ Runs after every `news_ingest` load (Asset `newsmon_articles`) and once a day at
 
 **Backfill**: `airflow backfill create --dag-id news_daily --from-date 2026-10-01 --to-date 2026-10-31` recomputes
 each run's logical day (and the baselines after it); rerunning gives identical rows. Days older than the 30-day
-lookback are only recomputed this way or with `newsmon daily --start ... --end ...`.
+lookback are only recomputed this way or with `newsmon daily --start ... --end ...`. Every run publishes the
+analyst database, so for more than a few days the command is much quicker (one publish instead of one per day).
 
 Outlet: Asset `newsmon_daily`, which schedules `news_digest`. Spike rule and columns: `docs/analysts.md`.
 """
