@@ -116,7 +116,7 @@ def measure(data_dir: Path) -> dict:
         backfill = time.monotonic() - started
         one_day = []
         # days in the middle re-derive 28 following days of baselines too; several, as the machine is shared
-        for d in (days[60], days[120], days[180], days[240], days[300], days[-1]):
+        for d in [days[len(days) * k // 6] for k in range(1, 6)] + [days[-1]]:
             started = time.monotonic()
             recompute_days(con, [d])
             one_day.append(time.monotonic() - started)
