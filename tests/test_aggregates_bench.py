@@ -41,5 +41,7 @@ def test_generated_year_is_consistent_and_measured(tmp_path, monkeypatch):
         <= figures["recompute_one_day_s"]
         <= figures["recompute_one_day_max_s"]
     )
-    assert figures["trend_query_ms"] > 0 and figures["publish_s"] > 0
+    assert (
+        figures["trend_query_ms"] > 0 and figures["publish_s"] > 0 and figures["publish_without_text_s"] > 0
+    )
     assert (tmp_path / "data" / "newsmon.duckdb").exists()
