@@ -238,7 +238,7 @@ class StoryIndex:
     is a candidate for about 5% of additions and is then rejected by its distance. Visiting those candidates one
     by one made each addition cost 5% of the window in Python (quadratic over a day); instead the distances to
     every indexed article are computed at once with numpy, and only the few within `verify_distance` are
-    checked for a shared table key: the same candidates, for about 2 µs per thousand indexed articles.
+    checked for a shared table key: the same candidates, for a few µs per thousand indexed articles.
     Articles more than `window_days` apart never match; texts under `min_tokens` words match only exactly.
     """
 
