@@ -178,18 +178,27 @@ def _load_stories(con, data: PageData, tables: set[str], limit: int = 10) -> Non
     day = data.day or con.execute("SELECT max(day) FROM articles").fetchone()[0]
     if day is None:
         return
+    # Group the recent articles by story first, then fetch the titles of the originals by id: joining the whole
+    # articles table on story_id would read every title and URL of the history.
     rows = con.execute(
-        """SELECT s.story_id, coalesce(o.title, any_value(s.title)), coalesce(o.url, any_value(s.url)),
-                  count(*) AS copies, count(DISTINCT s.source) AS outlets,
-                  list_sort(list_distinct(flatten(list(s.countries)))) AS countries,
-                  min(coalesce(s.published_at, s.fetched_at)) AS first_seen
-           FROM articles s LEFT JOIN articles o ON o.article_id = s.story_id
-           WHERE s.day BETWEEN ? AND ?
-           GROUP BY s.story_id, o.title, o.url
-           HAVING len(list_sort(list_distinct(flatten(list(s.countries))))) > 0
-           ORDER BY outlets DESC, copies DESC, first_seen DESC, s.story_id
-           LIMIT ?""",
-        [day - timedelta(days=STORY_DAYS - 1), day, limit],
+        """WITH recent AS (
+               SELECT story_id, title, url, source, countries, coalesce(published_at, fetched_at) AS ts
+               FROM articles WHERE day BETWEEN $first AND $last),
+           stories AS (
+               SELECT story_id, count(*) AS copies, count(DISTINCT source) AS outlets,
+                      list_sort(list_distinct(flatten(list(countries)))) AS countries, min(ts) AS first_seen,
+                      arg_min(title, ts) AS title, arg_min(url, ts) AS url
+               FROM recent GROUP BY story_id),
+           top AS (
+               SELECT * FROM stories WHERE len(countries) > 0
+               ORDER BY outlets DESC, copies DESC, first_seen DESC, story_id LIMIT $limit),
+           originals AS (
+               SELECT article_id, title, url FROM articles WHERE article_id IN (SELECT story_id FROM top))
+           SELECT t.story_id, coalesce(o.title, t.title), coalesce(o.url, t.url), t.copies, t.outlets,
+                  t.countries, t.first_seen
+           FROM top t LEFT JOIN originals o ON o.article_id = t.story_id
+           ORDER BY t.outlets DESC, t.copies DESC, t.first_seen DESC, t.story_id""",
+        {"first": day - timedelta(days=STORY_DAYS - 1), "last": day, "limit": limit},
     ).fetchall()
     keys = ("story_id", "title", "url", "copies", "outlets", "countries", "first_seen")
     data.stories = [dict(zip(keys, r, strict=True)) for r in rows]
