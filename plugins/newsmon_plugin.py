@@ -59,7 +59,7 @@ async def _refused(request: Request, exc: StarletteHTTPException):
         body = (
             "<!DOCTYPE html><html><body style='font-family:sans-serif'><h1>News monitor</h1>"
             f"<p>{'Please log in to Airflow first' if exc.status_code == 401 else 'You may not view this page'}: "
-            f"<a href='/auth/login?next={URL_PREFIX}/'>log in</a>.</p></body></html>"
+            f"<a href='/auth/login?next={URL_PREFIX}/' target='_top'>log in</a>.</p></body></html>"
         )
         return HTMLResponse(body, status_code=exc.status_code)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
