@@ -193,6 +193,10 @@ def extract_page(html: str | etree._Element, url: str | None = None, **options) 
     """Main text and metadata of an article page. `options` go to trafilatura.bare_extraction.
 
     Comments are never part of the text (include_comments=False); tables are kept (data in the story).
+    fast=True skips trafilatura's fallback round (readability and its baseline extractor run on every page to
+    second-guess the main result): 22-38% less extraction time per page (bench/end_to_end.py profile), and on
+    the 137 English news pages of bench/extraction.py newsmon's F1 is 0.9767 with it against 0.9762 without
+    (text differs on 2 pages; on none of the demo corpus).
     """
     tree = parse_html(html) if isinstance(html, str) else html
     if tree is None:
@@ -200,7 +204,7 @@ def extract_page(html: str | etree._Element, url: str | None = None, **options) 
     meta = read_metadata(tree)
     if not meta["authors"]:
         meta["authors"] = _byline_authors(tree)
-    params = {"include_comments": False, "include_tables": True, "with_metadata": False}
+    params = {"include_comments": False, "include_tables": True, "with_metadata": False, "fast": True}
     params.update(options)
     doc = trafilatura.bare_extraction(tree, url=url, **params)
     text = _text_of(doc)
