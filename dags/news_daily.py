@@ -14,6 +14,7 @@ from newsmon_common import (
     WAREHOUSE_QUEUE,
     default_args,
 )
+from newsmon_notify import hang_deadline
 
 DOC = """
 ### news_daily
@@ -46,6 +47,7 @@ Outlet: Asset `newsmon_daily`, which schedules `news_digest`. Spike rule and col
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=hang_deadline("news_daily"),
     tags=TAGS,
     doc_md=DOC,
 )

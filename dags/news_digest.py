@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
 from newsmon_common import DAILY_ASSET, START_DATE, TAGS, WAREHOUSE_QUEUE, default_args
+from newsmon_notify import hang_deadline
 
 DOC = """
 ### news_digest
@@ -62,6 +63,7 @@ def _smtp_from_connection() -> dict | None:
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=hang_deadline("news_digest"),
     tags=TAGS,
     doc_md=DOC,
     params={

@@ -6,6 +6,7 @@ import os
 
 from airflow.sdk import Asset, dag, task
 from newsmon_common import INGEST_ASSET, START_DATE, TAGS, WAREHOUSE_POOL, WAREHOUSE_QUEUE, default_args
+from newsmon_notify import hang_deadline
 
 DOC = """
 ### news_ingest
@@ -32,6 +33,7 @@ Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=hang_deadline("news_ingest"),
     tags=TAGS,
     doc_md=DOC,
 )

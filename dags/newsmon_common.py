@@ -16,7 +16,9 @@ TAGS = ["newsmon"]
 
 
 def default_args(**overrides) -> dict:
-    """Retries with exponential backoff on every task."""
+    """Retries with exponential backoff on every task, and operators notified when one fails after them."""
+    from newsmon_notify import notification_args
+
     args = {
         "owner": "newsmon",
         "retries": 3,
@@ -24,5 +26,6 @@ def default_args(**overrides) -> dict:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
     }
+    args.update(notification_args())
     args.update(overrides)
     return args

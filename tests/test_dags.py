@@ -30,9 +30,11 @@ def test_every_dag_is_tagged_documented_and_retries_with_backoff(dagbag):
         dag = dagbag.get_dag(dag_id)
         assert "newsmon" in dag.tags, dag_id
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
+        assert dag.deadline, f"{dag_id} has no deadline alert for hung runs"
         for t in dag.tasks:
             assert t.retries >= 2, (dag_id, t.task_id)
             assert t.retry_exponential_backoff, (dag_id, t.task_id)
+            assert t.on_failure_callback, f"{dag_id}.{t.task_id} notifies nobody when it fails"
 
 
 def test_ingest_is_lean_and_single_writer(dagbag):
