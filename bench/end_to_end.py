@@ -376,6 +376,48 @@ def baseline(day: SynthDay, sample_feeds: int, workdir: Path) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------------------- page weight
+
+SHARED_PAGES = ROOT.parent / "shared" / "benchmarks" / "extraction" / "zyte_aeb"
+
+
+def page_weight(day: SynthDay, sample: int = 137) -> dict | None:
+    """clean_page CPU per page on real news pages (../shared/benchmarks) against the synthetic ones, in this process.
+
+    The synthetic pages carry the demo outlets' light chrome (~9 KiB); real pages weigh ~10-20 times more
+    (scripts, menus, teasers), and extraction time grows with them. None when the shared pages are absent.
+    """
+    import gzip
+
+    from newsmon.clean import clean_page
+
+    ids_file = SHARED_PAGES / "news_en_ids.txt"
+    if not ids_file.exists():
+        return None
+    real = [
+        gzip.decompress((SHARED_PAGES / "html" / f"{i}.html.gz").read_bytes())
+        for i in ids_file.read_text().split()
+    ]
+    real = real[:sample]
+    step = max(1, day.articles // sample)
+    synthetic = [day.page(i, "http://127.0.0.1:8000") for i in range(0, day.articles, step)][:sample]
+
+    def cpu_ms(pages: list[bytes]) -> float:
+        clean_page(pages[0], "http://127.0.0.1:8000/warm-up", "bench", None)
+        started = time.process_time()
+        for n, body in enumerate(pages):
+            clean_page(body, f"http://127.0.0.1:8000/p{n}", "bench", None)
+        return (time.process_time() - started) / len(pages) * 1000
+
+    return {
+        "real_pages": len(real),
+        "real_kib": round(sum(map(len, real)) / len(real) / 1024, 1),
+        "synthetic_kib": round(sum(map(len, synthetic)) / len(synthetic) / 1024, 1),
+        "real_ms": round(cpu_ms(real), 2),
+        "synthetic_ms": round(cpu_ms(synthetic), 2),
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- report
 
 
@@ -423,7 +465,16 @@ def main(argv: list[str]) -> int:
             f"= {base['s_per_article'] * 1000:.0f} ms per article  {base['steps_s']}",
             flush=True,
         )
-    result = report(days, base, args)
+    weight = page_weight(SynthDay(args.articles, args.feeds))
+    if weight is None:
+        print("\npage weight: ../shared/benchmarks absent, skipped (real pages cannot be compared)")
+    else:
+        print(
+            f"\npage weight: real news pages {weight['real_kib']} KiB, {weight['real_ms']} ms CPU each in clean_page; "
+            f"synthetic {weight['synthetic_kib']} KiB, {weight['synthetic_ms']} ms",
+            flush=True,
+        )
+    result = report(days, base, args, weight)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
@@ -447,7 +498,7 @@ def _print_day(r: dict) -> None:
     print(f"load report: {r['stages']['load']['report']}; server: {r['server']}", flush=True)
 
 
-def report(days: dict[float, dict], base: dict | None, args) -> dict:
+def report(days: dict[float, dict], base: dict | None, args, weight: dict | None = None) -> dict:
     figures: dict = {}
     first_scale = min(days)
     first = days[first_scale]
@@ -491,6 +542,17 @@ def report(days: dict[float, dict], base: dict | None, args) -> dict:
             "note": f"{main_day['peak_rss_mib']:.0f} MiB (all processes of a stage, summed)",
         }
     )
+    if weight:
+        for k, v in weight.items():
+            figures[f"page_weight_{k}"] = v
+        extra = (
+            (weight["real_ms"] - weight["synthetic_ms"]) / 1000 * main_day["articles"] / main_day["workers"]
+        )
+        figures["projected_wall_s_with_real_page_weight"] = round(main_day["wall_s"] + extra, 1)
+        goals[0]["note"] += (
+            f"; with pages as heavy as real ones ({weight['real_kib']} KiB against {weight['synthetic_kib']} KiB) "
+            f"extraction adds about {extra:.0f} s: ~{main_day['wall_s'] + extra:.0f} s projected"
+        )
     notes = [
         f"Each stage runs in a fresh process, imports included, as an Airflow task would; fetch uses {main_day['workers']} "
         "worker processes. Peak memory is the resident set of the stage's process tree, sampled every 50 ms.",
