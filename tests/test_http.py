@@ -313,6 +313,27 @@ def test_robots_errors_allow_pages(server, robots_status):
         assert c.get(server.url("/story"), kind="page").status == 200
 
 
+def test_failing_robots_is_asked_again_soon_a_missing_one_is_not(server, monkeypatch):
+    import newsmon.http
+
+    monkeypatch.setattr(newsmon.http, "ROBOTS_RETRY", 0.05)
+    robots = {"status": 503}
+    server.routes["/robots.txt"] = lambda h: Reply(robots["status"], b"User-agent: *\nDisallow: /\n")
+    server.routes["/story"] = static(b"<html/>", "text/html")
+    with HttpClient(settings()) as c:
+        assert c.get(server.url("/story"), kind="page").status == 200  # 5xx: allowed for now
+        robots["status"] = 200
+        time.sleep(0.1)
+        with pytest.raises(RobotsDisallowed):  # the server is back and its rules now apply
+            c.get(server.url("/story"), kind="page")
+    robots["status"] = 404
+    with HttpClient(settings()) as c:
+        for _ in range(2):
+            assert c.get(server.url("/story"), kind="page").status == 200
+            time.sleep(0.1)
+    assert len(server.requests_to("/robots.txt")) == 3  # 503, 200, then one 404 trusted for the hour
+
+
 def test_per_host_spacing_is_honoured_without_serialising_other_hosts():
     with LoopbackServer("127.0.0.1") as a, LoopbackServer("127.0.0.2") as b:
         for srv in (a, b):

@@ -12,8 +12,11 @@ HTTP status (non-2xx statuses are returned, not raised, so callers can act on 30
 - `TooManyRedirects`, `FetchTimeout`, `ConnectError`, `BadResponse`, `InvalidUrl`.
 
 Redirects are followed by hand (at most `settings.max_redirects`) so every hop passes the address guard and is
-recorded. Requests to one host start at least `settings.host_spacing` seconds apart; different hosts never wait
-for each other. The client is thread-safe: one `requests.Session` with a connection pool sized for the workers.
+recorded. Requests to one host start at least `settings.host_spacing` seconds apart (or the host's robots.txt
+Crawl-delay); different hosts never wait for each other. The first request to a host:port goes alone, and one
+that gives no answer (refused, or silent until the timeout) is skipped for DOWN_HOST_TTL seconds, so a dead host
+costs one timeout rather than one per URL. The client is thread-safe: one `requests.Session` with a connection
+pool sized for the workers.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from newsmon.config import USER_AGENT, Settings
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt; so do we
 ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is trusted before it is fetched again
+ROBOTS_RETRY = 300.0  # an unreachable or failing robots.txt (treated as allow-all) is asked again this soon
 MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay above this is capped (one page per 30 s is polite enough)
 CHUNK = 64 * 1024
 # A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
@@ -332,7 +336,7 @@ class HostSpacer:
 @dataclass
 class _RobotsEntry:
     parser: urllib.robotparser.RobotFileParser | None  # None: allow everything
-    fetched_at: float
+    expires: float  # time.monotonic() after which the host's robots.txt is fetched again
 
 
 class RobotsCache:
@@ -356,26 +360,28 @@ class RobotsCache:
             host_lock = self._locks.setdefault(key, threading.Lock())
         with host_lock:  # one fetch per host even when many threads ask at once
             entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry.fetched_at > self.ttl:
-                entry = _RobotsEntry(self._fetch(key + "/robots.txt"), time.monotonic())
+            if entry is None or time.monotonic() > entry.expires:
+                parser, found = self._fetch(key + "/robots.txt")
+                entry = _RobotsEntry(parser, time.monotonic() + (self.ttl if found else ROBOTS_RETRY))
                 self._entries[key] = entry
                 delay = entry.parser.crawl_delay(self.agent) if entry.parser else None
                 if delay:
                     self.client.spacer.at_least((parts.hostname or "").lower(), float(delay))
         return entry.parser is None or entry.parser.can_fetch(self.agent, url)
 
-    def _fetch(self, robots_url: str) -> urllib.robotparser.RobotFileParser | None:
+    def _fetch(self, robots_url: str) -> tuple[urllib.robotparser.RobotFileParser | None, bool]:
+        """The parsed rules (None: allow all), and whether that answer is settled (2xx or 4xx) or provisional."""
         try:
             resp = self.client._fetch(robots_url, "robots", None, None)
         except BlockedAddress:
             raise
         except HttpError:
-            return None
+            return None, False
         if not resp.ok:
-            return None
+            return None, resp.status < 500
         parser = urllib.robotparser.RobotFileParser(robots_url)
         parser.parse(resp.body.decode("utf-8", errors="replace").splitlines())
-        return parser
+        return parser, True
 
 
 # ---------------------------------------------------------------------------------------------------- decoding
