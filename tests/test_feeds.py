@@ -590,9 +590,6 @@ def test_bundled_feed_list():
     kinds = {f.kind for f in feeds}
     assert kinds == {"wire", "western", "chinese", "russian", "regional"}
     assert {"CN", "RU", "US"} <= {f.country for f in feeds}
-    for side in ("CN", "RU"):  # state media and outlets outside state control for both
-        assert {
-            f.state_affiliated
-            for f in feeds
-            if f.country == side or f.kind == {"CN": "chinese", "RU": "russian"}[side]
-        } == {True, False}
+    # Both state media and outlets outside state control, for the Chinese and the Russian side.
+    for kind in ("chinese", "russian"):
+        assert {f.state_affiliated for f in feeds if f.kind == kind} == {True, False}, kind
