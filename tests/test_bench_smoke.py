@@ -112,7 +112,16 @@ def test_small_day_end_to_end_through_every_stage(tmp_path, monkeypatch):
     ) in truth.items():  # the tagger finds what the generator wrote (404 pages fall back to a summary)
         assert n - not_found - 2 <= tagged.get(code, 0) <= n + 2, (code, tagged, truth)
 
-    out = end_to_end.report({1.0: result}, None, None)
+    weight = end_to_end.page_weight(day, sample=3)
+    if end_to_end.SHARED_PAGES.exists():
+        assert weight["real_pages"] == 3 and weight["real_kib"] > weight["synthetic_kib"] > 5
+        assert weight["real_ms"] > 0 and weight["synthetic_ms"] > 0
+    else:
+        assert weight is None
+    out = end_to_end.report({1.0: result}, None, None, weight)
     assert {g["goal"].split()[0] for g in out["goals"]} == {"a", "peak"}
     assert out["figures"]["1x_articles"] == 200
+    if weight:
+        extra = (weight["real_ms"] - weight["synthetic_ms"]) / 1000 * 200 / 2
+        assert out["figures"]["projected_wall_s_with_real_page_weight"] == round(result["wall_s"] + extra, 1)
     json.dumps(out)  # what bench/run_all.py reads
