@@ -23,6 +23,10 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("NEWSMON_DATA_DIR", str(_AIRFLOW_HOME / "data"))
 os.environ["NEWSMON_HOST_SPACING"] = "0"
+# Airflow 3.3.2's dag.test() fails to finish a run of a DAG with deadline alerts (it looks them up by an id the
+# in-process DAG does not have); the DAG files leave them out under this switch. test_dags.py checks that they
+# are there by default, and the Celery deployment test runs the real scheduler with them on.
+os.environ["NEWSMON_HANG_DEADLINES"] = "0"
 if str(ROOT / "dags") not in sys.path:
     sys.path.insert(0, str(ROOT / "dags"))
 

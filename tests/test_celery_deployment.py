@@ -143,6 +143,7 @@ def cluster(services, tmp_path_factory):
     with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as demo:
         feeds = demo.write_feeds_yaml(home / "demo-feeds.yaml")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+        env["NEWSMON_HANG_DEADLINES"] = "1"  # the real scheduler path runs with the deadline alerts
         env.update(
             AIRFLOW_HOME=str(home),
             AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),

@@ -30,11 +30,20 @@ def test_every_dag_is_tagged_documented_and_retries_with_backoff(dagbag):
         dag = dagbag.get_dag(dag_id)
         assert "newsmon" in dag.tags, dag_id
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
-        assert dag.deadline, f"{dag_id} has no deadline alert for hung runs"
         for t in dag.tasks:
             assert t.retries >= 2, (dag_id, t.task_id)
             assert t.retry_exponential_backoff, (dag_id, t.task_id)
             assert t.on_failure_callback, f"{dag_id}.{t.task_id} notifies nobody when it fails"
+
+
+def test_every_dag_has_a_deadline_for_hung_runs(airflow_db, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("NEWSMON_HANG_DEADLINES", "1")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    for dag_id in bag.dag_ids:
+        assert bag.get_dag(dag_id).deadline, f"{dag_id} has no deadline alert for hung runs"
 
 
 def test_ingest_is_lean_and_single_writer(dagbag):
