@@ -78,27 +78,48 @@ def _tagger(watchlist_path: str | None = None):
 
 
 class Progress:
-    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+    """A one-line progress bar of articles processed, on stderr when it is a terminal; silent otherwise."""
 
-    def __init__(self, label: str, total: int, enabled: bool):
-        self.label, self.total, self.done = label, total, 0
+    def __init__(self, enabled: bool = True):
+        self.total = self.done = 0
         self.enabled = enabled and sys.stderr.isatty()
         self._lock = threading.Lock()
+
+    def add_total(self, n: int) -> None:
+        with self._lock:
+            self.total += n
+        self.draw(self.done, self.total)
 
     def step(self, n: int = 1) -> None:
         with self._lock:
             self.done += n
-            if self.enabled:
-                width = 30
-                filled = int(width * self.done / max(1, self.total))
-                sys.stderr.write(
-                    f"\r{self.label:<8} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                )
-                sys.stderr.flush()
+        self.draw(self.done, self.total)
+
+    def draw(self, done: int, total: int) -> None:
+        if self.enabled:
+            width = 30
+            filled = int(width * done / max(1, total))
+            sys.stderr.write(f"\rarticles [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            sys.stderr.flush()
 
     def close(self) -> None:
         if self.enabled:
             sys.stderr.write("\n")
+
+
+class SharedProgress:
+    """The counters of a Progress, shared with shard worker processes through a multiprocessing manager."""
+
+    def __init__(self, manager):
+        self.total, self.done, self.lock = manager.Value("i", 0), manager.Value("i", 0), manager.Lock()
+
+    def add_total(self, n: int) -> None:
+        with self.lock:
+            self.total.value += n
+
+    def step(self, n: int = 1) -> None:
+        with self.lock:
+            self.done.value += n
 
 
 class ShardContext:
@@ -127,7 +148,7 @@ def fetch_shard(
     shard: int = 0,
     feeds_file: str | Path | None = None,
     data_dir: str | Path | None = None,
-    progress: bool = False,
+    progress: Progress | SharedProgress | None = None,
 ) -> dict:
     """Fetch the named feeds and their new articles, and stage them as one Parquet batch."""
     from newsmon.feeds import FeedStateStore, fetch_many
@@ -147,7 +168,8 @@ def fetch_shard(
     items = interleave_by_host([(by_name[r.feed], item) for r in results for item in r.items])
     ctx.report.items = len(items)
 
-    bar = Progress("articles", len(items), progress)
+    bar = progress or Progress(enabled=False)
+    bar.add_total(len(items))
     articles, rejections = [], []
     per_feed_pages: dict[str, Counter] = {f.name: Counter() for f in feeds}
 
@@ -166,7 +188,6 @@ def fetch_shard(
             if rejection is not None:
                 rejections.append(rejection)
                 per_feed_pages[feed.name]["failed"] += 1
-    bar.close()
     second_look(articles, ctx)
     ctx.memory.save()
     articles, duplicates = unique_by_id(articles)
@@ -452,19 +473,12 @@ def run_once(
     started = time.monotonic()
     workers = max(1, min(settings.shards, os.cpu_count() or 1))
     shards = [s for s in plan_shards(feeds, workers) if s]
+    bar = Progress(enabled=progress)
     if len(shards) <= 1:
-        reports = [
-            fetch_shard(shards[0] if shards else [], run_id, 0, feeds_file, paths.data_dir, progress=progress)
-        ]
+        reports = [fetch_shard(shards[0] if shards else [], run_id, 0, feeds_file, paths.data_dir, bar)]
     else:
-        with ProcessPoolExecutor(
-            max_workers=len(shards), mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
-            futures = [
-                pool.submit(fetch_shard, names, run_id, i, feeds_file, paths.data_dir, False)
-                for i, names in enumerate(shards)
-            ]
-            reports = [f.result() for f in futures]
+        reports = _fetch_in_processes(shards, run_id, feeds_file, paths.data_dir, bar)
+    bar.close()
     loaded = load_and_publish([r["batch"] for r in reports], paths.data_dir)
     daily = _run_daily(paths)
     return {
@@ -473,6 +487,25 @@ def run_once(
         "daily": daily,
         "seconds": round(time.monotonic() - started, 2),
     }
+
+
+def _fetch_in_processes(
+    shards: list[list[str]], run_id: str, feeds_file, data_dir: Path, bar: Progress
+) -> list[dict]:
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(len(shards), mp_context=context) as pool:
+        shared = SharedProgress(manager) if bar.enabled else None
+        futures = [
+            pool.submit(fetch_shard, names, run_id, i, feeds_file, data_dir, shared)
+            for i, names in enumerate(shards)
+        ]
+        while shared is not None and not all(f.done() for f in futures):
+            bar.draw(shared.done.value, shared.total.value)
+            time.sleep(0.2)
+        reports = [f.result() for f in futures]
+        if shared is not None:
+            bar.draw(shared.done.value, shared.total.value)
+    return reports
 
 
 def merge_reports(reports: list[dict]) -> dict:
