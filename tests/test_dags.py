@@ -55,7 +55,9 @@ def test_ingest_is_lean_and_single_writer(dagbag):
 
 
 @pytest.mark.slow
-def test_news_ingest_dag_test_over_demo_corpus(airflow_db, demo_server, data_dir, tmp_path, monkeypatch, dagbag):
+def test_news_ingest_dag_test_over_demo_corpus(
+    airflow_db, demo_server, data_dir, tmp_path, monkeypatch, dagbag
+):
     feeds_file = tmp_path / "feeds.yaml"
     demo_server.write_feeds_yaml(feeds_file)
     monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
-
 from newsmon.config import paths as get_paths
 from newsmon.demo.outlets import OUTLETS
 from newsmon.models import FeedConfig
@@ -34,7 +33,9 @@ def _rows(db, sql):
 
 
 def test_plan_shards_keeps_each_host_in_one_shard():
-    feeds = [FeedConfig(name=f"f{i}", url=f"https://host{i % 3}.example/rss{i}", source="s") for i in range(10)]
+    feeds = [
+        FeedConfig(name=f"f{i}", url=f"https://host{i % 3}.example/rss{i}", source="s") for i in range(10)
+    ]
     shards = plan_shards(feeds, 2)
     assert sorted(n for s in shards for n in s) == sorted(f.name for f in feeds)
     host_of = {f.name: f.url.split("/")[2] for f in feeds}
@@ -49,7 +50,10 @@ def test_published_time_falls_back_from_future_page_date_to_feed_then_fetch():
     assert choose_published(page, feed, fetched) == (page, "page")
     assert choose_published(fetched + timedelta(days=2), feed, fetched) == (feed, "feed")
     assert choose_published(None, None, fetched) == (fetched, "fetch")
-    assert choose_published(fetched + timedelta(days=2), fetched + timedelta(days=1), fetched) == (fetched, "fetch")
+    assert choose_published(fetched + timedelta(days=2), fetched + timedelta(days=1), fetched) == (
+        fetched,
+        "fetch",
+    )
 
 
 def test_run_once_over_demo_corpus_then_again_changes_nothing(demo_env, data_dir):
@@ -59,11 +63,18 @@ def test_run_once_over_demo_corpus_then_again_changes_nothing(demo_env, data_dir
     assert summary["fetch"]["feeds"].get("ok", 0) >= 6
     assert summary["load"]["articles_new"] >= 40
     db = get_paths().analyst_db
-    first = _rows(db, "SELECT article_id, story_id, title, text, text_source FROM articles ORDER BY article_id")
+    first = _rows(
+        db, "SELECT article_id, story_id, title, text, text_source FROM articles ORDER BY article_id"
+    )
     assert len(first) >= 60
     # Syndicated wire copies share a story; a failed page falls back to the feed's text and says so.
     assert _rows(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")[0][0] >= 3
-    assert _rows(db, "SELECT count(*) FROM articles WHERE text_source = 'feed' AND fetch_error IS NOT NULL")[0][0] >= 2
+    assert (
+        _rows(db, "SELECT count(*) FROM articles WHERE text_source = 'feed' AND fetch_error IS NOT NULL")[0][
+            0
+        ]
+        >= 2
+    )
     assert _rows(db, "SELECT count(*) FROM mentions")[0][0] > 100
     assert _rows(db, "SELECT count(*) FROM feed_health")[0][0] >= 6
     # No outlet's donation appeal survives in any stored text, marked up or not (Danube Daily's is plain <p>s
@@ -76,7 +87,9 @@ def test_run_once_over_demo_corpus_then_again_changes_nothing(demo_env, data_dir
     second = run_once(demo_env)
     assert second["load"]["articles_new"] == 0
     assert second["fetch"]["feeds"].get("not_modified", 0) + second["fetch"]["feeds"].get("not_due", 0) >= 6
-    again = _rows(db, "SELECT article_id, story_id, title, text, text_source FROM articles ORDER BY article_id")
+    again = _rows(
+        db, "SELECT article_id, story_id, title, text, text_source FROM articles ORDER BY article_id"
+    )
     assert again == first
 
 
