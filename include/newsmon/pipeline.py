@@ -568,7 +568,7 @@ def cli_run(args) -> int:
 
 def retag(since: date | None = None, data_dir: str | Path | None = None) -> dict:
     """Re-tag stored articles with the current watchlist, then recompute their days and publish."""
-    from newsmon.warehouse import open_warehouse, publish, replace_tags
+    from newsmon.warehouse import mark_full_publish, open_warehouse, publish, replace_tags
 
     paths = get_paths(data_dir).ensure()
     tagger = _tagger()
@@ -579,6 +579,7 @@ def retag(since: date | None = None, data_dir: str | Path | None = None) -> dict
         ).fetchall()
         tagged = [(r[0], tagger.tag_article(r[1], r[2] or "", r[3])) for r in rows]
         replace_tags(con, tagged)
+        mark_full_publish(paths)  # old rows changed: appending new ones would not carry the new tags
         days = sorted({r[4] for r in rows})
         try:
             from newsmon.aggregates import recompute_days

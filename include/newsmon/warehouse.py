@@ -498,8 +498,21 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]
 # ---------------------------------------------------------------------------------------------------- publish
 
 
-def publish(paths: Paths) -> Path:
-    """Write the analyst database under a temporary name and rename it into place (atomic on POSIX)."""
+# Tables that only grow, row by row with their article: a publish copies just the rows loaded since the last one.
+APPEND_ONLY = {
+    "articles": "SELECT * FROM articles WHERE loaded_at > $mark",
+    "article_countries": "SELECT c.* FROM article_countries c JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
+    "mentions": "SELECT m.* FROM mentions m JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
+}
+
+
+def publish(paths: Paths, full: bool = False) -> Path:
+    """Write the analyst database under a temporary name and rename it into place (atomic on POSIX).
+
+    Cheap as data grows: the previous analyst database is copied as a file and only the articles loaded since
+    (and their mentions) are appended, while the small tables are replaced whole. A full rebuild happens when
+    there is no previous file, the schema changed, the counts disagree, a retag rewrote old rows, or `full`.
+    """
     paths.ensure()
     tmp = paths.data_dir / f".newsmon.duckdb.tmp-{os.getpid()}"
     for stale in (tmp, Path(str(tmp) + ".wal")):
@@ -508,22 +521,96 @@ def publish(paths: Paths) -> Path:
         con = duckdb.connect(str(paths.warehouse))
         try:
             apply_schema(con)
+            fingerprint = _schema_fingerprint()
+            incremental = not full and _copy_previous(paths, tmp, con, fingerprint)
+            if not incremental:
+                tmp.unlink(missing_ok=True)
             con.execute(f"ATTACH '{tmp}' AS analyst")
-            existing = {
-                r[0]
-                for r in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                ).fetchall()
-            }
+            existing = _tables(con)
+            mark = _published_mark(con) if incremental else None
             for table in PUBLISHED_TABLES:
-                if table in existing:
-                    con.execute(f"CREATE TABLE analyst.{table} AS SELECT * FROM {table}")
+                if table not in existing:
+                    continue
+                if incremental and table in APPEND_ONLY:
+                    con.execute(f"INSERT INTO analyst.{table} {APPEND_ONLY[table]}", {"mark": mark})
+                else:
+                    con.execute(f"CREATE OR REPLACE TABLE analyst.{table} AS SELECT * FROM {table}")
+            if incremental:  # originals become wire stories when their copies arrive later
+                con.execute(
+                    "UPDATE analyst.articles SET is_wire = TRUE WHERE NOT is_wire "
+                    "AND article_id IN (SELECT article_id FROM articles WHERE is_wire)"
+                )
+            con.execute(
+                "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
+                "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
+                "$fp AS schema_fingerprint, $mode AS mode",
+                {"fp": fingerprint, "mode": "incremental" if incremental else "full"},
+            )
             con.execute("DETACH analyst")
         finally:
             con.close()
-    _create_analyst_views(tmp)
+    if not incremental:
+        _create_analyst_views(tmp)
     os.replace(tmp, paths.analyst_db)
+    # An analyst who opened the published file read-write may have left a log beside it; it belongs to the old file.
+    Path(str(paths.analyst_db) + ".wal").unlink(missing_ok=True)
     return paths.analyst_db
+
+
+def mark_full_publish(paths: Paths) -> None:
+    """Make the next publish a full rebuild (after rows older than the last publish were rewritten)."""
+    paths.state.mkdir(parents=True, exist_ok=True)
+    (paths.state / "publish-full").touch()
+
+
+def _schema_fingerprint() -> str:
+    import hashlib
+
+    digest = hashlib.sha1()
+    for sql_file in sorted(SQL_DIR.glob("*.sql")):
+        digest.update(sql_file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _tables(con, database: str | None = None) -> set[str]:
+    where = f"database_name = '{database}'" if database else "database_name = current_database()"
+    return {r[0] for r in con.execute(f"SELECT table_name FROM duckdb_tables() WHERE {where}").fetchall()}
+
+
+def _copy_previous(paths: Paths, tmp: Path, con, fingerprint: str) -> bool:
+    """Copy the last analyst database to `tmp` if it can be brought up to date by appending; else False."""
+    flag = paths.state / "publish-full"
+    if flag.exists() or not paths.analyst_db.exists():
+        flag.unlink(missing_ok=True)
+        return False
+    shutil.copyfile(paths.analyst_db, tmp)
+    try:
+        con.execute(f"ATTACH '{tmp}' AS previous (READ_ONLY)")
+    except duckdb.Error:
+        return False
+    try:
+        if "publish_info" not in _tables(con, "previous"):
+            return False
+        info = con.execute(
+            "SELECT loaded_until, articles, schema_fingerprint FROM previous.publish_info"
+        ).fetchone()
+        if info is None or info[2] != fingerprint:
+            return False
+        # The previous file must hold exactly the articles loaded up to its mark, or appending would be wrong.
+        stored = con.execute("SELECT count(*) FROM previous.articles").fetchone()[0]
+        expected = (
+            con.execute("SELECT count(*) FROM articles WHERE loaded_at <= $m", {"m": info[0]}).fetchone()[0]
+            if info[0] is not None
+            else 0
+        )
+        return stored == info[1] == expected
+    finally:
+        con.execute("DETACH previous")
+
+
+def _published_mark(con) -> datetime:
+    mark = con.execute("SELECT loaded_until FROM analyst.publish_info").fetchone()[0]
+    return mark or datetime(1970, 1, 1, tzinfo=UTC)  # published before any article was loaded
 
 
 def _create_analyst_views(db_file: Path) -> None:
