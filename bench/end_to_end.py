@@ -498,6 +498,25 @@ def _print_day(r: dict) -> None:
     print(f"load report: {r['stages']['load']['report']}; server: {r['server']}", flush=True)
 
 
+def stage_table(days: dict[float, dict]) -> str:
+    """Wall s / CPU s / peak MiB per stage and scale, as a Markdown table."""
+    scales = sorted(days)
+    head = "| stage | " + " | ".join(f"{s:g}x: {days[s]['articles']:,} articles" for s in scales) + " |"
+    rows = [head, "|---" * (len(scales) + 1) + "|"]
+    for stage in days[scales[0]]["stages"]:
+        cells = []
+        for s in scales:
+            st = days[s]["stages"][stage]
+            cells.append(f"{st['wall_s']:.1f} s wall, {st['cpu_s']:.1f} s CPU, {st['peak_rss_mib']:.0f} MiB")
+        rows.append(f"| {stage} | " + " | ".join(cells) + " |")
+    rows.append(
+        "| **day** | "
+        + " | ".join(f"**{days[s]['wall_s']:.0f} s**, peak {days[s]['peak_rss_mib']:.0f} MiB" for s in scales)
+        + " |"
+    )
+    return "\n".join(rows)
+
+
 def _scale_notes(days: dict[float, dict]) -> list[str]:
     """How each stage grows with the day, per article, against the smallest scale; and why."""
     if len(days) < 2:
@@ -512,7 +531,24 @@ def _scale_notes(days: dict[float, dict]) -> list[str]:
             growth = (r["wall_s"] / days[lo]["wall_s"]) / (scale / lo)
             parts.append(f"{scale:g}x: {growth:.2f}")
     peak = ", ".join(f"{s:g}x {days[s]['peak_rss_mib']:.0f} MiB" for s in sorted(days))
+    waited = [
+        f"{name} at {scale:g}x ({st['wall_s']:.0f} s wall, {st['cpu_s']:.0f} s CPU)"
+        for scale in sorted(days)
+        for name, st in days[scale]["stages"].items()
+        if name != "fetch" and st["wall_s"] > 1.5 * st["cpu_s"] + 5
+    ]
+    waits = (
+        [
+            "Stages that mostly waited rather than computed: "
+            + "; ".join(waited)
+            + ". The process waited on the "
+            "disk or on the shared machine; this was not measured further."
+        ]
+        if waited
+        else []
+    )
     return [
+        *waits,
         f"Scale curve, wall time per article against {lo:g}x: " + "; ".join(parts) + ". Fetch, extraction, "
         "tagging and the daily tables grow linearly. The load grows a little faster (CPU ms per article: "
         + ", ".join(load_cpu)
@@ -616,7 +652,8 @@ def report(days: dict[float, dict], base: dict | None, args, weight: dict | None
     ]
     return {
         "title": "End to end: a simulated news day, per stage, and the scale curve",
-        "command": ".venv/bin/python bench/end_to_end.py " + " ".join(sys.argv[1:]),
+        "command": " ".join([".venv/bin/python bench/end_to_end.py", *sys.argv[1:]]),
+        "markdown": stage_table(days),
         "figures": figures,
         "goals": goals,
         "notes": notes,
