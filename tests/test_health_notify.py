@@ -167,5 +167,6 @@ def test_deadline_alert_without_smtp_writes_the_outbox(outbox_env):
 def test_dag_with_notifications_serializes(airflow_db, smtp_env, tmp_path, monkeypatch):
     from airflow.serialization.serialized_objects import DagSerialization
 
+    monkeypatch.setenv("NEWSMON_HANG_DEADLINES", "1")  # conftest turns them off for dag.test() runs
     data = DagSerialization.to_dict(_failing_dag("newsmon_notify_serialized", tmp_path, monkeypatch))
     assert "deadline" in str(data) and "SmtpNotifier" in str(data)
