@@ -11,7 +11,6 @@ sends only to whoever is still missing. This module does not import Airflow: the
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import html
 import io
@@ -22,9 +21,8 @@ import re
 import smtplib
 import ssl
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -1019,26 +1017,11 @@ class SendReport:
         }
 
 
-@contextmanager
-def _digest_lock(paths: Paths, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+def _digest_lock(paths: Paths, timeout: float = LOCK_TIMEOUT):
     """One sender at a time on this machine, so two runs cannot both find a recipient missing and both send."""
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.data_dir / "digest.lock", "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"another digest run holds {fh.name} for over {timeout:.0f}s"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    from newsmon.locking import exclusive_lock
+
+    return exclusive_lock(paths.data_dir / "digest.lock", timeout, "the digest sender")
 
 
 def ledger_recipients(paths: Paths, day: date) -> set[str]:

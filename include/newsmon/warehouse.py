@@ -10,12 +10,10 @@ DuckDB allows one writing process and a reader blocks a writer, so:
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import shutil
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsmon.config import SQL_DIR, Paths
+from newsmon.locking import LockTimeout, exclusive_lock
 from newsmon.models import Article
 
 log = logging.getLogger(__name__)
@@ -195,23 +194,11 @@ def pending_batches(staging_dir: Path) -> list[Path]:
 @contextmanager
 def warehouse_lock(paths: Paths, timeout: float = 1800.0) -> Iterator[None]:
     """Exclusive lock across processes on this machine (Airflow's one-slot pool does it across workers)."""
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.lock, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise WarehouseBusy(
-                        f"{paths.warehouse} is locked by another process for over {timeout:.0f}s"
-                    ) from None
-                time.sleep(0.2)
-        try:
+    try:
+        with exclusive_lock(paths.lock, timeout, str(paths.warehouse)):
             yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    except LockTimeout as exc:
+        raise WarehouseBusy(str(exc)) from None
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
