@@ -115,3 +115,15 @@ def test_a_retag_or_a_changed_schema_forces_a_full_publish(tmp_path):
     publish(paths)
     assert _mode(paths.analyst_db) == "full"
     assert len(_tables(paths.analyst_db)["articles"]) == 1
+
+
+def test_batches_left_by_a_failed_load_are_loaded_by_the_next_run(tmp_path):
+    from newsmon.pipeline import load_and_publish
+
+    paths = Paths(tmp_path / "data").ensure()
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    stage_batch(paths.staging, "run1-s00", [_article(1, "wire", STORY, when)])  # its load never happened
+    fresh = stage_batch(paths.staging, "run2-s00", [_article(2, "ledger", "A ferry resumed service.", when)])
+    counts = load_and_publish([str(fresh)], paths.data_dir)
+    assert counts["articles_new"] == 2
+    assert len(_tables(paths.analyst_db)["articles"]) == 2

@@ -446,11 +446,15 @@ def choose_published(
 
 
 def load_and_publish(batches: list[str] | None = None, data_dir: str | Path | None = None) -> dict:
-    """Load staged batches into the warehouse (one writer) and publish the analyst database."""
-    from newsmon.warehouse import load_pending, publish
+    """Load staged batches into the warehouse (one writer) and publish the analyst database.
+
+    Batches left staged by an earlier run whose load failed are loaded too, so nothing fetched is lost.
+    """
+    from newsmon.warehouse import load_pending, pending_batches, publish
 
     paths = get_paths(data_dir).ensure()
-    counts = load_pending(paths, [Path(b) for b in batches] if batches is not None else None)
+    wanted = {Path(b) for b in batches or []} | set(pending_batches(paths.staging))
+    counts = load_pending(paths, sorted(wanted, key=lambda p: p.name))
     publish(paths)
     return counts.as_dict()
 
