@@ -143,7 +143,10 @@ def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ConfigError(f"{path}: not valid YAML{line}: {problem}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("feeds"), list):
         raise ConfigError(f"{path}: expected a top-level 'feeds:' list")
     feeds: list[FeedConfig] = []
