@@ -83,7 +83,7 @@ def _digest_spike_day_when_ready(env: dict, data_dir: Path, spike_day: str, time
     analyst_db = data_dir / "newsmon.duckdb"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if analyst_db.exists() and _has_daily_rows(analyst_db):
+        if analyst_db.exists() and _day_has_articles(analyst_db, spike_day):
             conf = json.dumps({"day": spike_day})
             if _airflow(env, "dags", "trigger", "news_digest", "--conf", conf, check=False).returncode == 0:
                 print(
@@ -93,13 +93,17 @@ def _digest_spike_day_when_ready(env: dict, data_dir: Path, spike_day: str, time
         time.sleep(10)
 
 
-def _has_daily_rows(db: Path) -> bool:
+def _day_has_articles(db: Path, day: str) -> bool:
+    """True once the daily tables hold the ingested articles of `day` (not just an empty first recompute)."""
     import duckdb
 
     try:
         con = duckdb.connect(str(db), read_only=True)
         try:
-            return con.execute("SELECT count(*) FROM daily_country").fetchone()[0] > 0
+            row = con.execute(
+                "SELECT articles FROM daily_total WHERE day = CAST(? AS DATE)", [day]
+            ).fetchone()
+            return bool(row and row[0] > 0)
         finally:
             con.close()
     except duckdb.Error:  # not published yet, or no daily tables yet
