@@ -80,10 +80,14 @@ def news_digest():
     @task(queue=WAREHOUSE_QUEUE)
     def send(**context) -> dict:
         from airflow.sdk import Variable
+        from airflow.sdk.exceptions import AirflowSkipException
         from newsmon.config import paths
-        from newsmon.digest import parse_day, send_digest, yesterday_utc
+        from newsmon.digest import anything_ingested, parse_day, send_digest, yesterday_utc
 
         chosen = context["params"].get("day")
+        if not chosen and not anything_ingested(paths().analyst_db):
+            # A new install: the daily job ran on its clock before the first ingest published anything.
+            raise AirflowSkipException("nothing ingested yet; the digest waits for the first articles")
         day = parse_day(chosen) if chosen else yesterday_utc(context["dag_run"].run_after)
         recipients = Variable.get(RECIPIENTS_VARIABLE, default=None)
         report = send_digest(paths(), day, recipients=recipients or None, smtp=_smtp_from_connection())

@@ -112,6 +112,17 @@ def test_dag_sends_yesterday_once_through_the_smtp_connection(airflow_smtp, data
 
 
 @pytest.mark.slow
+def test_dag_skips_before_the_first_ingest_and_sends_nothing(airflow_smtp, data_dir):
+    # A new install: news_daily ran on its clock before any ingest, and its Asset event triggers the digest.
+    # (its own run_after: dag.test() names the run after it, and the session shares one Airflow database)
+    run = digest_dag().test(run_after=datetime.combine(DAY + timedelta(days=1), time(5, 55), tzinfo=UTC))
+    states = [str(ti.state).lower() for ti in run.get_task_instances()]
+    assert states and all(s.endswith("skipped") for s in states), states
+    assert airflow_smtp.handler.messages == []
+    assert not (data_dir / "outbox").exists() or not any((data_dir / "outbox").iterdir())
+
+
+@pytest.mark.slow
 def test_end_to_end_over_the_demo_corpus(
     airflow_smtp, airflow_db, demo_server, data_dir, tmp_path, monkeypatch
 ):

@@ -423,6 +423,19 @@ def _feed_health(con, day: date) -> FeedHealth:
 # ---------------------------------------------------------------------------------------------------- build
 
 
+def anything_ingested(analyst_db: Path) -> bool:
+    """False until the first ingest has published articles: before that a digest would only say "nothing yet"."""
+    if not Path(analyst_db).exists():
+        return False
+    con = duckdb.connect(str(analyst_db), read_only=True)
+    try:
+        return con.execute("SELECT EXISTS (SELECT 1 FROM articles)").fetchone()[0]
+    except duckdb.Error:  # published before the articles table existed
+        return False
+    finally:
+        con.close()
+
+
 def load_facts(analyst_db: Path, day: date, pair_level: str = DEFAULT_PAIR_LEVEL) -> Facts:
     """Everything the digest says, read from the analyst database in one read-only session."""
     if pair_level not in PAIR_LEVELS:
