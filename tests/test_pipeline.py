@@ -120,3 +120,24 @@ def test_open_analyst_session_keeps_snapshot_while_publish_replaces_the_file(dem
         assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == n
     finally:
         reader.close()
+
+
+def test_a_page_that_breaks_a_stage_is_recorded_and_the_run_goes_on(demo_env, data_dir, monkeypatch):
+    import newsmon.clean
+
+    real = newsmon.clean.choose_text
+    broken: list[str] = []
+
+    def choose_text(page, feed_text, site, *args, **kwargs):
+        if site == "Harbor Ledger" and not broken:
+            broken.append(site)
+            raise RuntimeError("a bug in a stage")
+        return real(page, feed_text, site, *args, **kwargs)
+
+    monkeypatch.setattr(newsmon.clean, "choose_text", choose_text)
+    monkeypatch.setenv("NEWSMON_SHARDS", "1")  # in this process, where the patch applies
+    summary = run_once(demo_env)
+    assert broken and summary["load"]["rejected"].get("processing_error") == 1
+    db = get_paths().analyst_db
+    assert _rows(db, "SELECT count(*) FROM rejections WHERE reason = 'processing_error'")[0][0] == 1
+    assert summary["load"]["articles_new"] >= 40
