@@ -177,7 +177,9 @@ def fetch_shard(
         feed, item = pair
         try:
             return feed, process_item(feed, item, ctx)
-        except Exception as exc:  # a bug on one page must not lose the shard: its items are already marked seen
+        except (
+            Exception
+        ) as exc:  # a bug on one page must not lose the shard: its items are already marked seen
             log.exception("processing %s failed", item.url)
             return feed, (None, _rejection(item, feed, "processing_error", f"{type(exc).__name__}: {exc}"))
         finally:
