@@ -8,19 +8,18 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers_browser import INSTALL_HINT, chromium_available, screenshot_command
 from helpers_digest import make_analyst_db
 from newsmon.digest import build_digest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "digest"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DAY = date(2026, 11, 27)
 
 # Appended to a copy of the page (never to the email): reports broken images, horizontal overflow and the
@@ -39,33 +38,22 @@ window.addEventListener("load", () => {
 });
 </script>"""
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Chromium not installed: apt-get install -y chromium chromium-driver",
-)
+pytestmark = pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)
 
 
 def render(html_file: Path, png: Path, width: int, tmp_path: Path) -> tuple[dict, str]:
     """Screenshot `html_file` at `width` x 1200; returns the probe's report and Chromium's log."""
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
+    cmd = screenshot_command(
+        html_file,
+        png,
+        width,
+        1200,
         # Nothing may be fetched: any host lookup fails, so an external resource would show up as broken.
         "--host-resolver-rules=MAP * ~NOTFOUND",
         f"--user-data-dir={tmp_path / f'chromium-{width}'}",
-        f"--screenshot={png}",
-        f"--window-size={width},1200",
         "--enable-logging=stderr",
         "--v=0",
-        html_file.as_uri(),
-    ]
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-2000:]

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from helpers_browser import INSTALL_HINT, chromium_available, screenshot_command
 from helpers_ops import NOW, build_ops_corpus
 from newsmon.config import paths
 from newsmon.ui import line_chart_svg, load_page_data, render_page
@@ -298,27 +299,10 @@ def test_quality_gates_pass_on_the_demo_corpus(demo_data):
 
 def screenshot(html_file: Path, png: Path) -> Path:
     """Headless Chromium screenshot of a page saved from the server (its charts are inline, nothing to fetch)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if browser is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium) for the page screenshot")
+    if not chromium_available():
+        pytest.skip(INSTALL_HINT)
     png.unlink(missing_ok=True)
     subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1400,1700",
-            f"--screenshot={png}",
-            html_file.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+        screenshot_command(html_file, png, 1400, 1700), check=True, capture_output=True, timeout=120
     )
     return png
