@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ConfigError, FileNotFoundError) as exc:
         print(f"newsmon {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that is a file, a full disk, no permission: the OS says which path
+        print(f"newsmon {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"newsmon {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -6,11 +6,27 @@ the `newsmon` command and the tests. Nothing here touches the network or DuckDB.
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, get_type_hints
+from urllib.parse import urlsplit
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    Strict,
+    StrictBool,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
 
 from newsmon.models import FeedConfig
 
@@ -61,7 +77,17 @@ class Paths:
 
     def ensure(self) -> Paths:
         for p in (self.data_dir, self.staging, self.state, self.outbox):
-            p.mkdir(parents=True, exist_ok=True)
+            try:
+                p.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise ConfigError(
+                    f"data folder {self.data_dir}: {p} is a file, not a folder "
+                    "(set NEWSMON_DATA_DIR or --data-dir to a folder)"
+                ) from None
+            except OSError as exc:
+                raise ConfigError(
+                    f"data folder {self.data_dir}: cannot create {p}: {exc.strerror or exc}"
+                ) from None
         return self
 
 
@@ -70,107 +96,253 @@ def paths(data_dir: str | os.PathLike | None = None) -> Paths:
     return Paths(Path(root).resolve())
 
 
+# Types and ranges of the settings, checked by pydantic in Settings.load() (strictly: `read_timeout: "5"` or
+# `respect_robots: 'no'` in the file are errors, not guesses). Settings(...) built in code is not checked.
+Seconds = Annotated[float, Strict(), Field(gt=0)]
+Count = Annotated[int, Strict(), Field(ge=1)]
+Bytes = Annotated[int, Strict(), Field(ge=1024)]
+
+
 @dataclass
 class Settings:
     """Tunable behaviour. Defaults live in config/settings.yaml; env vars override the common ones."""
 
-    allow_hosts: list[str] = field(
+    allow_hosts: list[StrictStr] = field(
         default_factory=list
     )  # NEWSMON_ALLOW_HOSTS: hosts or CIDRs exempt from the SSRF guard
-    respect_robots: bool = True  # NEWSMON_ROBOTS=0 turns robots.txt checks off for article pages
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    host_spacing: float = 1.0  # seconds between two requests to the same host
-    fetch_workers: int = 16  # threads per fetch shard
-    shards: int = 4  # mapped fetch tasks in news_ingest
-    min_text_chars: int = 200  # below this the feed's own content is used
-    max_items_per_feed: int = 100
+    respect_robots: StrictBool = True  # NEWSMON_ROBOTS=0 turns robots.txt checks off for article pages
+    connect_timeout: Seconds = 5.0
+    read_timeout: Seconds = 20.0
+    max_feed_bytes: Bytes = 10 * 1024 * 1024
+    max_page_bytes: Bytes = 5 * 1024 * 1024
+    max_redirects: Annotated[int, Strict(), Field(ge=0)] = 5
+    host_spacing: Annotated[float, Strict(), Field(ge=0)] = (
+        1.0  # seconds between two requests to the same host
+    )
+    fetch_workers: Count = 16  # threads per fetch shard
+    shards: Count = 4  # mapped fetch tasks in news_ingest
+    min_text_chars: Annotated[int, Strict(), Field(ge=0)] = 200  # below this the feed's own content is used
+    max_items_per_feed: Count = 100
     extra: dict = field(default_factory=dict)  # other sections of settings.yaml (quality gates, digest, ...)
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Settings:
+        """settings.yaml, then NEWSMON_<FIELD> overrides; any wrong value is a ConfigError naming file and key."""
         path = Path(path or os.environ.get("NEWSMON_SETTINGS") or DEFAULT_SETTINGS_FILE)
-        raw: dict = {}
-        if path.exists():
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if not isinstance(raw, dict):
-                raise ConfigError(f"{path}: expected a mapping at the top level")
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
-        s = cls(**{k: v for k, v in raw.items() if k in known})
-        s.extra = {k: v for k, v in raw.items() if k not in known}
+        raw = read_yaml(path) if path.exists() else None
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+        fields_ = setting_names()
+        unknown = [k for k in raw if k not in fields_ and k not in SECTIONS]
+        if unknown:
+            raise ConfigError(f"{path}: {_unknown_key(unknown[0], [*fields_, *SECTIONS])}")
+        extra = {}
+        for name in SECTIONS:
+            section = raw.get(name)
+            if section is not None and not isinstance(section, dict):
+                raise ConfigError(f"{path}: {name}: expected a mapping, got {_shown(section)}")
+            extra[name] = section or {}
+        values = {k: v for k, v in raw.items() if k in fields_}
+        try:
+            s = _SETTINGS.validate_python({**values, "extra": extra})
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: {_first_problem(exc)}") from None
         s._apply_env(os.environ)
         return s
 
     def _apply_env(self, env) -> None:
-        """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=127.0.0.1."""
-        for name in self.__dataclass_fields__:
-            raw = env.get(f"NEWSMON_{name.upper()}")
-            if raw is None or name == "extra":
+        """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=127.0.0.1.
+
+        Values are text, so numbers are parsed (then range-checked like the file's), a list is comma-separated
+        and a switch must be one of 1/0, true/false, yes/no, on/off: anything else is an error, not a guess.
+        """
+        overrides = {f"NEWSMON_{name.upper()}": name for name in setting_names()}
+        overrides["NEWSMON_ROBOTS"] = "respect_robots"  # short alias
+        hints = _setting_types()
+        for var, name in overrides.items():
+            raw = env.get(var)
+            if raw is None:
                 continue
             current = getattr(self, name)
-            try:
-                if isinstance(current, bool):
-                    value = raw.strip().lower() not in ("0", "false", "no", "off", "")
-                elif isinstance(current, list):
-                    value = [h.strip() for h in raw.split(",") if h.strip()]
-                else:
-                    value = type(current)(raw)
-            except ValueError:
-                raise ConfigError(
-                    f"NEWSMON_{name.upper()}={raw!r} is not a valid {type(current).__name__}"
-                ) from None
+            if isinstance(current, bool):
+                value = _switch(raw)
+                if value is None:
+                    raise ConfigError(f"{var}={raw!r}: {name} must be one of {', '.join(SWITCH_WORDS)}")
+            elif isinstance(current, list):
+                value = [h.strip() for h in raw.split(",") if h.strip()]
+            else:
+                kind = type(current)
+                try:
+                    value = TypeAdapter(hints[name]).validate_python(kind(raw.strip()))
+                except ValidationError as exc:  # a range (a ValueError too, so first)
+                    raise ConfigError(f"{var}={raw!r}: {_first_problem(exc, name)}") from None
+                except ValueError:
+                    what = "a whole number" if kind is int else "a number" if kind is float else kind.__name__
+                    raise ConfigError(f"{var}={raw!r}: {name} must be {what}") from None
             setattr(self, name, value)
-        if env.get("NEWSMON_ROBOTS") is not None:  # short alias
-            self.respect_robots = env["NEWSMON_ROBOTS"].strip().lower() not in ("0", "false", "no", "off")
 
     def section(self, name: str) -> dict:
         value = self.extra.get(name) or {}
         return value if isinstance(value, dict) else {}
 
 
+SECTIONS = ("quality", "health", "digest")  # the settings.yaml sections; each stage checks its own keys
+SWITCH_WORDS = ("1", "0", "true", "false", "yes", "no", "on", "off")
+_SETTINGS = TypeAdapter(Settings)
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings) if f.name != "extra"]
+
+
+@lru_cache(maxsize=1)
+def _setting_types() -> dict:
+    return get_type_hints(Settings, include_extras=True)
+
+
+def _switch(raw: str) -> bool | None:
+    word = raw.strip().lower()
+    if word not in SWITCH_WORDS:
+        return None
+    return word in ("1", "true", "yes", "on")
+
+
+def read_yaml(path: Path):
+    """The YAML document in path; unreadable, binary or malformed files are one ConfigError line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {exc.start} cannot be decoded)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a YAML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "cannot be parsed"
+        raise ConfigError(f"{path}: not valid YAML{line}: {problem}") from None
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unknown_key(key, valid: list[str]) -> str:
+    hint = difflib.get_close_matches(str(key), valid, n=1)
+    maybe = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return f"unknown key {str(key)!r}{maybe}; valid keys: {', '.join(valid)}"
+
+
+def _first_problem(exc: ValidationError, key: str | None = None) -> str:
+    """One line from pydantic's errors: the key, what is wrong and the value given (and how many more)."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = ".".join(str(p) for p in err["loc"]) or key or "value"
+    if err["type"] == "extra_forbidden":
+        return _unknown_key(err["loc"][-1], key_names(exc.title))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "bool_type":
+        message = "must be true or false (unquoted)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {message}, got {_shown(err.get('input'))}{more}"
+
+
+def key_names(model_title: str) -> list[str]:
+    if model_title == FeedEntry.__name__:
+        return list(FeedEntry.model_fields)
+    return setting_names()
+
+
 def feeds_file(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("NEWSMON_FEEDS") or DEFAULT_FEEDS_FILE)
 
 
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host, parsed the way the fetcher will parse it; returned as written."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in 0-65535)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("not an http(s) URL")
+    if not parts.hostname:
+        raise ValueError("URL has no host")
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"not a valid URL ({exc.errors()[0]['msg']})") from None
+    return value
+
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+Text = Annotated[str, Field(min_length=1)]
+
+
+class FeedEntry(BaseModel):
+    """The schema of one feeds.yaml entry (the fields of models.FeedConfig; source defaults to the name)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    name: Text
+    url: Annotated[str, AfterValidator(_http_url)]
+    source: Text | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # ISO 3166-1 alpha-2, capitals
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None  # BCP 47
+    state_affiliated: bool = False
+    kind: Text | None = None
+    enabled: bool = True
+
+    def config(self) -> FeedConfig:
+        return FeedConfig(**{**self.model_dump(), "source": self.source or self.name})
+
+
+FEEDS_FILE_KEYS = ["feeds"]
+
+
 def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
-    """Read a feed list: a top-level `feeds:` list of mappings with at least `name` and `url`."""
+    """Read a feed list: a top-level `feeds:` list of mappings with at least `name` and `url`.
+
+    Every entry is checked against FeedEntry; the first problem is a ConfigError naming the file, the entry
+    (its name, or its number when it has none) and the key.
+    """
     path = feeds_file(path)
     if not path.exists():
         raise ConfigError(f"feed list not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise ConfigError(f"{path}: not valid YAML{line}: {problem}") from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("feeds"), list):
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a top-level 'feeds:' list")
+    unknown = [k for k in raw if k not in FEEDS_FILE_KEYS]
+    if unknown:
+        raise ConfigError(f"{path}: {_unknown_key(unknown[0], FEEDS_FILE_KEYS)}")
+    if not isinstance(raw.get("feeds"), list):
         raise ConfigError(f"{path}: expected a top-level 'feeds:' list")
     feeds: list[FeedConfig] = []
-    seen: set[str] = set()
+    first_seen: dict[str, int] = {}
     for i, entry in enumerate(raw["feeds"], 1):
-        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("url"):
-            raise ConfigError(f"{path}: feed #{i} needs at least 'name' and 'url'")
-        name = str(entry["name"]).strip()
-        if name in seen:
-            raise ConfigError(f"{path}: feed name {name!r} appears twice")
-        seen.add(name)
-        url = str(entry["url"]).strip()
-        if not url.lower().startswith(("http://", "https://")):
-            raise ConfigError(f"{path}: feed {name!r} has a URL that is not http(s): {url}")
-        feeds.append(
-            FeedConfig(
-                name=name,
-                url=url,
-                source=str(entry.get("source") or name),
-                country=entry.get("country"),
-                language=entry.get("language"),
-                state_affiliated=bool(entry.get("state_affiliated", False)),
-                kind=entry.get("kind"),
-                enabled=bool(entry.get("enabled", True)),
+        where = f"{path}: feed #{i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(
+                f"{where}: expected a mapping with at least 'name' and 'url', got {_shown(entry)}"
             )
-        )
+        if isinstance(entry.get("name"), str) and entry["name"].strip():
+            where = f"{path}: feed {entry['name'].strip()!r} (#{i})"
+        try:
+            feed = FeedEntry.model_validate(entry).config()
+        except ValidationError as exc:
+            raise ConfigError(f"{where}: {_first_problem(exc)}") from None
+        if feed.name in first_seen:
+            raise ConfigError(
+                f"{where}: name: {feed.name!r} is already the name of feed #{first_seen[feed.name]}"
+            )
+        first_seen[feed.name] = i
+        feeds.append(feed)
     return feeds

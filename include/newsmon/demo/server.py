@@ -223,6 +223,9 @@ class DemoServer:
 def cli_demo_server(args) -> int:
     """`newsmon demo-server [--host H] [--port P] [--write-feeds FILE]`: serve until Ctrl-C."""
     slow = float(os.environ.get("NEWSMON_DEMO_SLOW_SECONDS", "30"))
+    if not 0 <= args.port <= 65535:
+        print(f"newsmon demo-server: --port {args.port} is not a TCP port (0-65535)", file=sys.stderr)
+        return 2
     server = DemoServer(host=args.host, port=args.port, slow_seconds=slow)
     try:
         server.start()
