@@ -19,12 +19,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from newsmon.tagging import Tagger, geo_recall, score_labelled  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 GEO = SHARED / "geo" / "cru_country_mentions_gold.jsonl"
 LABELLED = ROOT / "bench" / "data" / "tagging_labelled.jsonl"
+REAL_NEWS = ROOT / "bench" / "data" / "tagging_real_news.jsonl"
+GOAL_REAL_P, GOAL_REAL_R = 0.98, 0.99
 GOAL_PR, GOAL_SPEEDUP, GOAL_MBPS = 0.97, 10.0, 20.0
 
 
@@ -78,6 +81,92 @@ def labelled_figures(tagger: Tagger, figures: dict, goals: list) -> None:
             "met": worst >= GOAL_PR,
         }
     )
+
+
+def score_real_news(tagger: Tagger, docs: list[dict], labels: list[dict]) -> dict[str, dict]:
+    """Precision and recall per split on the real-news labels: a labelled mention is found by a tagger mention
+    of its country in the same part (title or text) that overlaps it; other tagger mentions are false."""
+    gold: dict[tuple[str, str], list[dict]] = {}
+    for row in labels:
+        if row["type"] == "span" and row["country"]:
+            gold.setdefault((row["doc"], row["part"]), []).append(row)
+    split = {row["doc"]: row["split"] for row in labels if row["type"] == "doc"}
+    counts = {name: {"tp": 0, "fp": 0, "fn": 0, "missed": [], "wrong": []} for name in ("tune", "heldout")}
+    for d in docs:
+        result = tagger.tag_article(d["title"], d["text"], d["date"])
+        c = counts[split[d["doc"]]]
+        for part, text in (("title", d["title"]), ("text", d["text"])):
+            found = [m for m in result.mentions if (m.position == "title") == (part == "title")]
+            used: set[int] = set()
+            for g in gold.get((d["doc"], part), []):
+                hit = next(
+                    (
+                        i
+                        for i, m in enumerate(found)
+                        if i not in used
+                        and m.country == g["country"]
+                        and m.start < g["end"]
+                        and g["start"] < m.end
+                    ),
+                    None,
+                )
+                if hit is None:
+                    c["fn"] += 1
+                    c["missed"].append(f"{d['doc']} {text[max(0, g['start'] - 40) : g['end'] + 30]!r}")
+                else:
+                    used.add(hit)
+                    c["tp"] += 1
+            for i, m in enumerate(found):
+                if i not in used:
+                    c["fp"] += 1
+                    c["wrong"].append(f"{d['doc']} {m.country} {text[max(0, m.start - 40) : m.end + 30]!r}")
+    return {name: {**_pr(c), "missed": c["missed"], "wrong": c["wrong"]} for name, c in counts.items()}
+
+
+def _pr(c: dict) -> dict:
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+    }
+
+
+def real_news_figures(tagger: Tagger, figures: dict, goals: list, verbose: bool = False) -> None:
+    from label_real_news import load_documents
+
+    labels = read_jsonl(REAL_NEWS)
+    docs = load_documents()
+    known = {row["doc"]: row["sha256"] for row in labels if row["type"] == "doc"}
+    import hashlib
+
+    changed = [
+        d["doc"] for d in docs if known.get(d["doc"]) != hashlib.sha256(d["text"].encode()).hexdigest()[:16]
+    ]
+    if changed:
+        raise SystemExit(f"{len(changed)} documents differ from the labelled ones (first: {changed[0]})")
+    scores = score_real_news(tagger, docs, labels)
+    judged = sum(1 for r in labels if r["type"] == "span")
+    print(f"\nreal news ({REAL_NEWS.relative_to(ROOT)}): {len(docs)} documents, {judged} judged spans")
+    for name, s in scores.items():
+        print(
+            f"{name:<8} precision {s['precision']:.3f} recall {s['recall']:.3f}  tp {s['tp']} fp {s['fp']} fn {s['fn']}"
+        )
+        for key in ("precision", "recall", "tp", "fp", "fn"):
+            figures[f"real_news_{name}_{key}"] = round(s[key], 4) if isinstance(s[key], float) else s[key]
+        if verbose:
+            for w in s["wrong"]:
+                print("    wrong:", w)
+            for m in s["missed"]:
+                print("    missed:", m)
+        goals.append(
+            {
+                "goal": f"real news {name}: precision >= {GOAL_REAL_P} and recall >= {GOAL_REAL_R}",
+                "met": s["precision"] >= GOAL_REAL_P and s["recall"] >= GOAL_REAL_R,
+            }
+        )
 
 
 def geo_figures(tagger: Tagger, docs: list[dict], figures: dict, goals: list, notes: list) -> None:
@@ -137,6 +226,7 @@ def main() -> int:
     notes: list[str] = []
     labelled_figures(tagger, figures, goals)
     if GEO.exists():
+        real_news_figures(tagger, figures, goals, verbose="-v" in sys.argv)
         docs = read_jsonl(GEO)
         geo_figures(tagger, docs, figures, goals, notes)
         texts, source = [d["text"] for d in docs], "real news (geo corpora)"
