@@ -58,7 +58,7 @@ def base_env(data_dir: Path, feeds_file: Path) -> dict:
     env.update(
         NEWSMON_DATA_DIR=str(data_dir),
         NEWSMON_FEEDS=str(feeds_file),
-        NEWSMON_ALLOW_HOSTS="127.0.0.1",
+        NEWSMON_ALLOW_HOSTS="127.0.0.1/32",  # a closed setup: the demo server only
         NEWSMON_HOST_SPACING="0",
         NEWSMON_NOTIFY="outbox",
         PYTHONDONTWRITEBYTECODE="1",

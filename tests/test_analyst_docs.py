@@ -176,7 +176,7 @@ def test_every_example_returns_rows_on_the_demo_corpus(demo_server, data_dir, tm
     feeds_file = tmp_path / "feeds.yaml"
     demo_server.write_feeds_yaml(feeds_file)
     monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
     monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
     run_once(feeds_file)
     paths = Paths(data_dir)

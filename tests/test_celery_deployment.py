@@ -166,7 +166,7 @@ def cluster(services, tmp_path_factory):
             AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
             NEWSMON_DATA_DIR=str(data_dir),
             NEWSMON_FEEDS=str(feeds),
-            NEWSMON_ALLOW_HOSTS="127.0.0.1",
+            NEWSMON_ALLOW_HOSTS=demo.url,
             NEWSMON_HOST_SPACING="0",
             NEWSMON_SHARDS="2",
             # One run of news_ingest; news_daily only through its Asset (this cron has no date before 2028).

@@ -61,7 +61,7 @@ def test_news_ingest_dag_test_over_demo_corpus(
     feeds_file = tmp_path / "feeds.yaml"
     demo_server.write_feeds_yaml(feeds_file)
     monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
     monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
     dag = dagbag.get_dag("news_ingest")
     run = dag.test()

@@ -66,7 +66,7 @@ class Bench:
 @pytest.fixture
 def bench(tmp_path):
     settings = Settings(
-        allow_hosts=["127.0.0.1", "127.0.0.2"],
+        allow_hosts=["127.0.0.1/32", "127.0.0.2/32"],
         host_spacing=0,
         connect_timeout=2.0,
         read_timeout=1.0,

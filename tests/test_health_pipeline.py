@@ -62,7 +62,7 @@ def test_a_feed_that_fails_is_alerted_once_flagged_then_cleared(tmp_path, monkey
 
     inbox, smtp_settings = smtp
     hs = HealthSettings(alert_to=["ops@example.org"])
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
     p = paths(tmp_path / "data").ensure()
     feeds = demo_server.write_feeds_yaml(tmp_path / "feeds.yaml")
 

@@ -21,7 +21,7 @@ from helpers_fetch import (
     with_etag,
     with_last_modified,
 )
-from newsmon.config import USER_AGENT, Settings
+from newsmon.config import USER_AGENT, ConfigError, Settings
 from newsmon.http import (
     AddressGuard,
     BlockedAddress,
@@ -193,8 +193,11 @@ def test_private_address_refused_by_default_and_allowed_when_listed(server):
         with pytest.raises(BlockedAddress, match="loopback"):
             strict.get("http://[::ffff:127.0.0.1]/")
     assert server.log == []  # nothing was even sent
-    for allow in (["127.0.0.1"], ["127.0.0.0/8"], ["LOCALHOST"]):
-        host = "localhost" if allow == ["LOCALHOST"] else "127.0.0.1"
+    for allow, host in (
+        ([f"http://127.0.0.1:{server.port}"], "127.0.0.1"),
+        (["127.0.0.0/8"], "127.0.0.1"),
+        ([f"HTTP://LOCALHOST:{server.port}/"], "localhost"),
+    ):
         with HttpClient(Settings(allow_hosts=allow, host_spacing=0)) as c:
             assert c.get(f"http://{host}:{server.port}/feed").status == 200
 
@@ -202,11 +205,11 @@ def test_private_address_refused_by_default_and_allowed_when_listed(server):
 def test_redirect_from_allowed_host_to_refused_address(server):
     server.routes["/feed"] = redirect(302, "http://169.254.169.254/latest/meta-data/")
     server.routes["/inside"] = redirect(301, "http://10.0.0.7/admin")
-    with HttpClient(Settings(allow_hosts=["127.0.0.1"], host_spacing=0)) as c:
+    with HttpClient(Settings(allow_hosts=[server.url("")], host_spacing=0)) as c:
         with pytest.raises(BlockedAddress, match="169.254.169.254"):
             c.get(server.url("/feed"))
         with pytest.raises(BlockedAddress, match="10.0.0.7"):
-            c.get(server.url("/inside"), kind="page")
+            c.get(server.url("/inside"), kind="page", feed_url=server.url("/feed"))
 
 
 def test_dns_rebinding_is_caught_on_the_connected_socket(server, monkeypatch):
@@ -229,10 +232,11 @@ def test_dns_rebinding_is_caught_on_the_connected_socket(server, monkeypatch):
 
 
 def test_address_guard_categories():
-    guard = AddressGuard(["192.168.0.0/16", "intranet.example"])
-    guard.check("news.example", ["93.184.216.34", "2606:4700::1111"], "u")  # public: fine
-    guard.check("anything", ["192.168.4.4"], "u")  # allowed range
-    guard.check("intranet.example", ["10.9.9.9"], "u")  # allowed name
+    guard = AddressGuard(["192.168.0.0/16", "http://intranet.example"])
+    guard.check("http://news.example/", ["93.184.216.34", "2606:4700::1111"])  # public: fine
+    guard.check("https://anything/", ["192.168.4.4"])  # allowed range
+    with guard.scope("http://intranet.example/feed.xml"):
+        guard.check("http://intranet.example/a", ["10.9.9.9"])  # allowed origin, inside its feed's scope
     for address, label in [
         ("127.0.0.1", "loopback"),
         ("::1", "loopback"),
@@ -244,7 +248,100 @@ def test_address_guard_categories():
         ("100.64.0.1", "non-public"),
     ]:
         with pytest.raises(BlockedAddress, match=label):
-            guard.check("x.example", ["93.184.216.34", address], "u")  # one bad answer is enough
+            guard.check("http://x.example/", ["93.184.216.34", address])  # one bad answer is enough
+
+
+def test_exemption_covers_the_feeds_own_origin_never_a_redirect_to_another_port(server):
+    """Two loopback ports: the feed's origin is exempt, a 302 from it to the other port's /secret is refused."""
+    with LoopbackServer() as other:
+        other.routes["/secret"] = static(b"internal only", "text/plain")
+        server.routes["/feed"] = redirect(302, other.url("/secret"))
+        server.routes["/ok"] = static(b"<rss/>")
+        server.routes["/page"] = static(b"<html>story</html>", "text/html")
+        server.routes["/hop"] = redirect(301, server.url("/page"))
+        with HttpClient(Settings(allow_hosts=[server.url("")], host_spacing=0, respect_robots=False)) as c:
+            assert c.get(server.url("/ok")).status == 200  # the feed itself
+            page = c.get(server.url("/hop"), kind="page", feed_url=server.url("/ok"))  # its page, same origin
+            assert page.body == b"<html>story</html>"
+            with pytest.raises(BlockedAddress, match="127.0.0.1 is a loopback address") as refused:
+                c.get(server.url("/feed"))
+            assert refused.value.url == other.url("/secret") and other.log == []
+            assert server.requests_to("/feed")  # the exempt hop was made; the redirect was not followed
+            # The exempt origin linked from any other feed, or with no feed at all, is judged like the rest.
+            for feed_url in ("https://news.example/rss.xml", other.url("/rss.xml"), None):
+                with pytest.raises(BlockedAddress, match="exempt only for feeds at that origin"):
+                    c.get(server.url("/page"), kind="page", feed_url=feed_url)
+            with pytest.raises(BlockedAddress):
+                c.get(other.url("/secret"))  # another port of the same address is not exempt
+            with pytest.raises(BlockedAddress):
+                c.get(server.url("/ok").replace("http://", "https://"))  # nor another scheme
+    assert other.log == []
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "127.0.0.1",  # the old demo value: every port of the address, for every feed
+        "127.0.0.1:19101",
+        "[::1]",
+        "intranet.example",
+        "ftp://127.0.0.1:21",
+        "http://user:secret@127.0.0.1:19101",
+        "http://127.0.0.1:19101/feeds",
+        "http://127.0.0.1:99999",
+        "10.0.0.0/33",
+    ],
+)
+def test_malformed_allow_hosts_entry_is_an_error_at_start(entry, monkeypatch, tmp_path, capsys):
+    from newsmon.cli import main
+
+    with pytest.raises(ConfigError, match="NEWSMON_ALLOW_HOSTS entry"):
+        AddressGuard([entry])
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", f"http://127.0.0.1:8765,{entry}")
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(tmp_path))
+    assert main(["run", "--once", "--feeds", str(tmp_path / "none.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NEWSMON_ALLOW_HOSTS entry" in err and repr(entry) in err
+
+
+def test_allow_hosts_accepts_origins_and_cidr_ranges():
+    guard = AddressGuard(
+        ["http://127.0.0.1:19101", "HTTPS://[::1]", "http://intranet.example/", "10.0.0.0/8", " "]
+    )
+    assert guard.allowed_origins == {
+        ("http", "127.0.0.1", 19101),
+        ("https", "::1", 443),
+        ("http", "intranet.example", 80),
+    }
+    assert [str(n) for n in guard.allowed_networks] == ["10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(
+    "address, inside",
+    [
+        ("2002:7f00:1::", "127.0.0.1 inside a 6to4"),
+        ("2002:a9fe:a9fe::1", "169.254.169.254 inside a 6to4"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1 inside a Teredo"),  # client 127.0.0.1, XOR-ed
+        ("2001:0:4136:e378:8000:63bf:5601:5601", "169.254.169.254 inside a Teredo"),
+        ("64:ff9b::7f00:1", "127.0.0.1 inside a NAT64"),
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254 inside a NAT64"),
+        ("::ffff:169.254.169.254", "169.254.169.254 inside a IPv4-mapped"),
+        ("::127.0.0.1", "127.0.0.1 inside a IPv4-compatible"),
+    ],
+)
+def test_ipv6_wrappers_are_unwrapped_and_the_ipv4_inside_judged(address, inside):
+    guard = AddressGuard([])
+    with pytest.raises(BlockedAddress, match=inside.replace(".", r"\.")):
+        guard.check("http://wrapped.example/", [address])
+    with pytest.raises(BlockedAddress, match="refused"):
+        with HttpClient(Settings(host_spacing=0)) as c:
+            c.get(f"http://[{address}]/latest/meta-data/")
+
+
+def test_ipv6_wrapping_a_public_ipv4_is_judged_by_it():
+    guard = AddressGuard([])
+    for address in ("2002:5db8:d822::1", "64:ff9b::5db8:d822"):  # 93.184.216.34 via 6to4 and NAT64
+        guard.check("http://wrapped.example/", [address])
 
 
 def test_connection_refused_and_bad_urls(client):

@@ -19,7 +19,7 @@ def demo_env(demo_server, data_dir, tmp_path, monkeypatch):
     feeds_file = tmp_path / "feeds.yaml"
     demo_server.write_feeds_yaml(feeds_file)
     monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
     monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")  # the demo's slow page sleeps longer than this
     return feeds_file
 

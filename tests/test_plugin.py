@@ -35,10 +35,10 @@ def demo_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     p = paths(root / "data").ensure()
     saved = {k: os.environ.get(k) for k in ("NEWSMON_ALLOW_HOSTS", "NEWSMON_SMTP_HOST")}
-    os.environ["NEWSMON_ALLOW_HOSTS"] = "127.0.0.1"
     os.environ.pop("NEWSMON_SMTP_HOST", None)
     try:
         with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
+            os.environ["NEWSMON_ALLOW_HOSTS"] = server.url
             report = run_once(feeds_file=server.write_feeds_yaml(root / "feeds.yaml"), data_dir=p.data_dir)
         day = max(date.fromisoformat(d) for d in report["daily"]["days"])
         send_digest(p, day, recipients=["readers@example.org"], outbox=p.outbox)

@@ -7,6 +7,7 @@ the `newsmon` command and the tests. Nothing here touches the network or DuckDB.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -109,7 +110,7 @@ class Settings:
 
     allow_hosts: list[StrictStr] = field(
         default_factory=list
-    )  # NEWSMON_ALLOW_HOSTS: hosts or CIDRs exempt from the SSRF guard
+    )  # NEWSMON_ALLOW_HOSTS: origins (http://host:port) or CIDRs exempt from the SSRF guard
     respect_robots: StrictBool = True  # NEWSMON_ROBOTS=0 turns robots.txt checks off for article pages
     connect_timeout: Seconds = 5.0
     read_timeout: Seconds = 20.0
@@ -152,10 +153,12 @@ class Settings:
         except ValidationError as exc:
             raise ConfigError(f"{path}: {_first_problem(exc)}") from None
         s._apply_env(os.environ)
+        for entry in s.allow_hosts:  # a malformed exemption is an error now, not a silent no-op later
+            parse_allow_entry(entry)
         return s
 
     def _apply_env(self, env) -> None:
-        """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=127.0.0.1.
+        """NEWSMON_<FIELD> overrides any setting, e.g. NEWSMON_READ_TIMEOUT=5 or NEWSMON_ALLOW_HOSTS=http://127.0.0.1:8765.
 
         Values are text, so numbers are parsed (then range-checked like the file's), a list is comma-separated
         and a switch must be one of 1/0, true/false, yes/no, on/off: anything else is an error, not a guess.
@@ -346,3 +349,55 @@ def load_feeds(path: str | os.PathLike | None = None) -> list[FeedConfig]:
         first_seen[feed.name] = i
         feeds.append(feed)
     return feeds
+
+
+# ---------------------------------------------------------------------------------------------------- allow_hosts
+
+Origin = tuple[str, str, int]  # (scheme, host, port): what one address-guard exemption covers
+ALLOW_HOSTS_FORMS = "an origin such as http://127.0.0.1:8080 or a CIDR range such as 10.0.0.0/8"
+
+
+def normal_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        return host
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) URL, the default port filled in; None when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, normal_host(parts.hostname), port or (443 if parts.scheme == "https" else 80)
+
+
+def parse_allow_entry(entry: str) -> Origin | ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """One NEWSMON_ALLOW_HOSTS entry: an origin (scheme://host[:port]) or a CIDR range; anything else is an error."""
+    text = entry.strip()
+    if "://" in text:
+        origin = origin_of(text)
+        parts = urlsplit(text)
+        if (
+            origin is None
+            or parts.username
+            or parts.password
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigError(
+                f"NEWSMON_ALLOW_HOSTS entry {entry!r} is not a bare origin: write {ALLOW_HOSTS_FORMS}"
+            )
+        return origin
+    if "/" in text:
+        try:
+            return ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            pass
+    raise ConfigError(f"NEWSMON_ALLOW_HOSTS entry {entry!r} is not valid: write {ALLOW_HOSTS_FORMS}")

@@ -5,8 +5,10 @@ HTTP status (non-2xx statuses are returned, not raised, so callers can act on 30
 `HttpError` subclass when there is no usable response:
 
 - `BlockedAddress`: the host resolves (or connects) to a loopback, private, link-local, reserved or multicast
-  address that `settings.allow_hosts` does not allow. Checked before every request, on every redirect hop, and
-  again on the connected socket, so a DNS answer that changes between check and connect (rebinding) is caught.
+  address (also wrapped in IPv6: mapped, 6to4, Teredo, NAT64) that `settings.allow_hosts` does not exempt.
+  Checked before every request, on every redirect hop, and again on the connected socket, so a DNS answer that
+  changes between check and connect (rebinding) is caught. An origin exemption covers one feed's own origin and
+  its pages there, never a redirect to another origin (see AddressGuard).
 - `RobotsDisallowed`: robots.txt forbids the article page (pages only; `settings.respect_robots`).
 - `TooLarge`: the body exceeds the byte cap, counted on the wire and again after gzip/deflate decoding.
 - `TooManyRedirects`, `FetchTimeout`, `ConnectError`, `BadResponse`, `InvalidUrl`.
@@ -39,7 +41,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from newsmon.config import USER_AGENT, Settings
+from newsmon.config import USER_AGENT, Origin, Settings, normal_host, origin_of, parse_allow_entry
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt; so do we
@@ -138,11 +140,28 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 # ---------------------------------------------------------------------------------------------------- SSRF guard
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
-def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why an address is not a public internet address, or None when it is."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback in disguise
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[ipaddress.IPv4Address, str]]:
+    """The IPv4 addresses an IPv6 address carries (and how): traffic to it ends up there, so they are judged."""
+    if ip.ipv4_mapped is not None:
+        return [(ip.ipv4_mapped, "IPv4-mapped")]
+    if ip.sixtofour is not None:
+        return [(ip.sixtofour, "6to4")]
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return [(client, "Teredo"), (server, "Teredo server")]
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in NAT64:
+        return [(low32, "NAT64")]
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are themselves, not IPv4
+        return [(low32, "IPv4-compatible")]
+    return []
+
+
+def _plain_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     for label, flag in (
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
@@ -158,39 +177,86 @@ def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
     return None
 
 
+def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an address is not a public internet address, or None when it is.
+
+    An IPv6 address that wraps an IPv4 one (::ffff:127.0.0.1, 6to4 2002:7f00:1::, Teredo, NAT64 64:ff9b::/96)
+    is judged by the IPv4 address inside: 2002:7f00:1:: is loopback in disguise, and 64:ff9b::5db8:d822 is just
+    93.184.216.34 seen from an IPv6-only network.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        for inner, how in embedded:
+            problem = _plain_problem(inner)
+            if problem:
+                return f"{problem} ({inner} inside a {how} address)"
+        if embedded:
+            return None
+    return _plain_problem(ip)
+
+
+def _show(origin: Origin) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 class AddressGuard:
-    """Refuses hosts that resolve to non-public addresses unless `allow_hosts` names the host or its address."""
+    """Refuses hosts that resolve to non-public addresses, except where `allow_hosts` exempts them.
+
+    An origin entry (`http://127.0.0.1:19101`) exempts requests to exactly that scheme, host and port, and only
+    inside `scope(feed_url)` of a feed whose own URL has that origin: the feed and its pages there. A redirect to
+    any other origin, or a link to the exempt origin from some other feed, is judged like everything else.
+    A CIDR entry (`10.0.0.0/8`) exempts every address in the range, for every feed, link and redirect: any public
+    feed can then make newsmon fetch from that network, so use it only for closed setups (tests, benchmarks).
+    """
 
     def __init__(self, allow_hosts: list[str]):
-        self.allowed_names: set[str] = set()
+        self.allowed_origins: set[Origin] = set()
         self.allowed_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allow_hosts:
-            entry = entry.strip().lower()
-            if not entry:
+            if not entry.strip():
                 continue
-            try:
-                self.allowed_networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                self.allowed_names.add(entry.rstrip("."))
+            parsed = parse_allow_entry(entry)
+            if isinstance(parsed, tuple):
+                self.allowed_origins.add(parsed)
+            else:
+                self.allowed_networks.append(parsed)
+        self._local = threading.local()
 
-    def _allowed(self, host: str, ip) -> bool:
-        return host in self.allowed_names or any(ip in net for net in self.allowed_networks)
+    @contextmanager
+    def scope(self, feed_url: str | None):
+        """Requests made by this thread inside the block belong to the feed at `feed_url` (None: to no feed)."""
+        origin = origin_of(feed_url) if feed_url else None
+        previous = getattr(self._local, "origin", None)
+        self._local.origin = origin if origin in self.allowed_origins else None
+        try:
+            yield
+        finally:
+            self._local.origin = previous
 
-    def check(self, host: str, addresses: list[str], url: str) -> None:
-        """Raise BlockedAddress when any of the host's addresses is refused (one bad answer is enough)."""
-        host = host.lower().rstrip(".")
+    def _allowed(self, origin: Origin | None, ip) -> bool:
+        if any(ip in net for net in self.allowed_networks):
+            return True
+        return origin is not None and origin == getattr(self._local, "origin", None)
+
+    def check(self, url: str, addresses: list[str]) -> None:
+        """Raise BlockedAddress when any address `url`'s host has is refused (one bad answer is enough)."""
+        origin = origin_of(url)
+        host = origin[1] if origin else ""
         for text in addresses:
             ip = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
             problem = _address_problem(ip)
-            if problem and not self._allowed(host, ip):
+            if problem and not self._allowed(origin, ip):
                 where = (
                     f"{host} is a {problem} address"
                     if host == str(ip)
                     else f"{host} resolves to {problem} address {ip}"
                 )
-                raise BlockedAddress(
-                    f"refused: {where} (allow it with NEWSMON_ALLOW_HOSTS or settings.allow_hosts)", url
-                )
+                if origin in self.allowed_origins:
+                    hint = f"{_show(origin)} is exempt only for feeds at that origin and their pages there"
+                else:
+                    hint = "a feed's own origin can be exempted with NEWSMON_ALLOW_HOSTS=scheme://host:port"
+                raise BlockedAddress(f"refused: {where} ({hint})", url)
 
     def resolve_and_check(self, url: str) -> None:
         parts = urlsplit(url)
@@ -202,15 +268,17 @@ class AddressGuard:
             raise ConnectError(f"cannot resolve host {host}: {exc.strerror or exc}", url) from None
         except UnicodeError:
             raise InvalidUrl(f"host name {host!r} is not valid", url) from None
-        self.check(host, sorted({info[4][0] for info in infos}), url)
+        self.check(url, sorted({info[4][0] for info in infos}))
 
 
 def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
     """An adapter whose connections check the address they actually connected to (closes the DNS rebinding gap)."""
 
-    def checked(conn, sock: socket.socket) -> socket.socket:
+    def checked(conn, scheme: str, sock: socket.socket) -> socket.socket:
+        host = normal_host(conn.host)
+        origin = f"{scheme}://{f'[{host}]' if ':' in host else host}:{conn.port or conn.default_port}/"
         try:
-            guard.check(conn.host, [sock.getpeername()[0]], f"{conn.host}:{conn.port}")
+            guard.check(origin, [sock.getpeername()[0]])
         except BlockedAddress:
             sock.close()
             raise
@@ -218,11 +286,11 @@ def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
 
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            return checked(self, super()._new_conn())
+            return checked(self, "http", super()._new_conn())
 
     class GuardedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
-            return checked(self, super()._new_conn())
+            return checked(self, "https", super()._new_conn())
 
     class GuardedHTTPPool(HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
@@ -487,15 +555,25 @@ class HttpClient:
         return TOTAL_TIME_FACTOR * self.settings.read_timeout + self.settings.connect_timeout
 
     def get(
-        self, url: str, kind: str = "feed", etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        kind: str = "feed",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        feed_url: str | None = None,
     ) -> HttpResponse:
-        """GET a feed or an article page; see the module docstring for what is raised and what is returned."""
+        """GET a feed or an article page; see the module docstring for what is raised and what is returned.
+
+        `feed_url` names the feed a page came from: an exempt origin (settings.allow_hosts) covers the feed's own
+        URL and its pages on that same origin. A feed is its own feed_url.
+        """
         if kind not in ("feed", "page"):
             raise ValueError(f"kind must be 'feed' or 'page', not {kind!r}")
         _check_url(url)
-        if kind == "page" and self.settings.respect_robots and not self.robots.allowed(url):
-            raise RobotsDisallowed(f"robots.txt of {urlsplit(url).netloc} disallows {url}", url)
-        return self._fetch(url, kind, etag, last_modified)
+        with self.guard.scope(url if kind == "feed" else feed_url):
+            if kind == "page" and self.settings.respect_robots and not self.robots.allowed(url):
+                raise RobotsDisallowed(f"robots.txt of {urlsplit(url).netloc} disallows {url}", url)
+            return self._fetch(url, kind, etag, last_modified)
 
     def _fetch(self, url: str, kind: str, etag: str | None, last_modified: str | None) -> HttpResponse:
         started = time.monotonic()

@@ -129,7 +129,7 @@ def main(mode: str) -> int:
         feeds_file = data_dir / "demo-feeds.yaml"
         server.write_feeds_yaml(feeds_file)
         # The demo's outlets all live on one loopback server of ours: no need to space requests politely.
-        env.update(NEWSMON_FEEDS=str(feeds_file), NEWSMON_ALLOW_HOSTS="127.0.0.1", NEWSMON_HOST_SPACING="0")
+        env.update(NEWSMON_FEEDS=str(feeds_file), NEWSMON_ALLOW_HOSTS=server.url, NEWSMON_HOST_SPACING="0")
         print(f"newsmon: demo corpus served at {server.url} (feeds: {feeds_file})")
 
     print("newsmon: preparing the Airflow metadata database ...")

@@ -390,7 +390,7 @@ def _fetch_page(url: str, feed: FeedConfig, ctx: ShardContext):
     from newsmon.http import HttpError
 
     try:
-        resp = ctx.client.get(url, kind="page")
+        resp = ctx.client.get(url, kind="page", feed_url=feed.url)
     except HttpError as exc:
         return None, url, f"{type(exc).__name__}: {exc}"
     if resp.status != 200:

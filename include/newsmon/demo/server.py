@@ -243,7 +243,7 @@ def cli_demo_server(args) -> int:
         )
         if args.write_feeds:
             written = server.write_feeds_yaml(args.write_feeds)
-            print(f"feeds file: {written}  (NEWSMON_FEEDS={written} NEWSMON_ALLOW_HOSTS={args.host})")
+            print(f"feeds file: {written}  (NEWSMON_FEEDS={written} NEWSMON_ALLOW_HOSTS={server.url})")
         else:
             for row in server.feeds():
                 print(f"  {row['name']:<22} {row['url']}")
