@@ -161,12 +161,12 @@ def test_environment_overrides_are_parsed_and_checked(monkeypatch):
         "NEWSMON_SHARDS": " 3 ",
         "NEWSMON_ROBOTS": "off",
         "NEWSMON_HOST_SPACING": "0",
-        "NEWSMON_ALLOW_HOSTS": "127.0.0.1, 10.0.0.0/8",
+        "NEWSMON_ALLOW_HOSTS": "http://127.0.0.1:8765, 10.0.0.0/8",
     }.items():
         monkeypatch.setenv(var, value)
     s = Settings.load(DEFAULT_SETTINGS_FILE)
     assert (s.read_timeout, s.shards, s.respect_robots, s.host_spacing) == (2.5, 3, False, 0.0)
-    assert s.allow_hosts == ["127.0.0.1", "10.0.0.0/8"]
+    assert s.allow_hosts == ["http://127.0.0.1:8765", "10.0.0.0/8"]
 
 
 # ---------------------------------------------------------------------------------------------------- the command
