@@ -26,6 +26,7 @@ import math
 import re
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -476,8 +477,19 @@ def _cell(value) -> str:
         if math.isnan(value) or math.isinf(value):
             return str(value)
         return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
-    text = str(value).replace("\n", " ")
+    text = _printable(str(value))
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _printable(text: str) -> str:
+    """Newlines and tabs as spaces, other non-printables (ESC, NUL, bidi overrides ...) as visible escapes, so a
+    stored value can neither drive the terminal nor reorder the table."""
+    text = text.replace("\n", " ").replace("\t", " ")
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ascii(ch)[1:-1] for ch in text
+    )
 
 
 def format_table(columns: list[str], rows: list[tuple], max_rows: int = 200) -> str:

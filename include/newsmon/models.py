@@ -9,6 +9,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+# Characters a feed or page may carry that no reader should get: C0 and C1 controls (NUL, ESC of terminal
+# escapes, DEL) and the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) that make text read
+# differently from how it is stored. Tab and newline stay; CR, vertical tab, form feed and NEL become newlines.
+_NEWLINES = {ord(c): "\n" for c in "\r\x0b\x0c\x85"}
+_CONTROLS = {
+    **{
+        c: None
+        for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    },
+    **_NEWLINES,
+    ord("\t"): "\t",
+    ord("\n"): "\n",
+}
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters or bidi overrides (see _CONTROLS); applied to everything ingested."""
+    return text.replace("\r\n", "\n").translate(_CONTROLS) if text else text
+
 
 @dataclass
 class FeedConfig:
@@ -62,6 +81,9 @@ class FeedItem:
     summary: str  # the feed's own content (content:encoded or description), as plain text
     published: datetime | None  # timezone-aware UTC
     authors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.title, self.summary = strip_controls(self.title), strip_controls(self.summary)
 
 
 @dataclass
@@ -124,6 +146,10 @@ class Article:
     mentions: list[Mention] = field(default_factory=list)
     countries: dict[str, dict] = field(default_factory=dict)  # code -> {mentions, salience, about}
     pairs: dict[str, list[str]] = field(default_factory=dict)  # level -> ["CN-RU", ...]
+
+    def __post_init__(self) -> None:
+        # Page titles and text come from publishers' HTML: stripped here, before tagging takes offsets into them.
+        self.title, self.text = strip_controls(self.title), strip_controls(self.text)
 
     def to_row(self) -> dict:
         return asdict(self)
