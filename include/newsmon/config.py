@@ -124,6 +124,12 @@ class Settings:
     shards: Count = 4  # mapped fetch tasks in news_ingest
     min_text_chars: Annotated[int, Strict(), Field(ge=0)] = 200  # below this the feed's own content is used
     max_items_per_feed: Count = 100
+    # Per-item caps, applied before tagging (a 9 MB title of "China " made 1.5 million mention rows); each
+    # cap is counted in the run summary when it bites (pipeline.ADJUSTMENTS).
+    max_title_chars: Count = 1000
+    max_text_chars: Count = 200_000  # a long read is ~60k characters
+    max_mentions_per_article: Count = 2000
+    max_mentions_per_country: Count = 500
     extra: dict = field(default_factory=dict)  # other sections of settings.yaml (quality gates, digest, ...)
 
     __pydantic_config__ = ConfigDict(extra="forbid")

@@ -5,6 +5,7 @@ plan_shards -> fetch_shard (feeds, pages, extract + clean, tag, stage Parquet) -
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,9 @@ from newsmon.models import Article, FeedConfig, FeedItem
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=15)  # a page date later than fetch time plus this is not believed
+EARLIEST_NEWS_DATE = datetime(
+    1995, 1, 1, tzinfo=UTC
+)  # no news site dates an article before this: a placeholder
 
 
 # ---------------------------------------------------------------------------------------------------- planning
@@ -58,6 +62,7 @@ class ShardReport:
     pages_ok: int = 0
     pages_failed: dict[str, int] = field(default_factory=dict)  # reason -> count
     rejected: dict[str, int] = field(default_factory=dict)
+    adjusted: dict[str, int] = field(default_factory=dict)  # items kept but cut or corrected: see ADJUSTMENTS
 
     def as_dict(self) -> dict:
         return {
@@ -67,6 +72,7 @@ class ShardReport:
             "pages_ok": self.pages_ok,
             "pages_failed": dict(sorted(self.pages_failed.items())),
             "rejected": dict(sorted(self.rejected.items())),
+            "adjusted": dict(sorted(self.adjusted.items())),
         }
 
 
@@ -286,13 +292,18 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
         with ctx.lock:
             ctx.report.pages_ok += 1
     title = (page.title if page and page.title else "") or item.title
-    if not choice.text.strip() and not title.strip():
+    title, text = _capped_text(title, choice.text, ctx)
+    if not text.strip() and not title.strip():
         return None, _rejection(item, feed, "no_text", choice.reason)
-    canon = _canonical(page.canonical_url if page else None, item.url)
+    claimed = page.canonical_url if page else None
+    canon = _canonical(_same_site_canonical(claimed, item.url, page_url, ctx), item.url)
     if canon is None:
         return None, _rejection(item, feed, "bad_url", f"not an http(s) article URL: {item.url!r}")
 
-    published, published_from = choose_published(page.published if page else None, item.published, fetched_at)
+    page_date = page.published if page else None
+    published, published_from = choose_published(page_date, item.published, fetched_at)
+    if page_date is not None and published_from != "page":
+        ctx.count(ctx.report.adjusted, "page_date_not_believed")
     article = Article(
         article_id=_article_id(canon),
         url=item.url,
@@ -301,7 +312,7 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
         feed=feed.name,
         source=feed.source,
         title=title,
-        text=choice.text,
+        text=text,
         text_source=choice.source,
         published_at=published,
         published_from=published_from,
@@ -319,12 +330,13 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
     )
     if choice.source == "page":
         ctx.page_keys[article.article_id] = page_url
-    _tag(article, ctx)
+    for cap in _tag(article, ctx):
+        ctx.count(ctx.report.adjusted, cap)
     return article, None
 
 
-def _tag(article: Article, ctx: ShardContext) -> None:
-    """(Re)compute everything derived from the text: fingerprints and tags."""
+def _tag(article: Article, ctx: ShardContext) -> list[str]:
+    """(Re)compute everything derived from the text: fingerprints and tags. Returns the mention caps that bit."""
     from newsmon.dedupe import content_hash, simhash
 
     tags = ctx.tagger.tag_article(article.title, article.text, article.published_at)
@@ -332,6 +344,121 @@ def _tag(article: Article, ctx: ShardContext) -> None:
     article.simhash = simhash(article.text)
     article.watchlist_version = tags.watchlist_version
     article.mentions, article.countries, article.pairs = tags.mentions, tags.countries, tags.pairs
+    return cap_mentions(article, ctx.settings.max_mentions_per_article, ctx.settings.max_mentions_per_country)
+
+
+# What a run may cut from or refuse to believe in an item it keeps, counted per shard (ShardReport.adjusted):
+#   title_capped, text_capped             longer than max_title_chars / max_text_chars: cut at a word boundary
+#   mentions_capped                       more mentions than max_mentions_per_article: the first ones kept
+#   country_mentions_capped               one country over max_mentions_per_country: its first ones kept
+#   canonical_other_site                  the page's canonical link is on another site: the item URL is used
+#   page_date_not_believed                the page's date is before 1995 or in the future: the feed's or fetch time
+ADJUSTMENTS = (
+    "title_capped",
+    "text_capped",
+    "mentions_capped",
+    "country_mentions_capped",
+    "canonical_other_site",
+    "page_date_not_believed",
+)
+
+
+def _capped_text(title: str, text: str, ctx: ShardContext) -> tuple[str, str]:
+    """Title and text cut to the settings' lengths before anything costly (tagging) sees them."""
+    limits = ctx.settings
+    if len(title) > limits.max_title_chars:
+        title = cut_at_word(title, limits.max_title_chars)
+        ctx.count(ctx.report.adjusted, "title_capped")
+    if len(text) > limits.max_text_chars:
+        text = cut_at_word(text, limits.max_text_chars)
+        ctx.count(ctx.report.adjusted, "text_capped")
+    return title, text
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """text[:limit], ended at the last space or line break when there is one in its last tenth."""
+    head = text[:limit]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    return (head[:space] if space >= limit * 0.9 else head).rstrip()
+
+
+def cap_mentions(article: Article, per_article: int, per_country: int) -> list[str]:
+    """Keep at most per_country mentions of each country and per_article in all, in text order.
+
+    A hostile or broken page ("China China China ..." for megabytes) otherwise makes millions of mention rows
+    and a day's count no reader could trust. The per-country figures (which the daily counts add up) are capped
+    at per_country too. Returns which caps bit.
+    """
+    kept, per = [], Counter()
+    country_capped = article_capped = False
+    for m in article.mentions:
+        if per[m.country] >= per_country:
+            country_capped = True
+        elif len(kept) >= per_article:
+            article_capped = True
+            break
+        else:
+            per[m.country] += 1
+            kept.append(m)
+    if not (country_capped or article_capped):
+        return []
+    article.mentions = kept
+    for figures in article.countries.values():
+        if isinstance(figures, dict) and "mentions" in figures:
+            figures["mentions"] = min(int(figures["mentions"]), per_country)
+    bit = (("mentions_capped", article_capped), ("country_mentions_capped", country_capped))
+    return [name for name, happened in bit if happened]
+
+
+def registrable_domain(host: str) -> str:
+    """The site a host belongs to: its registrable domain by the Public Suffix List (news.bbc.co.uk ->
+    bbc.co.uk, a.github.io stays a.github.io); an IP address or a host that is itself a suffix stands alone.
+
+    publicsuffixlist ships the list inside the package, so this works offline and never downloads it.
+    """
+    host = host.lower().rstrip(".").strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    return _public_suffixes().privatesuffix(host) or host
+
+
+@lru_cache(maxsize=1)
+def _public_suffixes():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def _same_site_canonical(claimed: str | None, item_url: str, page_url: str, ctx: ShardContext) -> str | None:
+    """The page's canonical link when it is on the site of the item URL or of the final page URL, else None.
+
+    One outlet must not be able to claim another's article URL: the real article would be dropped as a
+    duplicate of the claimer's copy.
+    """
+    if not claimed:
+        return None
+    try:
+        host = urlsplit(claimed).hostname
+    except ValueError:
+        return None
+    if not host:
+        return claimed  # relative: on the page's own site (and _canonical decides whether it is usable)
+    sites = set()
+    for url in (item_url, page_url):
+        try:
+            other = urlsplit(url).hostname
+        except ValueError:
+            continue
+        if other:
+            sites.add(registrable_domain(other))
+    if registrable_domain(host) in sites:
+        return claimed
+    ctx.count(ctx.report.adjusted, "canonical_other_site")
+    log.info("ignored canonical %s of %s: another site", claimed, item_url)
+    return None
 
 
 def _canonical(page_canonical: str | None, item_url: str) -> str | None:
@@ -437,14 +564,29 @@ def unique_by_id(articles: list[Article]) -> tuple[list[Article], list[Article]]
 def choose_published(
     page_date: datetime | None, feed_date: datetime | None, fetched_at: datetime
 ) -> tuple[datetime, str]:
-    """The page's date unless missing or in the future, then the feed's, then fetch time; and which it was."""
-    limit = fetched_at + FUTURE_TOLERANCE
+    """The page's date unless missing or not believable, then the feed's, then fetch time; and which it was."""
     for value, origin in ((page_date, "page"), (feed_date, "feed")):
-        if value is not None:
-            value = value if value.tzinfo else value.replace(tzinfo=UTC)
-            if value <= limit:
-                return value.astimezone(UTC), origin
+        trusted = believable_date(value, fetched_at)
+        if trusted is not None:
+            return trusted, origin
     return fetched_at, "fetch"
+
+
+def believable_date(value: datetime | None, fetched_at: datetime) -> datetime | None:
+    """value in UTC when it could be a news article's date: not in the future, not before EARLIEST_NEWS_DATE.
+
+    0001-01-01 and 1900-01-01 are what templates and JSON-LD write for "no date"; believed, they make daily rows
+    for year 1 and put every office holder out of term.
+    """
+    if value is None:
+        return None
+    try:
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01 with a positive UTC offset lies before year 1 in UTC
+        return None
+    if EARLIEST_NEWS_DATE <= value <= fetched_at + FUTURE_TOLERANCE:
+        return value
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -520,10 +662,10 @@ def _fetch_in_processes(
 def merge_reports(reports: list[dict]) -> dict:
     """Add up the per-shard reports into one."""
     merged: dict = {"batches": [r["batch"] for r in reports], "items": 0, "pages_ok": 0}
-    for key in ("feeds", "pages_failed", "rejected"):
+    for key in ("feeds", "pages_failed", "rejected", "adjusted"):
         total: Counter = Counter()
         for r in reports:
-            total.update(r[key])
+            total.update(r.get(key, {}))
         merged[key] = dict(sorted(total.items()))
     for r in reports:
         merged["items"] += r["items"]
@@ -555,6 +697,9 @@ def format_summary(summary: dict) -> str:
     if fetch["pages_failed"]:
         failed = ", ".join(f"{k} {v}" for k, v in fetch["pages_failed"].items())
         lines.append(f"  pages      ok {fetch['pages_ok']}, fell back to feed text: {failed}")
+    if fetch.get("adjusted"):
+        adjusted = ", ".join(f"{k} {v}" for k, v in fetch["adjusted"].items())
+        lines.append(f"  adjusted   {adjusted}")
     lines.append(f"  took       {summary['seconds']} s")
     return "\n".join(lines)
 
