@@ -92,7 +92,7 @@ def measure(work: Path, name: str, title: str, paragraph: str) -> dict:
         env = {
             **os.environ,
             "NEWSMON_DATA_DIR": str(data),
-            "NEWSMON_ALLOW_HOSTS": "127.0.0.1",
+            "NEWSMON_ALLOW_HOSTS": "127.0.0.0/8",
             "NEWSMON_SHARDS": "1",
             "NEWSMON_ROBOTS": "0",
             "NEWSMON_HOST_SPACING": "0",
