@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export NEWSMON_DATA_DIR ?= $(CURDIR)/data
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo run test lint format bench clean
+.PHONY: setup demo run test lint format bench clean compose-env
 
 # Quick when nothing changed: the stamp is newer than every file that decides the install.
 setup: $(STAMP)
@@ -34,6 +34,12 @@ lint: setup
 format: setup
 	$(BIN)/ruff format include dags plugins tests bench
 	$(BIN)/ruff check --fix include dags plugins tests bench
+
+# docker-compose.yaml has no default secrets: this writes them, generated, into .env (never over an existing one).
+compose-env:
+	@test ! -e .env || { echo ".env exists; not overwriting it"; exit 0; } && \
+	umask 077 && $(PY) -c 'import base64, os, secrets; print(f"AIRFLOW_JWT_SECRET={secrets.token_hex(32)}\nAIRFLOW_SECRET_KEY={secrets.token_hex(32)}\nAIRFLOW_FERNET_KEY={base64.urlsafe_b64encode(os.urandom(32)).decode()}\nNEWSMON_ADMIN_PASSWORD={secrets.token_urlsafe(18)}")' > .env && \
+	chmod 600 .env && echo "wrote .env (secrets and the admin password for docker compose; keep it private)"
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -5,7 +5,9 @@ The page itself is rendered by newsmon.ui (plain, testable Python); this file wi
 - `external_views` puts a "News monitor" entry in the Browse menu that opens the page inside the UI;
 - every route depends on the API server's own authentication (`requires_access_view`), which accepts the UI's
   JWT session cookie or an `Authorization: Bearer` token and asks the configured auth manager; anything else gets
-  401/403.
+  401/403;
+- no docs or schema routes, and every response sends newsmon.ui.SECURITY_HEADERS (CSP `default-src 'none'` plus
+  the page's own stylesheet, nosniff, `frame-ancestors 'self'`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,22 @@ app = FastAPI(
     title="newsmon: News monitor",
     description="Trends, top stories, feed health and the latest digest, from the analyst database.",
     dependencies=[Depends(requires_access_view(AccessView.WEBSITE))],
+    # No Swagger, ReDoc or schema: they answer without a login and load scripts from a CDN onto the origin
+    # that holds the Airflow session cookie.
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
 )
+
+
+@app.middleware("http")
+async def _security_headers(request: Request, call_next):
+    """Every answer (page, JSON, refusal, 404) carries the page's CSP, nosniff and the same-origin frame rule."""
+    from newsmon.ui import SECURITY_HEADERS
+
+    response = await call_next(request)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def _page_data(level: str):
@@ -57,7 +74,7 @@ async def _refused(request: Request, exc: StarletteHTTPException):
     """Refusals stay refusals; a browser is told where to log in instead of seeing bare JSON."""
     if exc.status_code in (401, 403) and "text/html" in request.headers.get("accept", ""):
         body = (
-            "<!DOCTYPE html><html><body style='font-family:sans-serif'><h1>News monitor</h1>"
+            "<!DOCTYPE html><html><body><h1>News monitor</h1>"
             f"<p>{'Please log in to Airflow first' if exc.status_code == 401 else 'You may not view this page'}: "
             f"<a href='/auth/login?next={URL_PREFIX}/' target='_top'>log in</a>.</p></body></html>"
         )

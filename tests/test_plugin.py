@@ -229,6 +229,53 @@ def test_unauthenticated_requests_are_refused(api_server):
     assert status in (401, 403)
 
 
+def _headers(url: str, token: str | None = None, accept: str = "text/html"):
+    req = urllib.request.Request(url, headers={"Accept": accept})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.headers, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read().decode()
+
+
+@pytest.mark.slow
+def test_no_docs_or_schema_and_every_answer_sends_the_security_headers(api_server):
+    import base64
+    import hashlib
+    import re
+
+    base, token = api_server
+    for path in ("/newsmon/docs", "/newsmon/redoc", "/newsmon/openapi.json", "/newsmon/docs/oauth2-redirect"):
+        for who in (None, token):
+            status, _, body = _headers(base + path, who)
+            assert status == 404, (path, status, body[:200])
+            assert "swagger" not in body.lower() and "cdn" not in body.lower()
+    answers = {
+        "page": _headers(f"{base}/newsmon/", token),
+        "json": _headers(f"{base}/newsmon/data.json", token, accept="application/json"),
+        "refused": _headers(f"{base}/newsmon/"),
+        "bad level": _headers(f"{base}/newsmon/?level=chapter", token),
+        "missing": _headers(f"{base}/newsmon/docs", token),
+    }
+    assert [a[0] for a in answers.values()] == [200, 200, 401, 400, 404]
+    for name, (_, headers, _) in answers.items():
+        csp = headers.get("Content-Security-Policy") or ""
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+        assert directives.get("default-src") == "'none'", (name, csp)
+        assert directives.get("frame-ancestors") == "'self'", (name, csp)
+        assert "http" not in csp and "*" not in csp and "unsafe" not in csp, (name, csp)  # nothing external
+        assert headers.get("X-Content-Type-Options") == "nosniff", name
+    # The policy allows exactly the page's own inline stylesheet, so the page still looks as designed.
+    page = answers["page"][2]
+    assert "<script" not in page and " style=" not in page
+    (css,) = re.findall(r"<style>(.*?)</style>", page, re.S)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    csp = answers["page"][1]["Content-Security-Policy"]
+    assert f"style-src 'sha256-{digest}'" in csp
+
+
 @pytest.mark.slow
 def test_plugin_is_registered_with_its_menu_entry(api_server):
     base, token = api_server
