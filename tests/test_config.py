@@ -128,6 +128,11 @@ def test_the_feed_schema_has_exactly_the_feed_config_fields():
         ("max_item_per_feed: 5\n", "did you mean 'max_items_per_feed'"),
         ("allow_hosts: 127.0.0.1\n", "allow_hosts: Input should be a valid list"),
         ("health: 3\n", "health: expected a mapping"),
+        # the sections are checked at load too, by their owners' schemas
+        ("quality:\n  max_mojibake_shar: 0.1\n", "quality: unknown keys ['max_mojibake_shar']"),
+        ("health:\n  failing_after: abc\n", "health.failing_after: 'abc' is not valid"),
+        ("digest:\n  pair_levle: article\n", "digest: unknown key 'pair_levle' (did you mean 'pair_level'?)"),
+        ("digest:\n  to: 3\n", "digest.to: Input should be a valid list or Input should be a valid string"),
     ],
 )
 def test_a_wrong_setting_names_file_and_key(tmp_path, monkeypatch, yaml_text, expected):

@@ -161,6 +161,7 @@ class Settings:
         s._apply_env(os.environ)
         for entry in s.allow_hosts:  # a malformed exemption is an error now, not a silent no-op later
             parse_allow_entry(entry)
+        check_sections(s, path)
         return s
 
     def _apply_env(self, env) -> None:
@@ -199,7 +200,35 @@ class Settings:
         return value if isinstance(value, dict) else {}
 
 
-SECTIONS = ("quality", "health", "digest")  # the settings.yaml sections; each stage checks its own keys
+SECTIONS = ("quality", "health", "digest")  # the settings.yaml sections, checked at load by check_sections
+
+
+class DigestSection(BaseModel):
+    """The `digest:` section's schema (newsmon.digest reads it; the pair level is judged there too)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    to: list[StrictStr] | StrictStr = []
+    from_: StrictStr | None = Field(None, alias="from")
+    pair_level: StrictStr | None = None
+
+
+def check_sections(settings: Settings, path: Path) -> None:
+    """Each section against its owner's schema now, so a typo stops the run before it fetches anything."""
+    from newsmon.health import HealthSettings
+    from newsmon.quality import QualitySettings
+
+    try:
+        DigestSection.model_validate(settings.section("digest"))
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_problem(exc, section='digest')}") from None
+    for owner in (QualitySettings, HealthSettings):
+        try:
+            owner.from_settings(settings)
+        except ConfigError as exc:  # their messages start "settings.yaml <section>...": name the real file
+            raise ConfigError(f"{path}: {str(exc).removeprefix('settings.yaml ')}") from None
+
+
 SWITCH_WORDS = ("1", "0", "true", "false", "yes", "no", "on", "off")
 _SETTINGS = TypeAdapter(Settings)
 
@@ -250,23 +279,34 @@ def _unknown_key(key, valid: list[str]) -> str:
     return f"unknown key {str(key)!r}{maybe}; valid keys: {', '.join(valid)}"
 
 
-def _first_problem(exc: ValidationError, key: str | None = None) -> str:
+def _first_problem(exc: ValidationError, key: str | None = None, section: str | None = None) -> str:
     """One line from pydantic's errors: the key, what is wrong and the value given (and how many more)."""
     errors = exc.errors(include_url=False)
     err = errors[0]
-    loc = ".".join(str(p) for p in err["loc"]) or key or "value"
+    where = [str(p) for p in err["loc"] if not _is_type_tag(p)]  # "to.list[str]" -> "to"
+    loc = ".".join([section] * bool(section) + where) or key or "value"
     if err["type"] == "extra_forbidden":
-        return _unknown_key(err["loc"][-1], key_names(exc.title))
+        unknown = _unknown_key(err["loc"][-1], key_names(exc.title))
+        return f"{section}: {unknown}" if section else unknown
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "bool_type":
         message = "must be true or false (unquoted)"
+    if len({tuple(e["loc"][:1]) for e in errors}) == 1 and len(errors) > 1:  # one key, every form of a union
+        message = " or ".join(dict.fromkeys(e["msg"] for e in errors))
+        errors = errors[:1]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{loc}: {message}, got {_shown(err.get('input'))}{more}"
 
 
+def _is_type_tag(part) -> bool:
+    """pydantic names the member of a union it tried in the error location: not a key of the file."""
+    return isinstance(part, str) and (part in ("str", "int", "float", "bool") or "[" in part)
+
+
 def key_names(model_title: str) -> list[str]:
-    if model_title == FeedEntry.__name__:
-        return list(FeedEntry.model_fields)
+    for model in (FeedEntry, DigestSection):
+        if model_title == model.__name__:
+            return [f.alias or name for name, f in model.model_fields.items()]
     return setting_names()
 
 
