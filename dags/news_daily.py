@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from newsmon_common import (
@@ -52,7 +53,13 @@ Outlet: Asset `newsmon_daily`, which schedules `news_digest`. Spike rule and col
     doc_md=DOC,
 )
 def news_daily():
-    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(DAILY_ASSET)])
+    # A backfill of many days publishes once per run; an hour (the hang alert's) is plenty for one run.
+    @task(
+        pool=WAREHOUSE_POOL,
+        queue=WAREHOUSE_QUEUE,
+        outlets=[Asset(DAILY_ASSET)],
+        execution_timeout=timedelta(minutes=55),
+    )
     def aggregate_and_publish(**context) -> dict:
         from newsmon.aggregates import run_for_dag
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import Asset, Param, dag, task
 from newsmon_common import DAILY_ASSET, START_DATE, TAGS, WAREHOUSE_QUEUE, default_args
 from newsmon_notify import hang_deadline
@@ -77,7 +79,7 @@ def _smtp_from_connection() -> dict | None:
 )
 def news_digest():
     # On the warehouse queue: the ledger lives in the warehouse, which only that worker's disk holds.
-    @task(queue=WAREHOUSE_QUEUE)
+    @task(queue=WAREHOUSE_QUEUE, execution_timeout=timedelta(minutes=15))
     def send(**context) -> dict:
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowSkipException

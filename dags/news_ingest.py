@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from airflow.sdk import Asset, dag, task
-from newsmon_common import INGEST_ASSET, START_DATE, TAGS, WAREHOUSE_POOL, WAREHOUSE_QUEUE, default_args
+from newsmon_common import (
+    INGEST_ASSET,
+    START_DATE,
+    TAGS,
+    WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
+    default_args,
+    fetch_shard_timeout,
+)
 from newsmon_notify import hang_deadline
 
 DOC = """
@@ -17,10 +26,13 @@ Every 30 minutes (`NEWSMON_INGEST_SCHEDULE`, a cron expression) one pass over th
 | task | what it does | where to look when it fails |
 |---|---|---|
 | `plan_shards` | reads the feed list and splits the feeds into a few shards, one host per shard | the feed list: its error names the file and the entry |
-| `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/` | `newsmon feeds` for per-feed status and errors; a failing feed never fails the task |
+| `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/`. Every fetch ends within its deadline (connect + 3 x read timeout); a try is stopped after `ceil(feeds / fetch_workers)` x deadline x 4, between 10 and 40 minutes | `newsmon feeds` for per-feed status and errors; a failing feed never fails the task |
 | `load_and_publish` | pool `newsmon_warehouse` (1 slot): loads the staged batches into `data/warehouse.duckdb` (dedupe, stories), then writes `data/newsmon.duckdb` for analysts | the task log: counts of new, duplicate and rejected articles by reason |
 | `feed_health_alerts` | flags feeds that fail repeatedly, went silent or lost their pages, and mails operators once per feed, flag and day (`NEWSMON_SMTP_*`, `NEWSMON_ALERT_TO`; else `data/outbox/`) | the News monitor page (Browse > News monitor) lists every flag |
 | `quality_gates` | fails the run when something is wrong in bulk: no articles, extraction failures, future dates, mojibake, mentions collapsing (thresholds: `quality:` in settings.yaml) | the failure message names each failed gate and what to look at |
+
+Every task has an `execution_timeout` (30 minutes unless the task says otherwise), so a hung try is stopped and
+retried instead of holding this DAG (one run at a time) for ever.
 
 Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
 """
@@ -38,14 +50,14 @@ Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
     doc_md=DOC,
 )
 def news_ingest():
-    @task
+    @task(execution_timeout=timedelta(minutes=5))
     def plan_shards() -> list[list[str]]:
         from newsmon.config import Settings, load_feeds
         from newsmon.pipeline import plan_shards as plan
 
         return plan(load_feeds(), Settings.load().shards)
 
-    @task
+    @task(execution_timeout=fetch_shard_timeout())
     def fetch_shard(feed_names: list[str], **context) -> dict:
         from newsmon.pipeline import fetch_shard as fetch
 
@@ -58,14 +70,14 @@ def news_ingest():
 
         return load([s["batch"] for s in shards if s.get("batch")])
 
-    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, execution_timeout=timedelta(minutes=10))
     def feed_health_alerts() -> dict:
         from newsmon.config import paths
         from newsmon.health import SmtpSettings, check_feeds
 
         return check_feeds(paths(), SmtpSettings.from_env()).as_dict()
 
-    @task(queue=WAREHOUSE_QUEUE)
+    @task(queue=WAREHOUSE_QUEUE, execution_timeout=timedelta(minutes=10))
     def quality_gates(**context) -> dict:
         from newsmon.config import paths
         from newsmon.quality import check_analyst_db

@@ -46,6 +46,34 @@ def test_every_dag_has_a_deadline_for_hung_runs(airflow_db, monkeypatch):
         assert bag.get_dag(dag_id).deadline, f"{dag_id} has no deadline alert for hung runs"
 
 
+def test_every_task_of_every_dag_has_an_execution_timeout(dagbag):
+    """A hung try is stopped; with max_active_runs=1 it would otherwise hold every later run."""
+    from newsmon_common import fetch_shard_timeout
+
+    assert set(dagbag.dag_ids) >= {"news_ingest"}
+    for dag_id in dagbag.dag_ids:
+        for t in dagbag.get_dag(dag_id).tasks:
+            timeout = t.execution_timeout
+            assert timeout is not None, f"{dag_id}.{t.task_id} has no execution_timeout"
+            assert 0 < timeout.total_seconds() <= 3600, (dag_id, t.task_id, timeout)
+    fetch = dagbag.get_dag("news_ingest").get_task("fetch_shard")
+    assert fetch.execution_timeout == fetch_shard_timeout()
+
+
+def test_fetch_shard_timeout_follows_the_settings_between_its_bounds():
+    from newsmon.config import Settings
+    from newsmon_common import FETCH_SHARD_MAX, FETCH_SHARD_MIN, fetch_shard_timeout
+
+    base = Settings(connect_timeout=5.0, read_timeout=20.0, fetch_workers=16)  # deadline 65 s
+    assert fetch_shard_timeout(base, 61).total_seconds() == 4 * 65 * 4  # ceil(61 / 16) rounds x 65 s x 4
+    assert fetch_shard_timeout(base, 3) == FETCH_SHARD_MIN  # a short list still gets ten minutes
+    assert fetch_shard_timeout(base, 5000) == FETCH_SHARD_MAX  # a long one stays under the hang alert
+    slower = Settings(connect_timeout=5.0, read_timeout=40.0, fetch_workers=16)
+    assert fetch_shard_timeout(slower, 61) > fetch_shard_timeout(base, 61)
+    fewer_workers = Settings(connect_timeout=5.0, read_timeout=20.0, fetch_workers=8)
+    assert fetch_shard_timeout(fewer_workers, 61) > fetch_shard_timeout(base, 61)
+
+
 def test_ingest_is_lean_and_single_writer(dagbag):
     dag = dagbag.get_dag("news_ingest")
     assert dag.max_active_runs == 1

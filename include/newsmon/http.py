@@ -14,10 +14,15 @@ HTTP status (non-2xx statuses are returned, not raised, so callers can act on 30
 - `TooManyRedirects`, `FetchTimeout`, `ConnectError`, `BadResponse`, `InvalidUrl`.
 
 Redirects are followed by hand (at most `settings.max_redirects`) so every hop passes the address guard and is
-recorded. Requests to one host start at least `settings.host_spacing` seconds apart (or the host's robots.txt
+recorded. One fetch (connect, response headers, every redirect hop and the body) has one deadline,
+`total_time_limit()` = connect timeout + 3 x read timeout: before every socket read the socket timeout is cut to
+the time left, so a server that drips header lines or body bytes just inside the read timeout is still stopped
+(`FetchTimeout`). Waiting for a host's turn (spacing, Crawl-delay) is our own politeness and does not count. Requests to one host start at least `settings.host_spacing` seconds apart (or the host's robots.txt
 Crawl-delay); different hosts never wait for each other. The first request to a host:port goes alone, and one
 that gives no answer (refused, or silent until the timeout) is skipped for DOWN_HOST_TTL seconds, so a dead host
-costs one timeout rather than one per URL. The client is thread-safe: one `requests.Session` with a connection
+costs one timeout rather than one per URL. A request that breaks on a reused keep-alive connection (the server
+closed it while idle) is sent once more on a new connection; only a new connection failing counts against the
+host. The client is thread-safe: one `requests.Session` with a connection
 pool sized for the workers.
 """
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import urllib.robotparser
@@ -49,8 +55,8 @@ ROBOTS_TTL = 3600.0  # seconds a host's robots.txt is trusted before it is fetch
 ROBOTS_RETRY = 300.0  # an unreachable or failing robots.txt (treated as allow-all) is asked again this soon
 MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay above this is capped (one page per 30 s is polite enough)
 CHUNK = 64 * 1024
-# A slow server can keep every single read under the read timeout while trickling bytes forever; a whole
-# response (all hops) may take at most this many read timeouts.
+# A slow server can keep every single read under the read timeout while trickling bytes forever; one fetch (all
+# hops, headers and bodies) may take at most the connect timeout plus this many read timeouts.
 TOTAL_TIME_FACTOR = 3.0
 # A host that refused or timed out the connection (or a read, before it ever answered) is skipped for this long,
 # so its other feeds and pages fail at once instead of each waiting out its own timeout.
@@ -271,8 +277,81 @@ class AddressGuard:
         self.check(url, sorted({info[4][0] for info in infos}))
 
 
+# ---------------------------------------------------------------------------------------------------- deadline
+
+
+def fetch_deadline(settings: Settings) -> float:
+    """Seconds one fetch may spend on the network in total: connect, headers, every redirect hop and the body."""
+    return settings.connect_timeout + TOTAL_TIME_FACTOR * settings.read_timeout
+
+
+# What the fetch running in this thread asks of the sockets and pools it uses (requests does all I/O of a request
+# in the calling thread): `deadline` (time.monotonic()) caps every read, `reused_connection` says whether the
+# last connection came out of the keep-alive pool, `fresh_connection` asks the pool for a new one.
+_this_fetch = threading.local()
+
+
+@contextmanager
+def _reads_end_by(deadline: float):
+    """Every socket read of this thread, in this block, gives up at `deadline` (see _DeadlineReads)."""
+    previous = getattr(_this_fetch, "deadline", None)
+    _this_fetch.deadline = deadline
+    try:
+        yield
+    finally:
+        _this_fetch.deadline = previous
+
+
+class _DeadlineReads:
+    """Socket mixin: before every read the socket timeout is cut to the time left before the fetch's deadline.
+
+    http.client and urllib3 apply the read timeout to each recv on its own, so a server that sends one header line
+    or one body byte just before each timeout runs out would hold a fetch for as long as it likes. Reading in
+    small chunks would not help (one chunk is many recvs); capping every recv does.
+    """
+
+    __slots__ = ()  # same layout as the socket class it extends, so a live socket can take this class
+
+    def _cap_timeout(self) -> None:
+        deadline = getattr(_this_fetch, "deadline", None)
+        if deadline is None:  # used outside a fetch (the pool's liveness check): plain socket
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the fetch deadline has passed")
+        current = self.gettimeout()
+        if current is None or current > left:
+            self.settimeout(left)  # urllib3 sets the read timeout again before the next request
+
+    def recv(self, *args, **kwargs):
+        self._cap_timeout()
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self._cap_timeout()
+        return super().recv_into(*args, **kwargs)
+
+
+class _DeadlineSocket(_DeadlineReads, socket.socket):
+    __slots__ = ()
+
+
+class _DeadlineSSLSocket(_DeadlineReads, ssl.SSLSocket):
+    __slots__ = ()
+
+
+def _with_deadline_reads(sock):
+    """The same socket object, its reads now capped by the fetch deadline (urllib3 creates plain sockets)."""
+    if type(sock) is socket.socket:
+        sock.__class__ = _DeadlineSocket
+    elif type(sock) is ssl.SSLSocket:
+        sock.__class__ = _DeadlineSSLSocket
+    return sock
+
+
 def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
-    """An adapter whose connections check the address they actually connected to (closes the DNS rebinding gap)."""
+    """An adapter whose connections check the address they actually connected to (closes the DNS rebinding gap),
+    read under the fetch deadline, and tell the client whether a request went out on a reused connection."""
 
     def checked(conn, scheme: str, sock: socket.socket) -> socket.socket:
         host = normal_host(conn.host)
@@ -282,7 +361,7 @@ def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
         except BlockedAddress:
             sock.close()
             raise
-        return sock
+        return _with_deadline_reads(sock)
 
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
@@ -292,10 +371,22 @@ def _guarded_adapter(guard: AddressGuard, pool_size: int) -> HTTPAdapter:
         def _new_conn(self) -> socket.socket:
             return checked(self, "https", super()._new_conn())
 
-    class GuardedHTTPPool(HTTPConnectionPool):
+        def connect(self) -> None:
+            super().connect()  # TCP, guard, then the TLS handshake (bounded by the connect timeout)
+            self.sock = _with_deadline_reads(self.sock)
+
+    class KeepAliveAware:
+        def _get_conn(self, timeout=None):
+            conn = super()._get_conn(timeout)  # drops pooled connections it can see are closed
+            if getattr(_this_fetch, "fresh_connection", False) and conn.sock is not None:
+                conn.close()  # a retry after a stale keep-alive goes out on a new socket, not another idle one
+            _this_fetch.reused_connection = conn.sock is not None
+            return conn
+
+    class GuardedHTTPPool(KeepAliveAware, HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
 
-    class GuardedHTTPSPool(HTTPSConnectionPool):
+    class GuardedHTTPSPool(KeepAliveAware, HTTPSConnectionPool):
         ConnectionCls = GuardedHTTPSConnection
 
     adapter = HTTPAdapter(pool_connections=256, pool_maxsize=pool_size, max_retries=0, pool_block=False)
@@ -551,8 +642,8 @@ class HttpClient:
         return ROBOTS_MAX_BYTES
 
     def total_time_limit(self) -> float:
-        """Seconds one request may take in total, however steadily the bytes trickle in."""
-        return TOTAL_TIME_FACTOR * self.settings.read_timeout + self.settings.connect_timeout
+        """Seconds one fetch may spend on the network in total (connect, headers, all redirect hops, body)."""
+        return fetch_deadline(self.settings)
 
     def get(
         self,
@@ -585,19 +676,23 @@ class HttpClient:
         redirects: list[tuple[int, str]] = []
         visited = {url}
         current, wire_bytes = url, 0
+        budget = self.total_time_limit()  # network seconds left for this fetch, over all its hops
         while True:
             self.guard.resolve_and_check(current)
             host = (urlsplit(current).hostname or "").lower()
             endpoint = _endpoint(current)
             with self.spacer.turn(host, current, endpoint):
-                deadline = time.monotonic() + self.total_time_limit()  # waiting for our turn is not its fault
+                # The clock runs from here: waiting for our turn at a host is our politeness, not its fault.
+                deadline = time.monotonic() + budget
                 try:
-                    status, resp_headers, body, n = self._one_request(
-                        current, endpoint, kind, headers, deadline
-                    )
+                    with _reads_end_by(deadline):
+                        status, resp_headers, body, n = self._one_request(
+                            current, endpoint, kind, headers, deadline
+                        )
                 except HttpError as exc:
                     self.spacer.failed(endpoint, exc)
                     raise
+                budget = deadline - time.monotonic()
             wire_bytes += n
             location = resp_headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
@@ -613,6 +708,8 @@ class HttpClient:
             _check_url(target)
             if kind == "page" and self.settings.respect_robots and not self.robots.allowed(target):
                 raise RobotsDisallowed(f"robots.txt of {urlsplit(target).netloc} disallows {target}", url)
+            if budget <= 0:
+                raise self._deadline_passed(url)
             visited.add(target)
             current = target
         return HttpResponse(
@@ -627,19 +724,28 @@ class HttpClient:
             retry_after=parse_retry_after(resp_headers.get("retry-after")),
         )
 
+    def _deadline_passed(self, url: str) -> FetchTimeout:
+        return FetchTimeout(
+            f"timed out: the fetch took over {self.total_time_limit():g} s in total (connect, headers, "
+            f"redirects and body; the limit is the connect timeout + {TOTAL_TIME_FACTOR:g} x the read timeout)",
+            url,
+        )
+
     def _one_request(
         self, url: str, endpoint: str, kind: str, headers: dict[str, str], deadline: float
     ) -> tuple[int, dict[str, str], bytes, int]:
         """One hop: status, lower-cased headers, decoded body (capped) and bytes on the wire."""
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
-            resp = self.session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
+            resp = self._send(url, headers, deadline)
         except requests.exceptions.ConnectTimeout:
-            raise _no_answer(
-                FetchTimeout(f"timed out: no connection within {timeout[0]:g} s", url), "connect"
-            ) from None
+            if _past(deadline):
+                raise _no_answer(self._deadline_passed(url), "connect") from None
+            message = f"timed out: no connection within {self.settings.connect_timeout:g} s"
+            raise _no_answer(FetchTimeout(message, url), "connect") from None
         except requests.exceptions.ReadTimeout:
-            message = f"timed out: no response within {timeout[1]:g} s (read timeout)"
+            if _past(deadline):
+                raise _no_answer(self._deadline_passed(url), "read") from None
+            message = f"timed out: no response within {self.settings.read_timeout:g} s (read timeout)"
             raise _no_answer(FetchTimeout(message, url), "read") from None
         except requests.exceptions.SSLError as exc:
             raise ConnectError(f"TLS failed: {_root_cause(exc)}", url) from None
@@ -661,6 +767,35 @@ class HttpClient:
         resp.raw.release_conn()  # fully read: the connection goes back to the pool for keep-alive
         return resp.status_code, resp_headers, body, wire
 
+    def _send(self, url: str, headers: dict[str, str], deadline: float) -> requests.Response:
+        """Send the request and read the response headers, within what is left of the deadline.
+
+        A server may close an idle keep-alive connection just as we send on it (RemoteDisconnected, connection
+        reset). That says nothing about the host, so such a request is sent once more on a new connection; only
+        a failure on a new connection reaches the caller (and may mark the host down).
+        """
+        try:
+            return self._send_once(url, headers, deadline)
+        except requests.exceptions.ConnectionError as exc:
+            reused = getattr(_this_fetch, "reused_connection", False)
+            about_the_host = isinstance(
+                exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError
+            )
+            if about_the_host or not reused:
+                raise
+        _this_fetch.fresh_connection = True
+        try:
+            return self._send_once(url, headers, deadline)
+        finally:
+            _this_fetch.fresh_connection = False
+
+    def _send_once(self, url: str, headers: dict[str, str], deadline: float) -> requests.Response:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise requests.exceptions.ReadTimeout("the fetch deadline has passed")
+        timeout = (min(self.settings.connect_timeout, left), min(self.settings.read_timeout, left))
+        return self.session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
+
     def _read_body(
         self, resp: requests.Response, headers: dict[str, str], cap: int, url: str, deadline: float
     ) -> tuple[bytes, int]:
@@ -674,6 +809,7 @@ class HttpClient:
         wire = 0
         try:
             while True:
+                # One read of CHUNK bytes is many recvs; each of them is capped by the deadline.
                 chunk = resp.raw.read(CHUNK, decode_content=False)
                 if not chunk:
                     break
@@ -681,17 +817,23 @@ class HttpClient:
                 if wire > cap:
                     raise TooLarge(f"body over the {cap:,}-byte cap", url)
                 decoder.feed(chunk)
-                if time.monotonic() > deadline:
-                    raise FetchTimeout(
-                        f"timed out: the response took over {self.total_time_limit():g} s in total", url
-                    )
+                if time.monotonic() > deadline:  # a socket type we could not cap (see _with_deadline_reads)
+                    raise self._deadline_passed(url)
         except urllib3.exceptions.ReadTimeoutError:
+            if _past(deadline):
+                raise self._deadline_passed(url) from None
             raise FetchTimeout(
                 f"timed out: body stalled for {self.settings.read_timeout:g} s (read timeout)", url
             ) from None
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectError(f"connection broke while reading the body: {_root_cause(exc)}", url) from None
         return decoder.finish(), wire
+
+
+def _past(deadline: float) -> bool:
+    """Whether a timeout that just fired was the fetch deadline (the socket timeout was cut to it), not the
+    per-read or connect timeout. The small slack absorbs the rounding of socket timeouts."""
+    return time.monotonic() >= deadline - 0.01
 
 
 def _endpoint(url: str) -> str:
