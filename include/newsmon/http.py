@@ -17,13 +17,14 @@ Redirects are followed by hand (at most `settings.max_redirects`) so every hop p
 recorded. One fetch (connect, response headers, every redirect hop and the body) has one deadline,
 `total_time_limit()` = connect timeout + 3 x read timeout: before every socket read the socket timeout is cut to
 the time left, so a server that drips header lines or body bytes just inside the read timeout is still stopped
-(`FetchTimeout`). Waiting for a host's turn (spacing, Crawl-delay) is our own politeness and does not count. Requests to one host start at least `settings.host_spacing` seconds apart (or the host's robots.txt
+(`FetchTimeout`). Waiting for a host's turn (spacing, Crawl-delay) is our own politeness and does not count.
+
+Requests to one host start at least `settings.host_spacing` seconds apart (or the host's robots.txt
 Crawl-delay); different hosts never wait for each other. The first request to a host:port goes alone, and one
 that gives no answer (refused, or silent until the timeout) is skipped for DOWN_HOST_TTL seconds, so a dead host
 costs one timeout rather than one per URL. A request that breaks on a reused keep-alive connection (the server
 closed it while idle) is sent once more on a new connection; only a new connection failing counts against the
-host. The client is thread-safe: one `requests.Session` with a connection
-pool sized for the workers.
+host. The client is thread-safe: one `requests.Session` with a connection pool sized for the workers.
 """
 
 from __future__ import annotations
