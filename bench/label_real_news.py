@@ -184,7 +184,6 @@ NOT_THE_COUNTRY = [
         r"(?:Washington|Washington State) Department of Health|Washington Healthcare Authority",
         "an agency of Washington state",
     ),
-    (r"Native Americans?|American Indians?", "the indigenous peoples of the Americas (continent sense)"),
 ]
 
 # Context patterns read group by group. Each: (regex over the text, the group the candidate must overlap, reading).
@@ -399,10 +398,21 @@ class Judge:
                 for m in re.finditer(rf"\b([A-Z][a-z]+(?: [A-Z]\.)?) {surname}\b", text)
                 if m.group(1) not in NOT_A_GIVEN_NAME
             ]
+            surname_first = any(
+                n.split()[0] == surname for e in self.people.get(surname, []) for n in e[0] if " " in n
+            )
+            names += [  # names written surname first ("Wang Yi", "Wang Quanzhang"), for Chinese office holders
+                (m.start(), m.group(1))
+                for m in re.finditer(rf"\b{surname} ([A-Z][a-z]+(?:-[a-z]+)?)\b", text)
+                if surname_first and m.group(1) not in NOT_A_GIVEN_NAME
+            ]
             prior = [n for p, n in names if p < name_start]
             later = [n for p, n in names if p > name_start]
             if prior or later:
-                full = f"{prior[-1] if prior else later[0]} {surname}"
+                given_name = prior[-1] if prior else later[0]
+                first = [p for p, n in names if n == given_name]
+                surname_first = text.startswith(f"{surname} {given_name}", first[0])
+                full = f"{surname} {given_name}" if surname_first else f"{given_name} {surname}"
         person = self.person_named(full, surname)
         if person is None:
             return None, f"{full or surname}: not a watched office holder", "person"
@@ -419,7 +429,7 @@ class Judge:
         label = full or surname
         if titled and not former:
             return code, f"{label} with the office's title", "person"
-        if in_office and not former:
+        if in_office:  # "then-President Putin" in 2009: still in office (as prime minister) that day
             return code, f"{label}, in office on the article's date", "person"
         return None, f"{label}, not in office on the article's date (or former, vice, -elect)", "person"
 
@@ -467,8 +477,22 @@ def main() -> int:
                 "sha256": hashlib.sha256(d["text"].encode()).hexdigest()[:16],
             }
         )
+    # The candidates of the first build (with the tagger of before issue 13) stay candidates, so the judged set
+    # does not move with the tagger; later taggers can only add candidates.
+    first = {}
+    if OUT.exists():
+        for line in OUT.read_text(encoding="utf-8").split("\n"):
+            if line.strip() and json.loads(line)["type"] == "span":
+                row = json.loads(line)
+                first[(row["doc"], row["part"], row["start"], row["end"])] = row["tagger_before"]
+    merged = {(c["doc"], c["part"], c["start"], c["end"]): c for c in candidates(tagger, docs)}
+    for key, before in first.items():
+        merged[key] = {"doc": key[0], "part": key[1], "start": key[2], "end": key[3], "tagged": before}
+    for key, c in merged.items():
+        if key not in first and first:
+            c["tagged"] = "(new candidate)"
     judges: dict = {}
-    for c in candidates(tagger, docs):
+    for c in sorted(merged.values(), key=lambda c: (c["doc"], c["part"], c["start"], c["end"])):
         key = (c["doc"], c["part"])
         if key not in judges:
             judges[key] = Judge(by_id[c["doc"]], c["part"], people)

@@ -67,6 +67,7 @@ class Rule:
     before: re.Pattern | None
     after: re.Pattern | None
     action: str = "exclude"  # exclude | drop_title
+    exact_case: bool = False  # only for the alias as written ("Washington", not the dateline "WASHINGTON")
 
     def applies_to(self, alias: str, kind: str) -> bool:
         return (not self.aliases or alias in self.aliases) and (not self.kinds or kind in self.kinds)
@@ -89,6 +90,16 @@ class PronounRule:
 
 
 @dataclass(frozen=True)
+class ProperNames:
+    """Head words that tell what a capitalised name is: a country word inside "American Heart Association" names
+    an organisation, inside "U.S. Department of Justice" the state's own body (which counts)."""
+
+    organisation_heads: tuple[str, ...] = ()
+    state_heads: tuple[str, ...] = ()
+    sentence_starters: tuple[str, ...] = ()  # extra words that open a sentence after "U.S." or "p.m."
+
+
+@dataclass(frozen=True)
 class Scoring:
     title_weight: float = 0.4
     lead_weight: float = 0.2
@@ -107,6 +118,7 @@ class Alias:
     person: Person | None = None
     titled: bool = False
     excluded: bool = False
+    coref: bool = False  # a bare surname that counts only after the full name in the same article
 
     @property
     def needs_separator(self) -> bool:
@@ -124,6 +136,7 @@ class Watchlist:
     pronoun_rules: dict[str, PronounRule]
     separators: tuple[str, ...]
     scoring: Scoring
+    proper_names: ProperNames = None  # type: ignore[assignment]
     source: str = ""
 
     @property
@@ -175,6 +188,15 @@ def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
         _str_list((raw.get("combining") or {}).get("separators", ["-"]), f"{source}: combining")
     )
     scoring = Scoring(**_scoring(raw.get("scoring") or {}, source))
+    names_raw = raw.get("proper_names") or {}
+    if not isinstance(names_raw, dict):
+        raise ConfigError(f"{source}: proper_names must be a mapping")
+    proper_names = ProperNames(
+        *(
+            tuple(_str_list(names_raw.get(key), f"{source}: proper_names.{key}"))
+            for key in ("organisation_heads", "state_heads", "sentence_starters")
+        )
+    )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return Watchlist(
         version=f"{declared}+{digest}",
@@ -185,6 +207,7 @@ def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
         pronoun_rules=pronoun_rules,
         separators=separators,
         scoring=scoring,
+        proper_names=proper_names,
         source=source,
     )
 
@@ -232,6 +255,8 @@ def _country_aliases(code: str, spec: dict, source: str) -> list[Alias]:
         for name in (*person.aliases, *titled_only):
             if name in person.aliases:
                 out.append(Alias(text=name, country=code, kind="person", person=person))
+            elif _is_latin(name):  # "Clinton" after "Hillary Clinton" in the same article
+                out.append(Alias(text=name, country=code, kind="person", person=person, coref=True))
             if _is_latin(name):  # "President Putin"; titles are English
                 for title in person.titles:
                     out.append(
@@ -282,6 +307,9 @@ def _rule(raw, i: int, known: set[str], source: str) -> Rule:
         raise ConfigError(f"{where}: unknown kinds {', '.join(sorted(bad_kinds))}")
     if not raw.get("before") and not raw.get("after"):
         raise ConfigError(f"{where}: needs a 'before' or an 'after' pattern")
+    exact_case = raw.get("exact_case", False)
+    if not isinstance(exact_case, bool):
+        raise ConfigError(f"{where}: exact_case must be true or false")
     action = str(raw.get("action") or "exclude")
     if action not in ("exclude", "drop_title"):
         raise ConfigError(f"{where}: action must be exclude or drop_title, not {action!r}")
@@ -293,6 +321,7 @@ def _rule(raw, i: int, known: set[str], source: str) -> Rule:
         before=_regex(raw.get("before"), f"{where}.before"),
         after=_regex(raw.get("after"), f"{where}.after"),
         action=action,
+        exact_case=exact_case,
     )
 
 
@@ -443,15 +472,37 @@ def _not_after_abbreviation(words: list[str]) -> str:
     return "".join(rf"(?<!\b(?:{'|'.join(ws)})\.)" for _, ws in sorted(by_len.items()))
 
 
-_BREAK = re.compile(
-    r"[\n.!?…。！？](?<![.!?…。！？][.!?…。！？])"  # only at the first mark of a run ("?!", "...")
-    r"(?:(?<=\n)\s*"  # a paragraph break, with any blank lines after it
-    r"|(?<=[.!?…])"
-    + _not_after_abbreviation(_ABBREVIATIONS)
-    + r"(?:(?<!\b[^\W\d_]\.)"
-    + rf"|(?<=[^\W\d_]\.[^\W\d_]\.)(?={_CLOSERS}\s+[\"“‘'(]*(?:{'|'.join(_SENTENCE_STARTERS)})\b))"
-    + rf"[.!?…]*+{_CLOSERS}+(?:[^\S\n]*\n\s*|\s+(?![a-z\d\s])|\s*$)"
-    + r"|(?<=[。！？])[。！？]*[」』”’]*\s*)"
+# After "a.m." / "p.m." a capitalised word opens a new sentence ("at 5 p.m. Putin said") unless it continues the
+# time ("5 p.m. Eastern", "p.m. Monday").
+_TIME_WORDS = """ET EST EDT PT PST PDT CT CST CDT MT GMT UTC BST CET CEST MSK Eastern Pacific Central Mountain
+    Moscow Beijing Washington local Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split()
+
+
+def break_pattern(extra_starters: Iterable[str] = ()) -> re.Pattern:
+    """The sentence-end expression; `extra_starters` are words that open a sentence after an acronym such as
+    "U.S." (the watchlist's names: "... in the U.S. Beijing sent ..." is two sentences)."""
+    starters = sorted({*_SENTENCE_STARTERS, *extra_starters}, key=len, reverse=True)
+    return re.compile(
+        r"[\n.!?…。！？](?<![.!?…。！？][.!?…。！？])"  # only at the first mark of a run ("?!", "...")
+        r"(?:(?<=\n)\s*"  # a paragraph break, with any blank lines after it
+        r"|(?<=[.!?…])"
+        + _not_after_abbreviation(_ABBREVIATIONS)
+        + r"(?:(?<!\b[^\W\d_]\.)"
+        + rf"|(?<=\b[ap]\.m\.)(?={_CLOSERS}\s+(?!(?:{'|'.join(_TIME_WORDS)})\b)[\"“‘'(]*[A-Z])"
+        + rf"|(?<=[^\W\d_]\.[^\W\d_]\.)(?<![ap]\.m\.)(?={_CLOSERS}\s+[\"“‘'(]*(?:{'|'.join(map(re.escape, starters))})\b))"
+        + rf"[.!?…]*+{_CLOSERS}+(?:[^\S\n]*\n\s*|\s+(?![a-z\d\s])|\s*$)"
+        + r"|(?<=[。！？])[。！？]*[」』”’]*\s*)"
+    )
+
+
+_BREAK = break_pattern()
+
+# A dateline opening a paragraph is a unit of its own: "WASHINGTON (AP) — President ..." or
+# "MOSCOW, Nov. 5 (Reuters) - ...": the break is the dash after it.
+_DATELINE = re.compile(
+    r"^[ \t]*[A-Z][A-Z.'’ -]{1,30}[A-Z.](?:,[ \t]+[A-Z][\w.]*(?:[ \t]+[\w.]+){0,2})?"
+    r"(?:[ \t]*\([\w .]{1,30}\))?[ \t]*(?P<dash>[—–]|--?)[ \t]*",
+    re.M,
 )
 
 
@@ -467,10 +518,11 @@ class Segments:
     surrounding whitespace; sentences never cross a paragraph break.
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, pattern: re.Pattern = _BREAK):
         self.text = text
         self._first = len(text) - len(text.lstrip())
-        self._breaks = [m.span() for m in _BREAK.finditer(text, self._first)]
+        self._breaks = [m.span() for m in pattern.finditer(text, self._first)]
+        self._add_datelines()
         self._break_ends = [end for _, end in self._breaks]
         self._paragraph_starts = [self._first] + [
             m.end() for m in _PARAGRAPH_BREAK.finditer(text, self._first) if m.end() < len(text)
@@ -478,9 +530,26 @@ class Segments:
         if self._first == len(text):  # blank text: nothing at all
             self._paragraph_starts = []
 
+    def _add_datelines(self) -> None:
+        """Breaks after datelines that open a paragraph, unless a sentence break already falls inside them."""
+        text = self.text
+        if "—" not in text and "–" not in text and "-" not in text:
+            return
+        extra = []
+        for m in _DATELINE.finditer(text):
+            start, end = m.start("dash"), m.end()
+            if end >= len(text) or not text[end].isalpha():
+                continue  # a dash line or nothing after it
+            i = bisect.bisect_left(self._breaks, (m.start(), -1))
+            if i < len(self._breaks) and self._breaks[i][0] < end and self._breaks[i][1] > m.start() + 1:
+                continue
+            extra.append((start, end))
+        if extra:
+            self._breaks = sorted(self._breaks + extra)
+
     @classmethod
-    def of(cls, text: str) -> Segments:
-        return cls(text)
+    def of(cls, text: str, pattern: re.Pattern = _BREAK) -> Segments:
+        return cls(text, pattern)
 
     def locate(self, offset: int) -> tuple[int, int]:
         """(sentence, paragraph) holding the character at `offset`."""
@@ -529,6 +598,47 @@ class TagResult:
     watchlist_version: str
 
 
+# The rest of a capitalised name after a hit ("... Heart Association", "... Institute of Technology"): capitalised
+# words, joined by "of", "and", "&", "for", "the", on one line; a possessive ("Russia's") ends the name.
+_NAME_WORD = r"[A-Z][\w’'&.-]*"
+_NAME_TAIL = re.compile(rf"(?:[ \t]+(?:(?:of|and|&|for|the|de|on)[ \t]+)*{_NAME_WORD})*")
+_NAME_BEFORE_OF = re.compile(
+    rf"({_NAME_WORD}(?:[ \t]+(?:(?:and|&|for|the)[ \t]+)*{_NAME_WORD})*)[ \t]+of[ \t]+(?:the[ \t]+)?$"
+)
+
+
+# Capitalised words before a surname that are not given names ("Mrs Clinton", "said Wang", "But Wang").
+_NOT_GIVEN_NAMES = frozenset(
+    """Mr Mrs Ms Mx Madam Dr Prof Sir Dame President Secretary State Minister Foreign Premier Prime Vice Former Sen
+    Senator Rep Gov Governor Counselor Councilor Chairman Chief General Envoy Ambassador Comrade The A An But And When
+    While If As After Before Then So In On At By For From With Of To That This Why How What Where Who Said Says
+    Meanwhile However Also Even Only Both Neither Either Yesterday Today Did Does Do Has Have Had Will Would Can Could
+    Should May Might Must Is Was Are Were Not No Under Since During Despite Although Though Because Unlike Like
+    Against Between About Over Into Through Told Asked Met Called Thanked Urged Praised Blamed Dear Hail""".split()
+)
+
+
+def _namesake_in(article: str, surname: str, person: Person) -> bool:
+    """Whether another person with this surname appears: a different given name before it ("Bill Clinton",
+    "Amy B Wang") or, for names written surname first, after it ("Wang Quanzhang", "Wang Yi-chen")."""
+    full = [a.split() for a in person.aliases if surname in a.split() and len(a.split()) > 1]
+    given = {w for words in full for w in words if w != surname}
+    for m in re.finditer(rf"(?<![\w.’'])([A-Z][\w’'-]*|[A-Z]\.)[ \t]+{re.escape(surname)}\b", article):
+        word = m.group(1)
+        if word not in given and word not in _NOT_GIVEN_NAMES and not word.endswith(("'s", "’s")):
+            return True
+    if any(words[0] == surname for words in full):
+        for m in re.finditer(rf"\b{re.escape(surname)}[ \t]+([A-Z][\w’'-]*)", article):
+            if m.group(1) not in given and m.group(1) not in _NOT_GIVEN_NAMES:
+                return True
+    return False
+
+
+def _word_regex(words: Iterable[str]) -> re.Pattern | None:
+    words = sorted(set(words), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+
+
 @dataclass
 class _Hit:
     alias: Alias
@@ -559,6 +669,19 @@ class Tagger:
             ]
         self._separators = self.watchlist.separators
         self._sep_chars = "".join(s for s in self._separators if len(s) == 1)
+        names = self.watchlist.proper_names
+        self._organisation_heads = _word_regex(names.organisation_heads)
+        self._state_heads = _word_regex(names.state_heads)
+        starters = {
+            a.text
+            for a in self.watchlist.aliases
+            if not a.excluded and not a.titled and _is_latin(a.text) and re.fullmatch(r"[A-Z][a-z]+", a.text)
+        }
+        self._break = break_pattern(starters | set(names.sentence_starters))
+        self._coref_people: dict[str, list[Person]] = {}
+        for a in self.watchlist.aliases:
+            if a.coref:
+                self._coref_people.setdefault(a.text, []).append(a.person)
 
     # -- matching
 
@@ -596,6 +719,8 @@ class Tagger:
     def _judge(self, alias: Alias, text: str, start: int, end: int, day: date) -> str | None:
         """The mention kind when this hit counts, else None."""
         for rule in self._rules[(alias.text, alias.kind)]:
+            if rule.exact_case and text[start:end] != alias.text:
+                continue
             if rule.holds(text, start, end):
                 if rule.action == "drop_title":
                     if not alias.person.in_office(day):
@@ -604,8 +729,12 @@ class Tagger:
                 return None
         else:
             if alias.titled:
-                return "person"
+                return None if self._inside_organisation_name(text, start, end) else "person"
+        if alias.coref:  # decided per article, once the full names are known (_resolve_coreference)
+            return "coref" if alias.person.in_office(day) else None
         if alias.person is not None and not alias.titled and not alias.person.in_office(day):
+            return None
+        if self._inside_organisation_name(text, start, end, alias.kind):
             return None
         if alias.kind == "combined" and alias.needs_separator and not text.startswith(self._separators, end):
             return None  # "Sino" only as "Sino-Russian" ("中俄" is whole as it is)
@@ -613,6 +742,27 @@ class Tagger:
         if pronoun is not None and not self._country_not_pronoun(pronoun, text, start, end):
             return None
         return alias.kind
+
+    def _inside_organisation_name(self, text: str, start: int, end: int, kind: str = "name") -> bool:
+        """Whether the hit is part of a capitalised name whose head marks an organisation, company, event,
+        school, party, outlet or work ("American Heart Association", "Culinary Institute of America",
+        "The Moscow Times") rather than one of the state's own bodies ("U.S. Department of Justice")."""
+        if self._organisation_heads is None or not _is_latin(text[start:end]):
+            return False
+        tail = _NAME_TAIL.match(text, end)
+        if tail and tail.end() > end:
+            words = tail.group()
+            if self._organisation_heads.search(words):
+                return not (self._state_heads and self._state_heads.search(words))
+        if kind not in ("name", "capital"):
+            return False  # "the Chinese army" after "... Group of" is an adjective, not the end of a name
+        if text.endswith("of", max(0, start - 8), start - 1) or text.endswith(
+            "of the", max(0, start - 10), start - 1
+        ):
+            head = _NAME_BEFORE_OF.search(text[max(0, start - _CONTEXT) : start])
+            if head and self._organisation_heads.search(head.group(1)):
+                return not (self._state_heads and self._state_heads.search(head.group(1)))
+        return False
 
     def _country_not_pronoun(self, rule: PronounRule, text: str, start: int, end: int) -> bool:
         line_start = text.rfind("\n", max(0, start - _CONTEXT), start) + 1 or max(0, start - _CONTEXT)
@@ -649,18 +799,19 @@ class Tagger:
         text = text or ""
         mentions: list[Mention] = []
         units: dict[str, list[set[str]]] = {level: [] for level in PAIR_LEVELS}
+        title_hits = self.find(title, day) if title.strip() else []
+        hits = self.find(text, day)
+        self._resolve_coreference(((title, title_hits), (text, hits)), day)
         if title.strip():
-            title_hits = self.find(title, day)
             self._mark_combined(title, title_hits)
             for h in title_hits:
                 mentions.append(self._mention(h, title, "title", -1, -1, title.strip()[:_MAX_EVIDENCE]))
             found = {h.alias.country for h in title_hits}
             units["sentence"].append(found)
             units["paragraph"].append(found)
-        hits = self.find(text, day)
         if hits:
             self._mark_combined(text, hits)
-            segments = Segments.of(text)
+            segments = Segments.of(text, self._break)
             by_sentence: dict[int, set[str]] = {}
             by_paragraph: dict[int, set[str]] = {}
             for h in hits:
@@ -686,6 +837,29 @@ class Tagger:
 
     def tag_text(self, text: str, date: date | datetime | str | None = None) -> TagResult:
         return self.tag_article(None, text, date)
+
+    def _resolve_coreference(self, parts: tuple[tuple[str, list[_Hit]], ...], day: date) -> None:
+        """A bare surname ("Clinton", "Wang") counts after the office holder's full or titled name earlier in the
+        article (title first), when that person is in office and no namesake ("Bill Clinton", "Amy B Wang",
+        "Wang Quanzhang") appears anywhere in the article; otherwise it is dropped."""
+        if not any(h.kind == "coref" for _, hits in parts for h in hits):
+            return
+        article = "\n".join(text for text, _ in parts)
+        named: set[Person] = set()
+        for _text, hits in parts:
+            kept = []
+            for h in hits:
+                if h.kind != "coref":
+                    if h.alias.person is not None:
+                        named.add(h.alias.person)
+                    kept.append(h)
+                    continue
+                people = [p for p in self._coref_people[h.alias.text] if p in named and p.in_office(day)]
+                if len(people) == 1 and not _namesake_in(article, h.alias.text, people[0]):
+                    h.alias = next(a for a in self._table[h.alias.text] if a.coref and a.person is people[0])
+                    h.kind = "person"
+                    kept.append(h)
+            hits[:] = kept
 
     def _mark_combined(self, text: str, hits: list[_Hit]) -> None:
         """Two mentions of different countries joined by a separator ("US-China") are a combined form."""
@@ -803,6 +977,49 @@ def _precision_recall(c: dict[str, int]) -> dict:
         **c,
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall": tp / (tp + fn) if tp + fn else 1.0,
+    }
+
+
+def score_real_news(tagger: Tagger, docs: list[dict], labels: list[dict]) -> dict[str, dict]:
+    """Precision and recall per split on the real-news labels: a labelled mention is found by a tagger mention
+    of its country in the same part (title or text) that overlaps it; other tagger mentions are false."""
+    gold: dict[tuple[str, str], list[dict]] = {}
+    for row in labels:
+        if row["type"] == "span" and row["country"]:
+            gold.setdefault((row["doc"], row["part"]), []).append(row)
+    split = {row["doc"]: row["split"] for row in labels if row["type"] == "doc"}
+    counts = {name: {"tp": 0, "fp": 0, "fn": 0, "missed": [], "wrong": []} for name in ("tune", "heldout")}
+    for d in docs:
+        result = tagger.tag_article(d["title"], d["text"], d["date"])
+        c = counts[split[d["doc"]]]
+        for part, text in (("title", d["title"]), ("text", d["text"])):
+            found = [m for m in result.mentions if (m.position == "title") == (part == "title")]
+            used: set[int] = set()
+            for g in gold.get((d["doc"], part), []):
+                hit = next(
+                    (
+                        i
+                        for i, m in enumerate(found)
+                        if i not in used
+                        and m.country == g["country"]
+                        and m.start < g["end"]
+                        and g["start"] < m.end
+                    ),
+                    None,
+                )
+                if hit is None:
+                    c["fn"] += 1
+                    c["missed"].append(f"{d['doc']} {text[max(0, g['start'] - 40) : g['end'] + 30]!r}")
+                else:
+                    used.add(hit)
+                    c["tp"] += 1
+            for i, m in enumerate(found):
+                if i not in used:
+                    c["fp"] += 1
+                    c["wrong"].append(f"{d['doc']} {m.country} {text[max(0, m.start - 40) : m.end + 30]!r}")
+    return {
+        name: {**_precision_recall(c), "missed": c["missed"], "wrong": c["wrong"]}
+        for name, c in counts.items()
     }
 
 
