@@ -53,7 +53,8 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def demo_server():
-    """The bundled demo corpus served on a loopback port, with its feeds file; the address guard allows it."""
+    """The bundled demo corpus served on a loopback port, with its feeds file. The address guard refuses it
+    unless the test exempts exactly its origin: NEWSMON_ALLOW_HOSTS=demo_server.url (never a bare 127.0.0.1)."""
     from newsmon.demo.server import DemoServer
 
     with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
