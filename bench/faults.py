@@ -1,0 +1,765 @@
+"""Fault injection: kill, fill the disk under, or corrupt the real pipeline, then rerun it and count the articles.
+
+The property, checked after every fault:
+
+    after any single fault (kill, full disk, corrupt file) and at most two ordinary reruns, every article of the
+    corpus is in the analyst database exactly once, and the analyst database stays readable throughout.
+
+The corpus is the bundled demo corpus (newsmon.demo) served by two DemoServers on 127.0.0.1 and 127.0.0.2, so
+`run --once` plans two shards and runs them in spawn worker processes. It is published in two phases: phase A
+holds the older ~70% of the articles, phase B all of them, so a fault can hit a first run (empty data folder) or
+a later one (incremental load and publish, conditional GETs, known GUIDs).
+
+Each case runs `python -m newsmon.cli run --once` in its own process group with bench/fault_hook on PYTHONPATH;
+its sitecustomize counts calls of named functions in every process of the run (the spawn workers too) and, on the
+Nth call of the chosen point, sends SIGKILL or SIGTERM to the whole group or fills the disk. Production code has no
+hooks. N, the signal, the number of shards and the free bytes left on a full disk come from a printed seed.
+
+    kill     at one of KILL_POINTS (fetch, state save, page fetch, extraction, cleaning, tagging, staging, load,
+             publish, aggregates), on a first or a later run
+    disk     the data folder is a small tmpfs (mounted in a private mount namespace: `unshare -m`, or `-rm` when
+             not root); a ballast file fills it at a point in staging or publish; it is deleted and the run repeated
+    corrupt  between runs: a feed state file, a staged batch (fetched by the DAG's fetch step, not loaded yet) or
+             the warehouse (truncated, garbage bytes, a bad value, deleted); then ordinary runs
+
+Expected articles: the analyst database after the same phases without a fault (article keys: canonical URL path).
+A reader thread opens the analyst database read-only every 0.2 s during the whole case and counts its articles:
+an error once it exists, or a count that goes down, breaks "readable throughout".
+
+    .venv/bin/python bench/faults.py [--seed N] [--only kill|disk|corrupt] [--points SUBSTRING] [--signals KILL,TERM]
+
+prints one line per case and "faults injected N, articles lost L, duplicated D", and writes bench/results/faults.json.
+tests/test_faults.py runs a short random draw of the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+HOOK_DIR = BENCH / "fault_hook"
+RESULTS = BENCH / "results" / "faults.json"
+if str(ROOT / "include") not in sys.path:
+    sys.path.insert(0, str(ROOT / "include"))
+
+PROPERTY = (
+    "after any single fault (kill, full disk, corrupt file) and at most two ordinary reruns, every article of the "
+    "corpus is in the analyst database exactly once, and the analyst database stays readable throughout"
+)
+RUN_TIMEOUT = 240.0  # seconds for one pipeline run on a loaded 2-core machine (an undisturbed one takes ~5 s)
+RERUNS = 2
+PHASE_A_SHARE = 0.7
+
+# Kill points, chosen from the code: `module:qualname` (a Python function), `c:name<module:qualname` (a C
+# function called from one), `@return` for the moment the call returns. See fault_hook/sitecustomize.py.
+KILL_POINTS = {
+    # fetch
+    "newsmon.feeds:fetch_feed": "fetch: a feed fetch starts",
+    "newsmon.feeds:fetch_feed@return": "fetch: a feed fetched and parsed, its state not saved yet",
+    "newsmon.feeds:FeedStateStore.save": "state save: before a feed state is written",
+    "c:replace<newsmon.feeds:FeedStateStore.save": "state save: temp state file written, before its rename",
+    "newsmon.feeds:FeedStateStore.save@return": "state save: a feed state saved",
+    "newsmon.feeds:fetch_many@return": "fetch: every feed of the shard fetched, no page yet",
+    # pages
+    "newsmon.pipeline:_fetch_page": "page fetch: before an article page is requested",
+    "newsmon.http:HttpClient._read_body": "page fetch: while a body is read",
+    # extraction and cleaning
+    "newsmon.extract:extract_page": "extraction: main text of a page",
+    "newsmon.clean:choose_text": "cleaning: page text or feed text chosen",
+    "newsmon.pipeline:second_look": "cleaning: the second pass over the shard",
+    "newsmon.clean:BoilerplateMemory.save": "cleaning: boilerplate memory saved",
+    # tagging
+    "newsmon.tagging:Tagger.tag_article": "tagging: mentions of one article",
+    # staging
+    "newsmon.warehouse:stage_batch": "staging: before the batch is written",
+    "newsmon.warehouse:_write_part": "staging: before a part file",
+    "newsmon.warehouse:_write_part@return": "staging: after a part file",
+    "c:replace<newsmon.warehouse:stage_batch": "staging: batch complete, before its rename",
+    "newsmon.warehouse:stage_batch@return": "staging: batch renamed into place",
+    # load
+    "newsmon.warehouse:load_batch": "load: before a batch is read",
+    "newsmon.warehouse:_insert_children": "load: inside the transaction (articles inserted)",
+    "newsmon.warehouse:_insert_fetch_log@return": "load: inside the transaction, just before commit",
+    "newsmon.warehouse:load_batch@return": "load: committed, batch not moved to loaded/ yet",
+    "newsmon.warehouse:load_pending@return": "load: every batch loaded and moved, before publish",
+    # publish
+    "newsmon.warehouse:publish": "publish: starts",
+    "c:sendfile<shutil:_fastcopy_sendfile": "publish: during the copy of the previous analyst database",
+    "newsmon.warehouse:_create_analyst_views": "publish: full rebuild written, views not yet",
+    "c:replace<newsmon.warehouse:publish": "publish: temp copy complete, before its rename",
+    "newsmon.warehouse:publish@return": "publish: renamed into place",
+    # aggregates
+    "newsmon.aggregates:_replace_day": "aggregates: replacing one day's rows",
+    "newsmon.aggregates:update_baselines": "aggregates: baselines",
+    "newsmon.aggregates:_save_mark": "aggregates: before the mark is saved",
+}
+
+FILL_POINTS = {
+    "newsmon.warehouse:stage_batch": "disk full when staging starts",
+    "newsmon.warehouse:_write_part@return": "disk full between two part files",
+    "newsmon.warehouse:publish": "disk full when publishing starts",
+    "c:sendfile<shutil:_fastcopy_sendfile": "disk full during the copy of the previous analyst database",
+}
+
+CORRUPTIONS = {
+    "state": ("truncate", "garbage", "bad_value"),
+    "batch": ("truncate", "garbage", "empty"),
+    "warehouse": ("truncate", "garbage", "delete"),
+}
+
+
+# ---------------------------------------------------------------------------------------------------- corpus
+
+
+class PhasedSite(dict):
+    """A DemoServer's responses for phase A or B; GET /__phase__/<A|B> switches (any process can ask)."""
+
+    def __init__(self, phases: dict[str, dict], gzip_cache: dict):
+        super().__init__()
+        self.phases, self.gzip_cache = phases, gzip_cache
+        self.phase = "A"
+
+    def get(self, path, default=None):
+        from newsmon.demo.render import Resource
+
+        if path.startswith("/__phase__/"):
+            self.phase = path.rsplit("/", 1)[1]
+            self.gzip_cache.clear()  # the server caches compressed bodies by path, and paths stay
+            return Resource(200, self.phase.encode(), "text/plain")
+        return self.phases[self.phase].get(path, default)
+
+
+class FaultCorpus:
+    """The demo corpus on two loopback hosts, in two phases; a context manager."""
+
+    HOSTS = ("127.0.0.1", "127.0.0.2")
+
+    def __init__(self, slow_seconds: float = 2.0):
+        from newsmon.demo.corpus import Corpus, build_corpus
+        from newsmon.demo.server import DemoServer
+
+        full = build_corpus()
+        cut = full.articles[int(len(full.articles) * PHASE_A_SHARE)].published
+        early = [a for a in full.articles if a.published < cut]
+        for spec in full.feeds:  # every feed needs an item in phase A
+            if not Corpus(full.end_day, early).feed_articles(spec.name):
+                early.append(full.feed_articles(spec.name)[-1])
+        self.phase_a = Corpus(full.end_day, sorted(early, key=lambda a: (a.published, a.path)))
+        self.full = full
+        outlets = sorted(full.outlets)
+        self.host_of = {key: self.HOSTS[i % 2] for i, key in enumerate(outlets)}
+        self.servers = {
+            h: DemoServer(host=h, port=0, slow_seconds=slow_seconds, corpus=full) for h in self.HOSTS
+        }
+
+    def __enter__(self) -> FaultCorpus:
+        for server in self.servers.values():
+            server.start()
+            server.site = PhasedSite({"A": self.phase_a.render(server.url), "B": server.site}, server._gzip_cache)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+    @property
+    def urls(self) -> list[str]:
+        return [s.url for s in self.servers.values()]
+
+    def write_feeds(self, path: Path) -> Path:
+        import yaml
+
+        rows = []
+        for spec in self.full.feeds:
+            outlet = self.full.outlets[spec.outlet]
+            server = self.servers[self.host_of[spec.outlet]]
+            rows.append(
+                {
+                    "name": spec.name,
+                    "url": spec.url(server.url),
+                    "source": outlet.name,
+                    "country": outlet.country,
+                    "language": spec.language,
+                    "state_affiliated": outlet.state_affiliated,
+                    "kind": outlet.kind,
+                }
+            )
+        path.write_text(yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+
+def set_phase(urls: list[str], phase: str) -> None:
+    for url in urls:
+        with urllib.request.urlopen(f"{url}/__phase__/{phase}", timeout=30) as resp:
+            assert resp.read().decode() == phase
+
+
+# ---------------------------------------------------------------------------------------------------- one run
+
+
+@dataclass
+class Run:
+    step: str
+    returncode: int | None
+    seconds: float
+    fired: list[dict] = field(default_factory=list)
+    hung: bool = False
+    last_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class Env:
+    """Where one case lives: data folder, feeds file, fault records, logs; and how a pipeline run starts."""
+
+    def __init__(self, root: Path, feeds: Path, urls: list[str], shards: int):
+        self.root, self.feeds, self.urls, self.shards = root, feeds, urls, shards
+        self.data = root / "data"
+        self.marks = root / "faults"
+        self.logs = root / "logs"
+        for d in (self.data, self.marks, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+        self.runs: list[Run] = []
+
+    def environ(self, fault: dict | None) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+        env.update(
+            NEWSMON_DATA_DIR=str(self.data),
+            NEWSMON_FEEDS=str(self.feeds),
+            NEWSMON_ALLOW_HOSTS=",".join(self.urls),  # the two demo origins (scheme, host, port)
+            NEWSMON_HOST_SPACING="0",
+            NEWSMON_READ_TIMEOUT="1",  # the demo's slow page answers after 2 s: it always falls back to feed text
+            NEWSMON_SHARDS=str(self.shards),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if fault:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(HOOK_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+            )
+            env["NEWSMON_FAULT_DIR"] = str(self.marks)
+            env.update({f"NEWSMON_FAULT_{k.upper()}": str(v) for k, v in fault.items()})
+        return env
+
+    def run(self, step: str, fault: dict | None = None, argv: list[str] | None = None) -> Run:
+        """One pipeline process (default `newsmon run --once`) in its own process group, to the end."""
+        for old in self.marks.glob("fired-*.json"):
+            old.unlink()
+        argv = argv or ["-m", "newsmon.cli", "run", "--once", "--no-progress"]
+        log_path = self.logs / f"{len(self.runs):02d}-{step}.log"
+        started = time.monotonic()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, *argv],
+                env=self.environ(fault),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.root,
+            )
+            hung = False
+            try:
+                proc.wait(RUN_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                hung = True
+            _end_group(proc.pid, hung)
+            proc.wait()
+        fired = [json.loads(p.read_text()) for p in sorted(self.marks.glob("fired-*.json"))]
+        text = log_path.read_text(errors="replace").strip().splitlines()
+        run = Run(step, proc.returncode, round(time.monotonic() - started, 2), fired, hung, text[-1] if text else "")
+        self.runs.append(run)
+        return run
+
+
+def _end_group(pgid: int, kill: bool) -> None:
+    """Wait until every process of the run's group is gone (orphaned workers too); SIGKILL them when asked or slow."""
+    deadline = time.monotonic() + (0 if kill else 60)
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return
+        if time.monotonic() >= deadline:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 30
+        time.sleep(0.05)
+
+
+# ---------------------------------------------------------------------------------------------------- checking
+
+
+def article_keys(db: Path) -> list[str]:
+    """One key per stored article: the path of its canonical URL (hosts and tracking queries aside)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT canonical_url FROM articles").fetchall()
+    finally:
+        con.close()
+    return [urlsplit(r[0]).path for r in rows]
+
+
+class Reader(threading.Thread):
+    """An analyst who opens the analyst database every 0.2 s for the whole case and counts the articles."""
+
+    def __init__(self, db: Path, every: float = 0.2):
+        super().__init__(daemon=True, name="analyst-reader")
+        self.db, self.every = db, every
+        self.stop = threading.Event()
+        self.reads = 0
+        self.problems: list[str] = []
+        self.last_count = 0
+        self._seen = False
+
+    def run(self) -> None:
+        import duckdb
+
+        while not self.stop.wait(self.every):
+            if not self.db.exists():
+                if self._seen:
+                    self._problem("the analyst database disappeared")
+                continue
+            try:
+                con = duckdb.connect(str(self.db), read_only=True)
+                try:
+                    count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+                finally:
+                    con.close()
+            except duckdb.Error as exc:
+                if not self.db.exists():  # replaced between the check and the open: try again
+                    continue
+                self._problem(f"unreadable: {str(exc).splitlines()[0][:160]}")
+                continue
+            self._seen = True
+            self.reads += 1
+            if count < self.last_count:
+                self._problem(f"articles went down from {self.last_count} to {count}")
+            self.last_count = count
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+
+    def finish(self) -> list[str]:
+        self.stop.set()
+        self.join(30)
+        return self.problems
+
+
+# ---------------------------------------------------------------------------------------------------- cases
+
+
+@dataclass
+class Case:
+    kind: str  # kill, disk, corrupt
+    point: str  # a kill or fill point, or corrupt target: state, batch, warehouse
+    step: str  # first: the fault hits the first run of a fresh data folder; later: a run after phase A
+    shards: int = 2
+    nth: int = 1
+    signal: str = "KILL"
+    how: str = ""  # corruption: truncate, garbage, bad_value, empty, delete; disk: free bytes left
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        if self.kind == "kill":
+            return f"kill {self.signal} {self.point} #{self.nth} ({self.step} run, {self.shards} shards)"
+        if self.kind == "disk":
+            return f"disk full at {self.point} #{self.nth}, {self.how} B left ({self.step} run, {self.shards} shards)"
+        return f"corrupt {self.point} ({self.how}) before a {self.step} run, {self.shards} shards"
+
+
+@dataclass
+class Outcome:
+    case: Case
+    fired: bool
+    lost: int
+    duplicated: int
+    unexpected: int
+    reruns: int
+    readable: list[str]
+    runs: list[dict]
+    lost_keys: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def held(self) -> bool:
+        return self.fired and not self.lost and not self.duplicated and not self.unexpected and not self.readable
+
+    def line(self) -> str:
+        verdict = "ok  " if self.held else "FAIL"
+        extra = "" if self.fired else "  (the fault did not fire)"
+        problems = f"  reader: {'; '.join(self.readable)}" if self.readable else ""
+        return (
+            f"{verdict} {self.case.label}: lost {self.lost}, duplicated {self.duplicated}, "
+            f"unexpected {self.unexpected}, reruns {self.reruns}{extra}{problems}{self.note}"
+        )
+
+
+class Harness:
+    """Baselines, call counts and cases over one FaultCorpus. Everything lives under `workdir`."""
+
+    def __init__(self, corpus: FaultCorpus, workdir: Path):
+        self.corpus, self.workdir = corpus, workdir
+        self.feeds = corpus.write_feeds(workdir / "feeds.yaml")
+        self._baseline: dict[tuple[str, int], list[str]] = {}
+        self._counts: dict[tuple[str, int], dict[str, int]] = {}
+        self._n = 0
+
+    def _env(self, name: str, shards: int) -> Env:
+        self._n += 1
+        return Env(self.workdir / f"{self._n:03d}-{name}", self.feeds, self.corpus.urls, shards)
+
+    # ------------------------------------------------------------------ what an undisturbed run gives
+
+    def census(self, step: str, shards: int) -> tuple[list[str], dict[str, int]]:
+        """Article keys after the phases of `step` without a fault, and how often each point is called in the
+        run a fault would hit (the most in any one process)."""
+        key = (step, shards)
+        if key not in self._baseline:
+            env = self._env(f"baseline-{step}-{shards}", shards)
+            points = sorted(set(KILL_POINTS) | set(FILL_POINTS))
+            if step == "later":
+                set_phase(env.urls, "A")
+                _must(env.run("phase-A"))
+            set_phase(env.urls, "B")
+            _must(env.run("census", {"mode": "count", "points": "\n".join(points)}))
+            counts = dict.fromkeys(points, 0)
+            for path in env.marks.glob("count-*.json"):
+                for point, n in json.loads(path.read_text()).items():
+                    counts[point] = max(counts[point], n)
+            self._baseline[key] = sorted(article_keys(env.data / "newsmon.duckdb"))
+            self._counts[key] = counts
+            shutil.rmtree(env.root, ignore_errors=True)
+        return self._baseline[key], self._counts[key]
+
+    def reachable(self, point: str, step: str, shards: int) -> int:
+        return self.census(step, shards)[1].get(point, 0)
+
+    # ------------------------------------------------------------------ drawing cases
+
+    def draw_kill(self, rng: random.Random, point: str, signal_name: str | None = None, seed: int = 0) -> Case:
+        shards = rng.choice((1, 2))
+        steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
+        if not steps:
+            shards = 3 - shards
+            steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
+        if not steps:
+            raise ValueError(f"kill point {point} is never called by an undisturbed run: is its name current?")
+        step = rng.choice(steps)
+        nth = rng.randint(1, self.reachable(point, step, shards))
+        return Case("kill", point, step, shards, nth, signal_name or rng.choice(("KILL", "TERM")), seed=seed)
+
+    def draw_disk(self, rng: random.Random, point: str, seed: int = 0) -> Case:
+        shards = rng.choice((1, 2))
+        steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
+        if not steps:
+            raise ValueError(f"fill point {point} is never called by an undisturbed run: is its name current?")
+        step = rng.choice(steps)
+        nth = rng.randint(1, self.reachable(point, step, shards))
+        return Case("disk", point, step, shards, nth, how=str(rng.choice((0, 4096, 65536, 262144))), seed=seed)
+
+    def draw_corrupt(self, rng: random.Random, target: str, how: str | None = None, seed: int = 0) -> Case:
+        step = "later" if target in ("state", "warehouse") else rng.choice(("first", "later"))
+        return Case("corrupt", target, step, rng.choice((1, 2)), how=how or rng.choice(CORRUPTIONS[target]), seed=seed)
+
+    # ------------------------------------------------------------------ running one
+
+    def run_case(self, case: Case) -> Outcome:
+        expected, _ = self.census(case.step, case.shards)
+        if case.kind == "disk":
+            return self._in_namespace(case, expected)
+        env = self._env(case.kind, case.shards)
+        return execute(case, env, expected)
+
+    def _in_namespace(self, case: Case, expected: list[str]) -> Outcome:
+        """A disk case runs in a child process with a private mount namespace, where the data folder is a tmpfs."""
+        env = self._env("disk", case.shards)
+        spec = {"case": asdict(case), "root": str(env.root), "feeds": str(self.feeds), "urls": self.corpus.urls}
+        spec_file = env.root / "case.json"
+        spec_file.write_text(json.dumps({**spec, "expected": expected}))
+        unshare = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--map-root-user", "--mount"]
+        proc = subprocess.run(
+            [*unshare, sys.executable, str(Path(__file__).resolve()), "--disk-case", str(spec_file)],
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT * 5,
+        )
+        out = env.root / "outcome.json"
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(
+                f"the disk case could not run in a private mount namespace ({' '.join(unshare)}): "
+                f"{(proc.stderr or proc.stdout).strip()[-600:]}"
+            )
+        data = json.loads(out.read_text())
+        data["case"] = Case(**data["case"])
+        return Outcome(**data)
+
+
+def _must(run: Run) -> None:
+    if not run.ok:
+        raise RuntimeError(f"an undisturbed run failed ({run.step}, exit {run.returncode}): {run.last_error}")
+
+
+TMPFS_BYTES = 24 * 1024 * 1024  # the demo corpus needs ~14 MB at its peak: warehouse, analyst copy and its temp
+
+
+def execute(case: Case, env: Env, expected: list[str]) -> Outcome:
+    """The case's phases, its fault, then up to RERUNS ordinary runs; count what the analyst database holds."""
+    reader = Reader(env.data / "newsmon.duckdb")
+    reader.start()
+    note = ""
+    try:
+        fired = _fault_run(case, env)
+        reruns = 0
+        while reruns < RERUNS:
+            if env.runs[-1].ok and _counts(expected, env)[:3] == (0, 0, 0):
+                break
+            reruns += 1
+            set_phase(env.urls, "B")
+            env.run(f"rerun-{reruns}")
+    except Exception as exc:  # a harness problem is a failed case with its reason, not a crashed sweep
+        fired, reruns, note = False, RERUNS, f"  harness: {type(exc).__name__}: {exc}"
+    problems = reader.finish()
+    lost, duplicated, unexpected, lost_keys = _counts(expected, env)
+    return Outcome(
+        case,
+        fired,
+        lost,
+        duplicated,
+        unexpected,
+        reruns,
+        problems,
+        [asdict(r) for r in env.runs],
+        lost_keys[:20],
+        note,
+    )
+
+
+def _counts(expected: list[str], env: Env) -> tuple[int, int, int, list[str]]:
+    db = env.data / "newsmon.duckdb"
+    got = article_keys(db) if db.exists() else []
+    want, have = set(expected), set(got)
+    lost = sorted(want - have)
+    return len(lost), len(got) - len(have), len(have - want), lost
+
+
+def _fault_run(case: Case, env: Env) -> bool:
+    """Bring the data folder to the case's step, inject the fault; True when the fault really happened."""
+    if case.step == "later":
+        set_phase(env.urls, "A")
+        _must(env.run("phase-A"))
+    set_phase(env.urls, "B")
+    if case.kind == "kill":
+        run = env.run("fault", {"mode": "kill", "point": case.point, "nth": case.nth, "signal": case.signal})
+        return bool(run.fired) and run.returncode != 0
+    if case.kind == "disk":
+        ballast = env.data / "ballast"
+        fault = {"mode": "fill", "point": case.point, "nth": case.nth, "fill_path": ballast, "fill_leave": case.how}
+        run = env.run("fault", fault)
+        ballast.unlink(missing_ok=True)  # space freed: the reruns find a roomy disk again
+        return bool(run.fired)
+    if case.point == "batch":
+        _fetch_only(env)
+    corrupt(case, env)
+    env.run("after-corruption")
+    return True
+
+
+def _fetch_only(env: Env) -> None:
+    """The DAG's fetch tasks alone: plan the shards and stage a batch per shard, as mapped tasks would."""
+    code = (
+        "import sys; from newsmon.config import load_feeds, Settings; "
+        "from newsmon.pipeline import plan_shards, fetch_shard; "
+        "feeds = load_feeds(); "
+        "[fetch_shard(s, 'scheduled__fault', i) for i, s in enumerate(plan_shards(feeds, Settings.load().shards)) if s]"
+    )
+    _must(env.run("fetch-only", argv=["-c", code]))
+
+
+def corrupt(case: Case, env: Env) -> Path:
+    """Damage one file as a crash without fsync, a bad disk or a careless operator would."""
+    rng = random.Random(case.seed)
+    if case.point == "state":
+        files = sorted((env.data / "state" / "feeds").glob("*.json"))
+        target = rng.choice(files)
+    elif case.point == "batch":
+        batches = sorted(p for p in (env.data / "staging").iterdir() if p.is_dir() and p.name != "loaded")
+        batches = [b for b in batches if not b.name.startswith(".")]
+        if not batches:
+            raise RuntimeError("no staged batch to corrupt")
+        target = rng.choice(batches) / rng.choice(("articles.parquet", "mentions.parquet", "fetch_log.parquet"))
+    else:
+        target = env.data / "warehouse.duckdb"
+    data = target.read_bytes()
+    if case.how == "delete":
+        target.unlink()
+    elif case.how == "truncate":
+        target.write_bytes(data[: len(data) // 2])
+    elif case.how == "empty":
+        target.write_bytes(b"")
+    elif case.how == "garbage":
+        start = rng.randrange(0, max(1, len(data) - 64)) if case.point != "warehouse" else 0
+        junk = bytes(rng.randrange(256) for _ in range(64))
+        target.write_bytes(data[:start] + junk + data[start + 64 :])
+    elif case.how == "bad_value":
+        raw = json.loads(data)
+        key = rng.choice([k for k in ("consecutive_failures", "next_due_at", "seen_ids", "etag") if k in raw])
+        raw[key] = {"consecutive_failures": "many", "next_due_at": 5, "seen_ids": "all", "etag": 7}[key]
+        target.write_text(json.dumps(raw))
+    else:
+        raise ValueError(f"unknown corruption {case.how!r}")
+    return target
+
+
+def _disk_case_main(spec_file: str) -> int:
+    """Child side of Harness._in_namespace: mount a tmpfs on the data folder, run the case, write the outcome."""
+    spec = json.loads(Path(spec_file).read_text())
+    case = Case(**spec["case"])
+    env = Env(Path(spec["root"]), Path(spec["feeds"]), spec["urls"], case.shards)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(env.data)], check=True)
+    try:
+        outcome = execute(case, env, spec["expected"])
+    finally:
+        subprocess.run(["umount", "-l", str(env.data)], check=False)
+    data = asdict(outcome)
+    (env.root / "outcome.json").write_text(json.dumps(data, default=str))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------- sweep
+
+
+def sweep(harness: Harness, seed: int, only: set[str], point_filter: str, signals: list[str]) -> list[Outcome]:
+    rng = random.Random(seed)
+    cases: list[Case] = []
+    if "kill" in only:
+        for point in KILL_POINTS:
+            if point_filter in point:
+                for sig in signals:
+                    cases.append(harness.draw_kill(rng, point, sig, seed))
+    if "disk" in only:
+        for point in FILL_POINTS:
+            if point_filter in point:
+                cases.append(harness.draw_disk(rng, point, seed))
+    if "corrupt" in only:
+        for target, kinds in CORRUPTIONS.items():
+            for how in kinds:
+                cases.append(harness.draw_corrupt(rng, target, how, seed))
+    outcomes = []
+    for case in cases:
+        outcome = harness.run_case(case)
+        print(outcome.line(), flush=True)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    injected = sum(o.fired for o in outcomes)
+    lost = sum(o.lost for o in outcomes)
+    duplicated = sum(o.duplicated for o in outcomes)
+    return f"faults injected {injected}, articles lost {lost}, duplicated {duplicated}"
+
+
+def write_results(outcomes: list[Outcome], seed: int, seconds: float, command: str) -> dict:
+    by_kind: dict[str, dict] = {}
+    for o in outcomes:
+        k = by_kind.setdefault(o.case.kind, {"cases": 0, "held": 0, "lost": 0, "duplicated": 0})
+        k["cases"] += 1
+        k["held"] += o.held
+        k["lost"] += o.lost
+        k["duplicated"] += o.duplicated
+    failing = [o for o in outcomes if not o.held]
+    figures = {
+        "seed": seed,
+        "faults_injected": sum(o.fired for o in outcomes),
+        "cases": len(outcomes),
+        "cases_holding": sum(o.held for o in outcomes),
+        "articles_lost": sum(o.lost for o in outcomes),
+        "articles_duplicated": sum(o.duplicated for o in outcomes),
+        "unreadable_moments": sum(bool(o.readable) for o in outcomes),
+        "kill_points": len(KILL_POINTS),
+        "seconds": round(seconds, 1),
+    }
+    for kind, k in by_kind.items():
+        figures[f"{kind}_cases"] = k["cases"]
+        figures[f"{kind}_holding"] = k["held"]
+        figures[f"{kind}_lost"] = k["lost"]
+    result = {
+        "title": "Fault injection: kills, full disk and corrupt files against the real pipeline",
+        "command": command,
+        "figures": figures,
+        "goals": [
+            {
+                "goal": "0 articles lost or duplicated over every fault (the property: " + PROPERTY + ")",
+                "met": not failing and figures["faults_injected"] == len(outcomes),
+                "note": summary(outcomes),
+            }
+        ],
+        "notes": [o.line() for o in failing][:60],
+        "cases": [
+            {**asdict(o.case), "held": o.held, "lost": o.lost, "duplicated": o.duplicated, "reruns": o.reruns}
+            for o in outcomes
+        ],
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--only", default="kill,disk,corrupt")
+    parser.add_argument("--points", default="", help="only points whose name contains this")
+    parser.add_argument("--signals", default="KILL,TERM")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--disk-case", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.disk_case:
+        return _disk_case_main(args.disk_case)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    print(f"fault sweep seed {seed} (rerun with --seed {seed})", flush=True)
+    print(f"property: {PROPERTY}", flush=True)
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="newsmon-faults-"))
+    try:
+        with FaultCorpus() as corpus:
+            harness = Harness(corpus, workdir)
+            outcomes = sweep(harness, seed, set(args.only.split(",")), args.points, args.signals.split(","))
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"work folder kept: {workdir}")
+    line = summary(outcomes)
+    print(line)
+    command = ".venv/bin/python bench/faults.py" + (f" {' '.join(argv)}" if argv else "")
+    write_results(outcomes, seed, time.monotonic() - started, command)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
