@@ -170,7 +170,9 @@ class FaultCorpus:
     def __enter__(self) -> FaultCorpus:
         for server in self.servers.values():
             server.start()
-            server.site = PhasedSite({"A": self.phase_a.render(server.url), "B": server.site}, server._gzip_cache)
+            server.site = PhasedSite(
+                {"A": self.phase_a.render(server.url), "B": server.site}, server._gzip_cache
+            )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -199,7 +201,9 @@ class FaultCorpus:
                     "kind": outlet.kind,
                 }
             )
-        path.write_text(yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
         return path
 
 
@@ -282,7 +286,9 @@ class Env:
             proc.wait()
         fired = [json.loads(p.read_text()) for p in sorted(self.marks.glob("fired-*.json"))]
         text = log_path.read_text(errors="replace").strip().splitlines()
-        run = Run(step, proc.returncode, round(time.monotonic() - started, 2), fired, hung, text[-1] if text else "")
+        run = Run(
+            step, proc.returncode, round(time.monotonic() - started, 2), fired, hung, text[-1] if text else ""
+        )
         self.runs.append(run)
         return run
 
@@ -406,7 +412,9 @@ class Outcome:
 
     @property
     def held(self) -> bool:
-        return self.fired and not self.lost and not self.duplicated and not self.unexpected and not self.readable
+        return (
+            self.fired and not self.lost and not self.duplicated and not self.unexpected and not self.readable
+        )
 
     def line(self) -> str:
         verdict = "ok  " if self.held else "FAIL"
@@ -460,14 +468,18 @@ class Harness:
 
     # ------------------------------------------------------------------ drawing cases
 
-    def draw_kill(self, rng: random.Random, point: str, signal_name: str | None = None, seed: int = 0) -> Case:
+    def draw_kill(
+        self, rng: random.Random, point: str, signal_name: str | None = None, seed: int = 0
+    ) -> Case:
         shards = rng.choice((1, 2))
         steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
         if not steps:
             shards = 3 - shards
             steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
         if not steps:
-            raise ValueError(f"kill point {point} is never called by an undisturbed run: is its name current?")
+            raise ValueError(
+                f"kill point {point} is never called by an undisturbed run: is its name current?"
+            )
         step = rng.choice(steps)
         nth = rng.randint(1, self.reachable(point, step, shards))
         return Case("kill", point, step, shards, nth, signal_name or rng.choice(("KILL", "TERM")), seed=seed)
@@ -476,14 +488,20 @@ class Harness:
         shards = rng.choice((1, 2))
         steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
         if not steps:
-            raise ValueError(f"fill point {point} is never called by an undisturbed run: is its name current?")
+            raise ValueError(
+                f"fill point {point} is never called by an undisturbed run: is its name current?"
+            )
         step = rng.choice(steps)
         nth = rng.randint(1, self.reachable(point, step, shards))
-        return Case("disk", point, step, shards, nth, how=str(rng.choice((0, 4096, 65536, 262144))), seed=seed)
+        return Case(
+            "disk", point, step, shards, nth, how=str(rng.choice((0, 4096, 65536, 262144))), seed=seed
+        )
 
     def draw_corrupt(self, rng: random.Random, target: str, how: str | None = None, seed: int = 0) -> Case:
         step = "later" if target in ("state", "warehouse") else rng.choice(("first", "later"))
-        return Case("corrupt", target, step, rng.choice((1, 2)), how=how or rng.choice(CORRUPTIONS[target]), seed=seed)
+        return Case(
+            "corrupt", target, step, rng.choice((1, 2)), how=how or rng.choice(CORRUPTIONS[target]), seed=seed
+        )
 
     # ------------------------------------------------------------------ running one
 
@@ -497,7 +515,12 @@ class Harness:
     def _in_namespace(self, case: Case, expected: list[str]) -> Outcome:
         """A disk case runs in a child process with a private mount namespace, where the data folder is a tmpfs."""
         env = self._env("disk", case.shards)
-        spec = {"case": asdict(case), "root": str(env.root), "feeds": str(self.feeds), "urls": self.corpus.urls}
+        spec = {
+            "case": asdict(case),
+            "root": str(env.root),
+            "feeds": str(self.feeds),
+            "urls": self.corpus.urls,
+        }
         spec_file = env.root / "case.json"
         spec_file.write_text(json.dumps({**spec, "expected": expected}))
         unshare = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--map-root-user", "--mount"]
@@ -523,7 +546,9 @@ def _must(run: Run) -> None:
         raise RuntimeError(f"an undisturbed run failed ({run.step}, exit {run.returncode}): {run.last_error}")
 
 
-TMPFS_BYTES = 24 * 1024 * 1024  # the demo corpus needs ~14 MB at its peak: warehouse, analyst copy and its temp
+TMPFS_BYTES = (
+    24 * 1024 * 1024
+)  # the demo corpus needs ~14 MB at its peak: warehouse, analyst copy and its temp
 
 
 def execute(case: Case, env: Env, expected: list[str]) -> Outcome:
@@ -577,7 +602,13 @@ def _fault_run(case: Case, env: Env) -> bool:
         return bool(run.fired) and run.returncode != 0
     if case.kind == "disk":
         ballast = env.data / "ballast"
-        fault = {"mode": "fill", "point": case.point, "nth": case.nth, "fill_path": ballast, "fill_leave": case.how}
+        fault = {
+            "mode": "fill",
+            "point": case.point,
+            "nth": case.nth,
+            "fill_path": ballast,
+            "fill_leave": case.how,
+        }
         run = env.run("fault", fault)
         ballast.unlink(missing_ok=True)  # space freed: the reruns find a roomy disk again
         return bool(run.fired)
@@ -610,7 +641,9 @@ def corrupt(case: Case, env: Env) -> Path:
         batches = [b for b in batches if not b.name.startswith(".")]
         if not batches:
             raise RuntimeError("no staged batch to corrupt")
-        target = rng.choice(batches) / rng.choice(("articles.parquet", "mentions.parquet", "fetch_log.parquet"))
+        target = rng.choice(batches) / rng.choice(
+            ("articles.parquet", "mentions.parquet", "fetch_log.parquet")
+        )
     else:
         target = env.data / "warehouse.duckdb"
     data = target.read_bytes()
@@ -652,7 +685,9 @@ def _disk_case_main(spec_file: str) -> int:
 # ---------------------------------------------------------------------------------------------------- sweep
 
 
-def sweep(harness: Harness, seed: int, only: set[str], point_filter: str, signals: list[str]) -> list[Outcome]:
+def sweep(
+    harness: Harness, seed: int, only: set[str], point_filter: str, signals: list[str]
+) -> list[Outcome]:
     rng = random.Random(seed)
     cases: list[Case] = []
     if "kill" in only:

@@ -79,9 +79,7 @@ def test_after_any_single_fault_and_at_most_two_reruns_every_article_is_stored_o
 def test_every_fault_point_is_still_called_by_an_undisturbed_run(harness):
     """A renamed function would make its point silent and the sweep would prove nothing about it."""
     calls = {step: harness.census(step, 2)[1] for step in ("first", "later")}
-    silent = [
-        p for p in {**faults.KILL_POINTS, **faults.FILL_POINTS} if not any(calls[s][p] for s in calls)
-    ]
+    silent = [p for p in {**faults.KILL_POINTS, **faults.FILL_POINTS} if not any(calls[s][p] for s in calls)]
     assert not silent, f"fault points no undisturbed run reaches: {silent}"
     assert calls["later"]["c:sendfile<shutil:_fastcopy_sendfile"] >= 1  # a later run copies the last publish
     assert calls["first"]["newsmon.warehouse:stage_batch"] == 1  # one shard per host, one batch per shard
