@@ -83,6 +83,60 @@ def labelled_figures(tagger: Tagger, figures: dict, goals: list) -> None:
     )
 
 
+LANGUAGE_SETS = {
+    "zh": ROOT / "bench" / "data" / "tagging_zh.jsonl",
+    "ru": ROOT / "bench" / "data" / "tagging_ru.jsonl",
+}
+GOAL_LANG = 0.97
+
+
+def language_scores(tagger: Tagger, records: list[dict]) -> dict[str, dict]:
+    """Micro precision and recall over all countries, per split."""
+    out = {}
+    for split in ("tune", "heldout"):
+        part = [r for r in records if r["split"] == split]
+        per_country = score_labelled(tagger, part)
+        total = {k: sum(c[k] for c in per_country.values()) for k in ("tp", "fp", "fn")}
+        tp, fp, fn = total["tp"], total["fp"], total["fn"]
+        out[split] = {
+            **total,
+            "sentences": len(part),
+            "precision": tp / (tp + fp) if tp + fp else 1.0,
+            "recall": tp / (tp + fn) if tp + fn else 1.0,
+        }
+    return out
+
+
+def language_figures(tagger: Tagger, figures: dict, goals: list, verbose: bool = False) -> None:
+    for lang, path in LANGUAGE_SETS.items():
+        records = read_jsonl(path)
+        scores = language_scores(tagger, records)
+        print(f"\n{lang} sentences ({path.relative_to(ROOT)}): {len(records)}")
+        for split, s in scores.items():
+            print(
+                f"{split:<8} precision {s['precision']:.3f} recall {s['recall']:.3f}  "
+                f"({s['sentences']} sentences, tp {s['tp']} fp {s['fp']} fn {s['fn']})"
+            )
+            for key in ("precision", "recall"):
+                figures[f"{lang}_{split}_{key}"] = round(s[key], 4)
+            figures[f"{lang}_{split}_sentences"] = s["sentences"]
+            goals.append(
+                {
+                    "goal": f"{lang} {split}: precision and recall >= {GOAL_LANG}",
+                    "met": s["precision"] >= GOAL_LANG and s["recall"] >= GOAL_LANG,
+                }
+            )
+        if verbose:
+            for r in records:
+                ms = tagger.tag_article(None, r["text"], r.get("date")).mentions
+                got = {(m.start, m.end, m.country) for m in ms}
+                gold = {(g["start"], g["end"], g["country"]) for g in r["spans"]}
+                if got != gold:
+                    print(
+                        f"    {r['split']} {r['id']}: {r['text']}\n        extra {sorted(got - gold)} missing {sorted(gold - got)}"
+                    )
+
+
 def real_news_figures(tagger: Tagger, figures: dict, goals: list, verbose: bool = False) -> None:
     from label_real_news import load_documents
 
@@ -116,6 +170,65 @@ def real_news_figures(tagger: Tagger, figures: dict, goals: list, verbose: bool 
                 "met": s["precision"] >= GOAL_REAL_P and s["recall"] >= GOAL_REAL_R,
             }
         )
+
+
+# Rule groups added for issue 13, switched off one at a time: a group that helps the tune part and hurts the
+# held-out part goes.
+ABLATIONS = {
+    "organisation names": {"heads": True},
+    "office-holder coreference": {"coref": True},
+    "road numbers and currency": {"rules": ("road_number", "currency_after", "currency_before")},
+    "Washington (dateline, sentence ends, caps)": {"rules": ("washington_person_caps",), "old_person": True},
+    "languages": {"rules": ("language_manner", "language_possessive", "language_ru")},
+}
+
+
+def ablated(base: Tagger, spec: dict) -> Tagger:
+    import copy
+
+    t = copy.copy(base)
+    if spec.get("heads"):
+        t._organisation_heads = None
+    if spec.get("coref"):
+        t._coref_people = {k: [] for k in base._coref_people}
+    drop = set(spec.get("rules", ()))
+    t._rules = {k: [r for r in v if r.id not in drop] for k, v in base._rules.items()}
+    if spec.get("old_person"):  # the person rule as it was: any capitalised word before, across sentence ends
+        import dataclasses
+
+        def old(rule):
+            if rule.id != "washington_person":
+                return rule
+            pattern = rule.before.pattern.replace("[ \\t]+$", "\\s+$").replace(
+                "[A-Z][a-z]+|", "[A-Z][a-z]+\\.?|"
+            )
+            return dataclasses.replace(rule, before=re.compile(pattern), exact_case=False)
+
+        t._rules = {k: [old(r) for r in v] for k, v in t._rules.items()}
+    return t
+
+
+def ablation_figures(tagger: Tagger, figures: dict) -> None:
+    from label_real_news import load_documents
+
+    labels = read_jsonl(REAL_NEWS)
+    docs = load_documents()
+    full = score_real_news(tagger, docs, labels)
+    print("\nablation: real-news F1-relevant counts with one rule group switched off (tune | held-out)")
+    for name, spec in ABLATIONS.items():
+        s = score_real_news(ablated(tagger, spec), docs, labels)
+        row = []
+        for split in ("tune", "heldout"):
+            dp = full[split]["precision"] - s[split]["precision"]
+            dr = full[split]["recall"] - s[split]["recall"]
+            row.append(
+                f"P {s[split]['precision']:.3f} R {s[split]['recall']:.3f} (group adds P {dp:+.3f} R {dr:+.3f})"
+            )
+            figures[f"ablation_{split}_without_{name.split()[0].lower()}"] = [
+                round(s[split]["precision"], 4),
+                round(s[split]["recall"], 4),
+            ]
+        print(f"  without {name:<44} tune {row[0]} | held-out {row[1]}")
 
 
 def geo_figures(tagger: Tagger, docs: list[dict], figures: dict, goals: list, notes: list) -> None:
@@ -191,8 +304,11 @@ def main() -> int:
     goals: list[dict] = []
     notes: list[str] = []
     labelled_figures(tagger, figures, goals)
+    language_figures(tagger, figures, goals, verbose="-v" in sys.argv)
     if GEO.exists():
         real_news_figures(tagger, figures, goals, verbose="-v" in sys.argv)
+        if "--ablation" in sys.argv:
+            ablation_figures(tagger, figures)
         docs = read_jsonl(GEO)
         geo_figures(tagger, docs, figures, goals, notes)
         texts, source = [d["text"] for d in docs], "real news (geo corpora)"

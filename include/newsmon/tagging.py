@@ -97,6 +97,7 @@ class ProperNames:
     organisation_heads: tuple[str, ...] = ()
     state_heads: tuple[str, ...] = ()
     sentence_starters: tuple[str, ...] = ()  # extra words that open a sentence after "U.S." or "p.m."
+    organisation_heads_cjk: tuple[str, ...] = ()  # Chinese heads, within four characters after the name
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def parse_watchlist(text: str, source: str = "<watchlist>") -> Watchlist:
     proper_names = ProperNames(
         *(
             tuple(_str_list(names_raw.get(key), f"{source}: proper_names.{key}"))
-            for key in ("organisation_heads", "state_heads", "sentence_starters")
+            for key in ("organisation_heads", "state_heads", "sentence_starters", "organisation_heads_cjk")
         )
     )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
@@ -672,6 +673,8 @@ class Tagger:
         names = self.watchlist.proper_names
         self._organisation_heads = _word_regex(names.organisation_heads)
         self._state_heads = _word_regex(names.state_heads)
+        cjk_heads = "|".join(map(re.escape, sorted(names.organisation_heads_cjk, key=len, reverse=True)))
+        self._cjk_heads = re.compile(rf"[\u4e00-\u9fff]{{0,4}}?(?:{cjk_heads})") if cjk_heads else None
         starters = {
             a.text
             for a in self.watchlist.aliases
@@ -747,6 +750,8 @@ class Tagger:
         """Whether the hit is part of a capitalised name whose head marks an organisation, company, event,
         school, party, outlet or work ("American Heart Association", "Culinary Institute of America",
         "The Moscow Times") rather than one of the state's own bodies ("U.S. Department of Justice")."""
+        if _is_cjk(text[start]):
+            return bool(self._cjk_heads and self._cjk_heads.match(text, end))
         if self._organisation_heads is None or not _is_latin(text[start:end]):
             return False
         tail = _NAME_TAIL.match(text, end)
