@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "include"))
 
 import feedparser  # noqa: E402
 from newsmon.config import Settings  # noqa: E402
-from newsmon.feeds import FeedStateStore, fetch_many  # noqa: E402
+from newsmon.feeds import FeedStateStore, commit_states, fetch_many  # noqa: E402
 from newsmon.http import HttpClient  # noqa: E402
 from newsmon.models import FeedConfig  # noqa: E402
 from newsmon.pipeline import plan_shards  # noqa: E402
@@ -205,7 +205,9 @@ def bench_settings(workers: int) -> Settings:
 def fetch_shard_feeds(feeds: list[FeedConfig], state_dir: str, now: datetime, workers: int) -> list[tuple]:
     """One shard as the pipeline runs it: a fresh client and fetch_many over the shard's feeds."""
     with HttpClient(bench_settings(workers)) as client:
-        results = fetch_many(client, feeds, FeedStateStore(state_dir), now, workers)
+        store = FeedStateStore(state_dir)
+        results = fetch_many(client, feeds, store, now, workers)
+        commit_states(store, feeds, results)  # as fetch_shard does once the batch is staged
     return [(r.feed, r.status, len(r.items)) for r in results]
 
 

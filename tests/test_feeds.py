@@ -27,13 +27,17 @@ from helpers_fetch import (
 from newsmon.config import DEFAULT_FEEDS_FILE, Settings, load_feeds
 from newsmon.feeds import (
     BACKOFF_BASE,
+    GONE_RETRY,
+    GONE_TO_RETIRE,
     REDIRECT_CONFIRMATIONS,
+    RETIRED_RECHECK,
     SEEN_IDS_LIMIT,
     FeedError,
     FeedStateStore,
     _parse_fast,
     _parse_with_feedparser,
     cli_feeds,
+    commit_states,
     fetch_feed,
     fetch_many,
     html_to_text,
@@ -57,7 +61,9 @@ class Bench:
         return FeedConfig(name=name, url=self.server.url(path), source=name.title(), kind="western")
 
     def run(self, feeds: list[FeedConfig], now: datetime) -> dict:
-        return {r.feed: r for r in fetch_many(self.client, feeds, self.store, now, workers=8)}
+        results = fetch_many(self.client, feeds, self.store, now, workers=8)
+        commit_states(self.store, feeds, results)  # as the pipeline does once the items are staged
+        return {r.feed: r for r in results}
 
     def state(self, feed: FeedConfig) -> FeedState:
         return self.store.load(feed)
@@ -104,7 +110,7 @@ def test_every_outcome_in_one_run_and_the_good_feed_is_unaffected(bench):
 
     assert results["good"].status == "ok" and [i.guid for i in results["good"].items] == ["a1", "a2", "a3"]
     expected = {
-        "gone": ("retired", "410 Gone"),
+        "gone": ("failed", "HTTP 410 Gone (1 of 3 in a row before the feed is retired)"),
         "limited": ("failed", "HTTP 429 Too Many Requests; server asked us to wait 120 s"),
         "busy": ("failed", "HTTP 503 Service Unavailable; no Retry-After"),
         "broken": ("failed", "HTTP 500 Internal Server Error"),
@@ -201,12 +207,30 @@ def test_permanent_redirect_to_a_failing_target_is_not_counted(bench):
     assert result.status == "failed" and bench.state(feed).redirect_candidate is None
 
 
-def test_gone_feed_stays_retired_without_requests(bench):
+def test_gone_feed_retires_after_three_410s_and_a_later_success_revives_it(bench):
     bench.server.routes["/gone"] = status(410)
     feed = bench.feed("gone", "/gone")
-    bench.run([feed], T0)
-    again = bench.run([feed], T0 + timedelta(days=1))["gone"]
-    assert again.status == "retired" and len(bench.server.requests_to("/gone")) == 1
+    outcomes = [bench.run([feed], T0 + timedelta(days=day))["gone"].status for day in range(3)]
+    assert outcomes == ["failed", "failed", "retired"]
+    assert bench.state(feed).retired and bench.state(feed).consecutive_gone == GONE_TO_RETIRE
+    again = bench.run([feed], T0 + timedelta(days=3))["gone"]
+    assert again.status == "retired" and len(bench.server.requests_to("/gone")) == 3  # not asked within a week
+    bench.server.routes["/gone"] = static(rss("Back", ITEMS))
+    back = bench.run([feed], T0 + timedelta(days=2) + RETIRED_RECHECK)["gone"]
+    assert back.status == "ok" and len(back.items) == 3
+    state = bench.state(feed)
+    assert (state.retired, state.consecutive_gone, state.last_status) == (False, 0, "ok")
+
+
+def test_a_single_410_between_successes_does_not_count_towards_retirement(bench):
+    feed = bench.feed("blip", "/blip")
+    now = T0
+    for code in (410, 410, 200, 410, 410, 200):
+        bench.server.routes["/blip"] = status(410) if code == 410 else static(rss("Blip", ITEMS))
+        bench.run([feed], now)
+        now += GONE_RETRY
+    state = bench.state(feed)
+    assert not state.retired and state.consecutive_gone == 0 and len(bench.server.requests_to("/blip")) == 6
 
 
 def test_retry_after_sets_next_due_and_is_bounded(bench):
@@ -557,7 +581,7 @@ def test_cli_feeds_table_and_json(bench, tmp_path, monkeypatch, capsys):
     feeds = [bench.feed("ok-feed", "/ok"), bench.feed("bad-feed", "/bad"), bench.feed("new-feed", "/new")]
     data = tmp_path / "data"
     store = FeedStateStore(data / "state" / "feeds")
-    fetch_many(bench.client, feeds[:2], store, T0, workers=2)
+    commit_states(store, feeds, fetch_many(bench.client, feeds[:2], store, T0, workers=2))
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": f.name, "url": f.url} for f in feeds]}))
     monkeypatch.setenv("NEWSMON_DATA_DIR", str(data))

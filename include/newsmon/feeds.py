@@ -7,8 +7,10 @@
   HTML or unparseable bytes raise `FeedError`.
 - `FeedStateStore(dir)`: one JSON file per feed, written atomically.
 - `fetch_feed(client, feed, state, now) -> FeedResult`: one polite fetch (conditional GET, body-hash fallback,
-  redirect adoption, retirement on 410, Retry-After, exponential backoff), updating `state` in place.
-- `fetch_many(client, feeds, store, now, workers)`: many feeds in a thread pool, state loaded and saved per feed.
+  redirect adoption, retirement after 3 consecutive 410s, Retry-After, exponential backoff, at most
+  `max_items_per_feed` new items, newest first, the rest deferred to the next run), updating `state` in place.
+- `fetch_many(client, feeds, store, now, workers)`: many feeds in a thread pool; each result carries the new state,
+  which `commit_states(store, feeds, results)` saves once the caller has put the items somewhere safe.
 - `cli_feeds(args)`: the `newsmon feeds` health table.
 """
 
@@ -26,7 +28,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -53,6 +55,10 @@ REDIRECT_CONFIRMATIONS = 3  # consecutive permanent redirects to one place befor
 BACKOFF_BASE = timedelta(minutes=15)  # first retry delay after a failure; doubles per consecutive failure
 BACKOFF_MAX = timedelta(hours=24)
 RETRY_AFTER_MAX = timedelta(hours=24)  # a server cannot park a feed for longer than this
+# A 410 is believed only when it persists, as feed readers do: one misconfigured answer must not end a feed.
+GONE_TO_RETIRE = 3  # consecutive 410 answers, a day apart, before the feed is retired
+GONE_RETRY = timedelta(days=1)
+RETIRED_RECHECK = timedelta(days=7)  # a retired feed is asked again this rarely; any success revives it
 ERROR_MAX_CHARS = 500
 STATE_VERSION = 1
 
@@ -535,13 +541,46 @@ def _state_to_dict(state: FeedState) -> dict:
 
 
 def _state_from_dict(raw: dict, feed: FeedConfig | None) -> FeedState:
-    known = {f.name for f in fields(FeedState)}
-    values = {k: v for k, v in raw.items() if k in known}
-    for name in _DATETIME_FIELDS:
-        values[name] = _parse_time(values.get(name))
-    values.setdefault("name", feed.name if feed else "?")
-    values.setdefault("url", feed.url if feed else "")
-    return FeedState(**values)
+    """A FeedState from saved JSON, every field checked: a bad value falls back to its default, with a warning.
+
+    One hand-edited or damaged value must cost that feed one field, never the shard: a string in an integer
+    column would otherwise break the Parquet batch of every feed staged with it.
+    """
+    fresh = FeedState(name=feed.name if feed else "?", url=feed.url if feed else "")
+    values, repaired = {}, []
+    for f in fields(FeedState):
+        if f.name not in raw:
+            continue
+        value = _checked(str(f.type), raw[f.name])
+        if value is _BAD:
+            repaired.append(f.name)
+        else:
+            values[f.name] = value
+    if not values.get("url", "").startswith(("http://", "https://")):
+        values.pop("url", None)
+    if repaired:
+        log.warning("feed state of %s: bad value in %s; reset to the default", fresh.name, ", ".join(repaired))
+    return replace(fresh, **values)
+
+
+_BAD = object()
+
+
+def _checked(kind: str, value):
+    """`value` if it fits the FeedState field type `kind` (its annotation), else _BAD."""
+    optional = kind.endswith(" | None")
+    kind = kind.removesuffix(" | None")
+    if value is None:
+        return None if optional else _BAD
+    if "datetime" in kind:
+        return _parse_time(value) if isinstance(value, str) and _parse_time(value) else _BAD
+    if kind.startswith("list"):
+        return list(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else _BAD
+    if kind == "bool":
+        return value if isinstance(value, bool) else _BAD
+    if kind == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else _BAD
+    return value if isinstance(value, str) else _BAD
 
 
 def _parse_time(value) -> datetime | None:
@@ -559,7 +598,7 @@ def _parse_time(value) -> datetime | None:
 
 def fetch_feed(client: HttpClient, feed: FeedConfig, state: FeedState, now: datetime) -> FeedResult:
     """Fetch one feed if it is due, update `state` in place, and return what happened with the new items."""
-    if state.retired:
+    if state.retired and state.next_due_at is not None and now < state.next_due_at:
         return FeedResult(feed.name, "retired", state.last_http_status, state.last_error)
     if not feed.enabled:
         return FeedResult(feed.name, "not_due", error="disabled in the feed list")
@@ -575,13 +614,8 @@ def fetch_feed(client: HttpClient, feed: FeedConfig, state: FeedState, now: date
     state.last_http_status = resp.status
 
     if resp.status == 410:
-        state.retired, state.last_status = True, "retired"
-        state.last_error = (
-            "HTTP 410 Gone: the publisher removed this feed; change its URL in the feed list to revive it"
-        )
-        state.next_due_at = None
-        result.status, result.error = "retired", state.last_error
-        return result
+        return _gone(state, feed, now, resp, result)
+    state.consecutive_gone = 0
     if resp.status in (429, 503):
         return _failed(state, feed, now, _status_error(resp.status, resp.retry_after), resp, resp.retry_after)
     if resp.status == 304:
@@ -602,31 +636,75 @@ def fetch_feed(client: HttpClient, feed: FeedConfig, state: FeedState, now: date
     except FeedError as exc:
         return _failed(state, feed, now, str(exc), resp)
     _note_redirects(state, resp.redirects)
-    _remember_validators(state, resp.headers)
-    state.body_hash = body_hash
     state.bozo_reason = result.bozo_reason = parsed.bozo_reason
-    result.items = _new_items(state, parsed.items[: client.settings.max_items_per_feed], now)
+    unseen = _unseen(state, parsed.items)
+    cap = max(1, client.settings.max_items_per_feed)
+    if len(unseen) > cap:
+        # Newest first, and the rest waits for the next run: not marked seen, and neither validators nor body
+        # hash remembered, so the next fetch gets this body again instead of a 304 that would hide them.
+        unseen = _newest_first(unseen)
+        result.items, state.items_deferred = unseen[:cap], len(unseen) - cap
+        state.etag = state.last_modified = state.body_hash = None
+        log.info("feed %s: %d new items over the cap of %d, left for the next run", feed.name, len(unseen) - cap, cap)
+    else:
+        result.items, state.items_deferred = unseen, 0
+        _remember_validators(state, resp.headers)
+        state.body_hash = body_hash
+    result.items_deferred = state.items_deferred
+    _mark_seen(state, result.items, now)
     return _succeeded(state, result, now, "ok")
 
 
-def _new_items(state: FeedState, items: list[FeedItem], now: datetime) -> list[FeedItem]:
-    """Items whose GUID and URL were never seen; remembers them (bounded) and records cadence."""
+def _gone(state: FeedState, feed: FeedConfig, now: datetime, resp, result: FeedResult) -> FeedResult:
+    """HTTP 410: a failure the first times, retirement once it persists (or again, for a retired feed)."""
+    state.consecutive_gone += 1
+    if not state.retired and state.consecutive_gone < GONE_TO_RETIRE:
+        error = (
+            f"HTTP 410 Gone ({state.consecutive_gone} of {GONE_TO_RETIRE} in a row before the feed is retired)"
+        )
+        return _failed(state, feed, now, error, resp, GONE_RETRY.total_seconds())
+    state.retired, state.last_status = True, "retired"
+    state.last_error = (
+        f"HTTP 410 Gone {state.consecutive_gone} times in a row: the publisher removed this feed; asked again "
+        "weekly, or change its URL in the feed list to revive it"
+    )
+    state.next_due_at = now + RETIRED_RECHECK
+    result.status, result.error = "retired", state.last_error
+    return result
+
+
+def _item_keys(item: FeedItem) -> list[str]:
+    return [k for k in (item.guid, item.url) if k]
+
+
+def _unseen(state: FeedState, items: list[FeedItem]) -> list[FeedItem]:
+    """Items whose GUID and URL were never seen (each once, in feed order)."""
     seen = set(state.seen_ids)
     new: list[FeedItem] = []
     for item in items:
-        keys = [k for k in (item.guid, item.url) if k]
+        keys = _item_keys(item)
         if any(k in seen for k in keys):
             continue
         seen.update(keys)
-        state.seen_ids.extend(keys)
         new.append(item)
-    del state.seen_ids[:-SEEN_IDS_LIMIT]
-    if new:
-        state.last_new_item_at = now
-        state.items_seen += len(new)
-        state.new_item_times.extend([now.isoformat()] * len(new))
-        del state.new_item_times[:-NEW_ITEM_TIMES_LIMIT]
     return new
+
+
+def _newest_first(items: list[FeedItem]) -> list[FeedItem]:
+    """By publication date, newest first; undated items after the dated ones, in feed order."""
+    return sorted(items, key=lambda i: (i.published is None, -(i.published.timestamp() if i.published else 0)))
+
+
+def _mark_seen(state: FeedState, items: list[FeedItem], now: datetime) -> None:
+    """Remember these items' GUIDs and URLs (bounded) and record cadence."""
+    for item in items:
+        state.seen_ids.extend(_item_keys(item))
+    del state.seen_ids[:-SEEN_IDS_LIMIT]
+    if items:
+        state.last_new_item_at = now
+        state.items_seen += len(items)
+        state.new_item_times.extend([now.isoformat()] * len(items))
+        del state.new_item_times[:-NEW_ITEM_TIMES_LIMIT]
 
 
 def _remember_validators(state: FeedState, headers: dict[str, str]) -> None:
@@ -655,6 +733,9 @@ def _note_redirects(state: FeedState, redirects: list[tuple[int, str]]) -> None:
 
 
 def _succeeded(state: FeedState, result: FeedResult, now: datetime, status: str) -> FeedResult:
+    if state.retired:
+        log.info("feed %s answers again: no longer retired", state.name)
+    state.retired, state.consecutive_gone = False, 0
     state.last_status = result.status = status
     state.last_success_at = now
     state.consecutive_failures = 0
@@ -674,7 +755,9 @@ def _failed(
     state.consecutive_failures += 1
     state.last_status = "failed"
     state.last_error = error[:ERROR_MAX_CHARS]
-    if retry_after is not None:
+    if state.retired:  # a retired feed that fails its weekly check stays retired
+        state.last_status, delay = "retired", RETIRED_RECHECK
+    elif retry_after is not None:
         delay = min(timedelta(seconds=retry_after), RETRY_AFTER_MAX)
     else:
         delay = min(BACKOFF_BASE * 2 ** (state.consecutive_failures - 1), BACKOFF_MAX)
@@ -725,7 +808,12 @@ def fetch_many(
     now: datetime,
     workers: int = 16,
 ) -> list[FeedResult]:
-    """Fetch many feeds in a thread pool; results in the order of `feeds`. One feed never breaks another."""
+    """Fetch many feeds in a thread pool; results in the order of `feeds`. One feed never breaks another.
+
+    Nothing is saved: each result carries the feed's new state, and the caller commits it with `commit_states`
+    once the items are safe (the pipeline: after their batch is durably staged). Until then a crash leaves the
+    old state, so the next run fetches the same items again.
+    """
     feeds = list(feeds)
 
     def one(feed: FeedConfig) -> FeedResult:
@@ -733,10 +821,9 @@ def fetch_many(
             state = store.load(feed)
             before = _state_to_dict(state)
             result = fetch_feed(client, feed, state, now)
-            if _state_to_dict(state) != before:
-                store.save(state, feed)
+            result.state, result.state_changed = state, _state_to_dict(state) != before
             return result
-        except Exception as exc:  # a bug or a full disk must show up in feed health, not kill the shard
+        except Exception as exc:  # a bug must show up in feed health, not kill the shard
             log.exception("feed %s: unexpected error", feed.name)
             return FeedResult(feed.name, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
 
@@ -748,6 +835,24 @@ def fetch_many(
         for index, result in zip(order, pool.map(lambda i: one(feeds[i]), order), strict=True):
             results[index] = result
     return [r for r in results if r is not None]
+
+
+def commit_states(store: FeedStateStore, feeds: Iterable[FeedConfig], results: Iterable[FeedResult]) -> int:
+    """Save the changed states of these results; returns how many could not be saved (logged).
+
+    A state that cannot be saved (full disk) only means that feed's items are fetched once more next run.
+    """
+    by_name = {f.name: f for f in feeds}
+    failed = 0
+    for r in results:
+        if r.state is None or not r.state_changed:
+            continue
+        try:
+            store.save(r.state, by_name.get(r.feed))
+        except OSError as exc:
+            failed += 1
+            log.error("feed %s: state not saved (%s); its items will be fetched again", r.feed, exc)
+    return failed
 
 
 def _interleave_by_host(indices: Iterable[int], url_of) -> list[int]:
@@ -788,6 +893,7 @@ def health_rows(feeds: list[FeedConfig], store: FeedStateStore) -> list[dict]:
                 "next_due": _iso(state.next_due_at),
                 "last_new_item": _iso(state.last_new_item_at),
                 "items_seen": state.items_seen,
+                "items_deferred": state.items_deferred,
                 "error": state.last_error,
                 "bozo_reason": state.bozo_reason,
                 "redirect_candidate": state.redirect_candidate,
@@ -849,6 +955,7 @@ __all__ = [
     "FeedStateStore",
     "ParsedFeed",
     "cli_feeds",
+    "commit_states",
     "fetch_feed",
     "fetch_many",
     "format_health_table",

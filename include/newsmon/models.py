@@ -67,6 +67,8 @@ class FeedState:
     redirect_confirmations: int = 0
     seen_ids: list[str] = field(default_factory=list)  # recent item GUIDs/URLs, newest last, bounded
     new_item_times: list[str] = field(default_factory=list)  # ISO times of recent new items (cadence)
+    items_deferred: int = 0  # new items over the per-run cap at the last fetch, fetched on a later run
+    consecutive_gone: int = 0  # HTTP 410 answers in a row; retired at feeds.GONE_TO_RETIRE
 
 
 @dataclass
@@ -98,6 +100,10 @@ class FeedResult:
     items: list[FeedItem] = field(default_factory=list)  # only items not seen before
     bytes_read: int = 0
     elapsed: float = 0.0
+    items_deferred: int = 0  # new items over the per-run cap, left for the next run
+    # The feed's state after this fetch, to be saved by the caller once the items are safely staged.
+    state: FeedState | None = None
+    state_changed: bool = False
 
 
 @dataclass

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class ShardReport:
     batch: str | None = None
     feeds: dict[str, int] = field(default_factory=dict)  # status -> count
     items: int = 0
+    items_deferred: int = 0  # new items over max_items_per_feed, left for the next run
     pages_ok: int = 0
     pages_failed: dict[str, int] = field(default_factory=dict)  # reason -> count
     rejected: dict[str, int] = field(default_factory=dict)
@@ -69,6 +71,7 @@ class ShardReport:
             "batch": self.batch,
             "feeds": dict(sorted(self.feeds.items())),
             "items": self.items,
+            "items_deferred": self.items_deferred,
             "pages_ok": self.pages_ok,
             "pages_failed": dict(sorted(self.pages_failed.items())),
             "rejected": dict(sorted(self.rejected.items())),
@@ -156,8 +159,13 @@ def fetch_shard(
     data_dir: str | Path | None = None,
     progress: Progress | SharedProgress | None = None,
 ) -> dict:
-    """Fetch the named feeds and their new articles, and stage them as one Parquet batch."""
-    from newsmon.feeds import FeedStateStore, fetch_many
+    """Fetch the named feeds and their new articles, and stage them as one Parquet batch.
+
+    The feeds' new state (seen ids, validators, body hash, failure counters) is saved only after the batch is
+    durably staged: killed, out of disk or failing anywhere before that, the shard leaves the old state and the
+    next run fetches the same items again (loading drops what was staged twice).
+    """
+    from newsmon.feeds import FeedStateStore, commit_states, fetch_many
 
     paths = get_paths(data_dir).ensure()
     settings = Settings.load()
@@ -173,6 +181,7 @@ def fetch_shard(
         ctx.count(ctx.report.feeds, r.status)
     items = interleave_by_host([(by_name[r.feed], item) for r in results for item in r.items])
     ctx.report.items = len(items)
+    ctx.report.items_deferred = sum(r.items_deferred for r in results)
 
     bar = progress or Progress(enabled=False)
     bar.add_total(len(items))
@@ -183,9 +192,7 @@ def fetch_shard(
         feed, item = pair
         try:
             return feed, process_item(feed, item, ctx)
-        except (
-            Exception
-        ) as exc:  # a bug on one page must not lose the shard: its items are already marked seen
+        except Exception as exc:  # a bug on one page must not lose the shard; the rejection row counts the item
             log.exception("processing %s failed", item.url)
             return feed, (None, _rejection(item, feed, "processing_error", f"{type(exc).__name__}: {exc}"))
         finally:
@@ -207,7 +214,7 @@ def fetch_shard(
             _rejection_row(a.url, a.feed, "duplicate_url", f"same canonical URL as {a.article_id}")
         )
 
-    health = [health_row(store.load(f), f) for f in feeds]
+    health = [health_row(r.state or store.load(by_name[r.feed]), by_name[r.feed]) for r in results]
     fetch_log = [
         {
             "run_id": run_id,
@@ -225,9 +232,10 @@ def fetch_shard(
     ]
     from newsmon.warehouse import stage_batch
 
-    batch = stage_batch(
-        paths.staging, f"{_safe(run_id)}-s{shard:02d}", articles, rejections, health, fetch_log
-    )
+    # A name of its own per attempt: a retried task may have fetched more than an earlier attempt staged.
+    batch_id = f"{_safe(run_id)}-s{shard:02d}-{uuid.uuid4().hex[:8]}"
+    batch = stage_batch(paths.staging, batch_id, articles, rejections, health, fetch_log)
+    commit_states(store, feeds, results)  # only now: the items these states mark as seen are on disk
     ctx.report.batch = str(batch)
     log.info("shard %s: %s", shard, ctx.report.as_dict())
     return ctx.report.as_dict()
@@ -264,6 +272,7 @@ def health_row(state, feed: FeedConfig) -> dict:
         "last_new_item_at": state.last_new_item_at,
         "next_due_at": state.next_due_at,
         "items_seen": state.items_seen,
+        "items_deferred": state.items_deferred,
         "retired": state.retired,
     }
 
@@ -661,7 +670,7 @@ def _fetch_in_processes(
 
 def merge_reports(reports: list[dict]) -> dict:
     """Add up the per-shard reports into one."""
-    merged: dict = {"batches": [r["batch"] for r in reports], "items": 0, "pages_ok": 0}
+    merged: dict = {"batches": [r["batch"] for r in reports], "items": 0, "items_deferred": 0, "pages_ok": 0}
     for key in ("feeds", "pages_failed", "rejected", "adjusted"):
         total: Counter = Counter()
         for r in reports:
@@ -669,6 +678,7 @@ def merge_reports(reports: list[dict]) -> dict:
         merged[key] = dict(sorted(total.items()))
     for r in reports:
         merged["items"] += r["items"]
+        merged["items_deferred"] += r.get("items_deferred", 0)
         merged["pages_ok"] += r["pages_ok"]
     return merged
 
@@ -694,6 +704,8 @@ def format_summary(summary: dict) -> str:
     ]
     for reason, n in sorted(rejected.items()):
         lines.append(f"             rejected: {reason:<20} {n:>5}")
+    if fetch.get("items_deferred"):
+        lines.append(f"  deferred   {fetch['items_deferred']} new items over max_items_per_feed, for the next run")
     if fetch["pages_failed"]:
         failed = ", ".join(f"{k} {v}" for k, v in fetch["pages_failed"].items())
         lines.append(f"  pages      ok {fetch['pages_ok']}, fell back to feed text: {failed}")

@@ -158,28 +158,50 @@ def stage_batch(
     feed_health: list[dict] | None = None,
     fetch_log: list[dict] | None = None,
 ) -> Path:
-    """Write one batch of staged Parquet files; visible to the loader only once complete (atomic rename)."""
+    """Write one batch of staged Parquet files, durably; visible to the loader only once complete.
+
+    Every file and the folder are fsynced before the atomic rename, and the staging folder after it: when this
+    returns, the batch survives a power cut, so the caller may then mark its items as seen. A failure (a full
+    disk) removes the partial batch and raises.
+    """
     staging_dir.mkdir(parents=True, exist_ok=True)
     final = staging_dir / batch_id
     if final.exists():
         return final  # a retried task re-staging the same batch: the first complete copy stands
     tmp = staging_dir / f".tmp-{batch_id}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    rows, mentions, countries = _article_rows(articles)
-    parts = {
-        "articles": rows,
-        "mentions": mentions,
-        "article_countries": countries,
-        "rejections": rejections or [],
-        "feed_health": feed_health or [],
-        "fetch_log": fetch_log or [],
-    }
-    for name, part_rows in parts.items():
-        _write_part(tmp, name, part_rows)
-    (tmp / "_COMPLETE").write_text(json.dumps({k: len(v) for k, v in parts.items()}))
-    os.replace(tmp, final)
+    try:
+        tmp.mkdir()
+        rows, mentions, countries = _article_rows(articles)
+        parts = {
+            "articles": rows,
+            "mentions": mentions,
+            "article_countries": countries,
+            "rejections": rejections or [],
+            "feed_health": feed_health or [],
+            "fetch_log": fetch_log or [],
+        }
+        for name, part_rows in parts.items():
+            _write_part(tmp, name, part_rows)
+            _fsync(tmp / f"{name}.parquet")
+        (tmp / "_COMPLETE").write_text(json.dumps({k: len(v) for k, v in parts.items()}))
+        _fsync(tmp / "_COMPLETE")
+        _fsync(tmp)
+        os.replace(tmp, final)
+        _fsync(staging_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return final
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a folder (its entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def pending_batches(staging_dir: Path) -> list[Path]:
@@ -294,24 +316,31 @@ def _dedupe_and_insert_articles(
 ) -> set[str]:
     """Decide story membership for each staged article and insert the new ones. Returns the ids inserted."""
     known_urls = _existing(con, "canonical_url", [a["canonical_url"] for a in articles])
-    known_guids = _existing(con, "guid", [a["guid"] for a in articles if a.get("guid")])
+    # A GUID is unique within its feed only (RSS): two outlets may both number their items 1, 2, 3.
+    seen_guids = _existing_keys(con, ("feed", "guid"), [(a["feed"], a.get("guid")) for a in articles])
+    # The same text under the same title from the same outlet is one article, whatever its URL says (a link that
+    # carries a cache-buster or a per-run tracking value must not add a copy every run). Other outlets' copies
+    # are syndication: they stay, linked to their story below.
+    seen_texts = _existing_keys(con, ("source", "title", "content_hash"), [_text_key(a) for a in articles])
     keep: list[dict] = []
     seen_urls: set[str] = set()
-    seen_guids: set[str] = set()
     # Oldest first, so the original of a syndicated story is the earliest copy.
     for a in sorted(articles, key=lambda r: (r["published_at"] or r["fetched_at"], r["article_id"])):
         reason = None
+        guid_key, text_key = (a["feed"], a.get("guid")), _text_key(a)
         if a["canonical_url"] in known_urls or a["canonical_url"] in seen_urls:
             reason = "duplicate_url"
-        elif a.get("guid") and (a["guid"] in known_guids or a["guid"] in seen_guids):
+        elif guid_key in seen_guids:
             reason = "duplicate_guid"
+        elif text_key in seen_texts:
+            reason = "duplicate_text"
         if reason:
             _reject(con, a, reason, batch_name, now)
             counts.add_rejection(reason)
             continue
         seen_urls.add(a["canonical_url"])
-        if a.get("guid"):
-            seen_guids.add(a["guid"])
+        seen_guids.add(guid_key)
+        seen_texts.add(text_key)
         match = index.add(
             a["article_id"],
             a["text"] or "",
@@ -358,10 +387,36 @@ def _existing(con, column: str, values: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _text_key(a: dict) -> tuple:
+    return (a["source"], a.get("title"), a.get("content_hash"))
+
+
+class _Keys(set):
+    """Keys seen so far; a key with a missing part (no GUID, no title) never matches anything."""
+
+    def add(self, key: tuple) -> None:
+        if None not in key:
+            super().add(key)
+
+
+def _existing_keys(con, columns: tuple[str, ...], keys: list[tuple]) -> set[tuple]:
+    """Which of these column tuples (e.g. (feed, guid)) stored articles already have."""
+    keys = [k for k in keys if None not in k]
+    if not keys:
+        return _Keys()
+    cols = ", ".join(columns)
+    last = columns[-1]  # the most selective column narrows the scan; the whole tuple is compared here
+    rows = con.execute(
+        f"SELECT DISTINCT {cols} FROM articles WHERE {last} IN ?", [list({k[-1] for k in keys})]
+    ).fetchall()
+    return _Keys(set(rows) & set(keys))
+
+
 def _reject(con, a: dict, reason: str, batch_name: str, now) -> None:
     existing = con.execute(
-        "SELECT article_id FROM articles WHERE canonical_url = ? OR (guid IS NOT NULL AND guid = ?) LIMIT 1",
-        [a["canonical_url"], a.get("guid")],
+        "SELECT article_id FROM articles WHERE canonical_url = ? OR (feed = ? AND guid = ?) "
+        "OR (source = ? AND title = ? AND content_hash = ?) LIMIT 1",
+        [a["canonical_url"], a["feed"], a.get("guid"), *_text_key(a)],
     ).fetchone()
     con.execute(
         "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE TABLE IF NOT EXISTS rejections (
     url         VARCHAR NOT NULL,
     feed        VARCHAR,
-    reason      VARCHAR NOT NULL,           -- duplicate_url, duplicate_guid, robots, blocked_address, ...
+    reason      VARCHAR NOT NULL,           -- duplicate_url, duplicate_guid, duplicate_text, robots, ...
     article_id  VARCHAR,                    -- the article it duplicates, when it is a duplicate
     detail      VARCHAR,
     "at"        TIMESTAMPTZ NOT NULL,       -- quoted: AT is a reserved word in DuckDB 2.0
@@ -94,8 +94,11 @@ CREATE TABLE IF NOT EXISTS feed_health (
     next_due_at          TIMESTAMPTZ,
     items_seen           BIGINT,
     retired              BOOLEAN,
-    updated_at           TIMESTAMPTZ
+    updated_at           TIMESTAMPTZ,
+    items_deferred       INTEGER              -- new items over max_items_per_feed at the last fetch, for the next run
 );
+-- Warehouses created before items_deferred existed get the column too.
+ALTER TABLE feed_health ADD COLUMN IF NOT EXISTS items_deferred INTEGER;
 
 -- One row per feed per run, for cadence, items-per-day and extraction-failure trends.
 CREATE TABLE IF NOT EXISTS fetch_log (
