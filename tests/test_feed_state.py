@@ -106,7 +106,11 @@ class Outlet:
         return Reply(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
     def config(self, source: str | None = None) -> dict:
-        return {"name": self.slug, "url": self.server.url(f"/{self.slug}/rss.xml"), "source": source or self.slug}
+        return {
+            "name": self.slug,
+            "url": self.server.url(f"/{self.slug}/rss.xml"),
+            "source": source or self.slug,
+        }
 
 
 @pytest.fixture
@@ -114,7 +118,7 @@ def newsroom(data_dir, tmp_path, monkeypatch):
     """A loopback server for outlets, and a feeds file the pipeline reads (one shard, in this process)."""
     feeds_file = tmp_path / "feeds.yaml"
     monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", "127.0.0.0/8")
     monkeypatch.setenv("NEWSMON_SHARDS", "1")
     monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "5")
     with LoopbackServer() as server:
@@ -219,7 +223,7 @@ def test_disk_full_while_staging_then_one_rerun_holds_every_article_exactly_once
     newsroom.write_feeds(*outlets)
     staging = get_paths().ensure().staging
     # The staging folder on a 16 KiB tmpfs in a private mount namespace: the batch cannot fit.
-    mount = f"mount -t tmpfs -o size=16k newsmon-full {staging} && exec \"$@\""
+    mount = f'mount -t tmpfs -o size=16k newsmon-full {staging} && exec "$@"'
     proc = _pipeline_process(prefix=["unshare", "--mount", "sh", "-c", mount, "sh"])
     _, err = proc.communicate(timeout=180)
     assert proc.returncode != 0 and "No space left on device" in err, err

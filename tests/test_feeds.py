@@ -214,7 +214,9 @@ def test_gone_feed_retires_after_three_410s_and_a_later_success_revives_it(bench
     assert outcomes == ["failed", "failed", "retired"]
     assert bench.state(feed).retired and bench.state(feed).consecutive_gone == GONE_TO_RETIRE
     again = bench.run([feed], T0 + timedelta(days=3))["gone"]
-    assert again.status == "retired" and len(bench.server.requests_to("/gone")) == 3  # not asked within a week
+    assert (
+        again.status == "retired" and len(bench.server.requests_to("/gone")) == 3
+    )  # not asked within a week
     bench.server.routes["/gone"] = static(rss("Back", ITEMS))
     back = bench.run([feed], T0 + timedelta(days=2) + RETIRED_RECHECK)["gone"]
     assert back.status == "ok" and len(back.items) == 3

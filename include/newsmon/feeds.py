@@ -559,7 +559,9 @@ def _state_from_dict(raw: dict, feed: FeedConfig | None) -> FeedState:
     if not values.get("url", "").startswith(("http://", "https://")):
         values.pop("url", None)
     if repaired:
-        log.warning("feed state of %s: bad value in %s; reset to the default", fresh.name, ", ".join(repaired))
+        log.warning(
+            "feed state of %s: bad value in %s; reset to the default", fresh.name, ", ".join(repaired)
+        )
     return replace(fresh, **values)
 
 
@@ -645,7 +647,12 @@ def fetch_feed(client: HttpClient, feed: FeedConfig, state: FeedState, now: date
         unseen = _newest_first(unseen)
         result.items, state.items_deferred = unseen[:cap], len(unseen) - cap
         state.etag = state.last_modified = state.body_hash = None
-        log.info("feed %s: %d new items over the cap of %d, left for the next run", feed.name, len(unseen) - cap, cap)
+        log.info(
+            "feed %s: %d new items over the cap of %d, left for the next run",
+            feed.name,
+            len(unseen) - cap,
+            cap,
+        )
     else:
         result.items, state.items_deferred = unseen, 0
         _remember_validators(state, resp.headers)
@@ -659,9 +666,7 @@ def _gone(state: FeedState, feed: FeedConfig, now: datetime, resp, result: FeedR
     """HTTP 410: a failure the first times, retirement once it persists (or again, for a retired feed)."""
     state.consecutive_gone += 1
     if not state.retired and state.consecutive_gone < GONE_TO_RETIRE:
-        error = (
-            f"HTTP 410 Gone ({state.consecutive_gone} of {GONE_TO_RETIRE} in a row before the feed is retired)"
-        )
+        error = f"HTTP 410 Gone ({state.consecutive_gone} of {GONE_TO_RETIRE} in a row before the feed is retired)"
         return _failed(state, feed, now, error, resp, GONE_RETRY.total_seconds())
     state.retired, state.last_status = True, "retired"
     state.last_error = (
@@ -692,7 +697,9 @@ def _unseen(state: FeedState, items: list[FeedItem]) -> list[FeedItem]:
 
 def _newest_first(items: list[FeedItem]) -> list[FeedItem]:
     """By publication date, newest first; undated items after the dated ones, in feed order."""
-    return sorted(items, key=lambda i: (i.published is None, -(i.published.timestamp() if i.published else 0)))
+    return sorted(
+        items, key=lambda i: (i.published is None, -(i.published.timestamp() if i.published else 0))
+    )
 
 
 def _mark_seen(state: FeedState, items: list[FeedItem], now: datetime) -> None:

@@ -192,7 +192,8 @@ def fetch_shard(
         feed, item = pair
         try:
             return feed, process_item(feed, item, ctx)
-        except Exception as exc:  # a bug on one page must not lose the shard; the rejection row counts the item
+        # A bug on one page must not lose the shard; the rejection row counts the item.
+        except Exception as exc:
             log.exception("processing %s failed", item.url)
             return feed, (None, _rejection(item, feed, "processing_error", f"{type(exc).__name__}: {exc}"))
         finally:
@@ -705,7 +706,9 @@ def format_summary(summary: dict) -> str:
     for reason, n in sorted(rejected.items()):
         lines.append(f"             rejected: {reason:<20} {n:>5}")
     if fetch.get("items_deferred"):
-        lines.append(f"  deferred   {fetch['items_deferred']} new items over max_items_per_feed, for the next run")
+        lines.append(
+            f"  deferred   {fetch['items_deferred']} new items over max_items_per_feed, for the next run"
+        )
     if fetch["pages_failed"]:
         failed = ", ".join(f"{k} {v}" for k, v in fetch["pages_failed"].items())
         lines.append(f"  pages      ok {fetch['pages_ok']}, fell back to feed text: {failed}")
