@@ -202,8 +202,12 @@ def test_mention_caps_per_country_and_per_article():
     assert [x.country for x in a.mentions] == ["CN"] * 4 + ["RU"] * 3
     assert a.countries["CN"]["mentions"] == 4 and a.countries["RU"]["mentions"] == 3
     b = _article(list(m), {"CN": {"mentions": 10}, "RU": {"mentions": 3}})
+    b.pairs = {"sentence": ["CN-RU"], "article": ["CN-RU"]}
     assert cap_mentions(b, per_article=5, per_country=100) == ["mentions_capped"]
     assert len(b.mentions) == 5
+    # every count has its mention rows behind it: the per-article cap lowers the country figures too
+    assert b.countries["CN"]["mentions"] == 5 and "RU" not in b.countries
+    assert b.pairs == {"sentence": [], "article": []}
     c = _article(list(m), {"CN": {"mentions": 10}})
     assert cap_mentions(c, per_article=100, per_country=100) == [] and len(c.mentions) == 13
 
@@ -233,6 +237,11 @@ def test_a_hostile_title_and_page_are_capped_and_counted(loopback_env, monkeypat
     per_article = _rows("SELECT article_id, count(*) FROM mentions GROUP BY ALL")
     assert len(per_article) == 2 and max(n for _, n in per_article) <= limits.max_mentions_per_country
     assert _rows("SELECT max(mentions) FROM article_countries")[0][0] == limits.max_mentions_per_country
+    stored = _rows("SELECT article_id, country, count(*) FROM mentions GROUP BY ALL ORDER BY ALL")
+    counted = _rows(
+        "SELECT article_id, country, mentions FROM article_countries WHERE mentions > 0 ORDER BY ALL"
+    )
+    assert stored == counted  # every counted mention is a stored row with its sentence
     day_cn = _rows("SELECT sum(mentions) FROM daily_country WHERE country = 'CN'")[0][0]
     assert day_cn <= 2 * limits.max_mentions_per_country
     adjusted = summary["fetch"]["adjusted"]

@@ -396,8 +396,7 @@ def cap_mentions(article: Article, per_article: int, per_country: int) -> list[s
     """Keep at most per_country mentions of each country and per_article in all, in text order.
 
     A hostile or broken page ("China China China ..." for megabytes) otherwise makes millions of mention rows
-    and a day's count no reader could trust. The per-country figures (which the daily counts add up) are capped
-    at per_country too. Returns which caps bit.
+    and a day's count no reader could trust. Returns which caps bit.
     """
     kept, per = [], Counter()
     country_capped = article_capped = False
@@ -413,9 +412,18 @@ def cap_mentions(article: Article, per_article: int, per_country: int) -> list[s
     if not (country_capped or article_capped):
         return []
     article.mentions = kept
-    for figures in article.countries.values():
+    # The per-country figures (which the daily counts add up) become the mentions kept, so every count
+    # still has a stored mention row and sentence behind it.
+    for code, figures in article.countries.items():
         if isinstance(figures, dict) and "mentions" in figures:
-            figures["mentions"] = min(int(figures["mentions"]), per_country)
+            figures["mentions"] = per[code]
+    gone = {code for code in article.countries if not per[code]}
+    if gone:  # a country none of whose mentions was kept is not in the article any more, nor in its pairs
+        article.countries = {c: f for c, f in article.countries.items() if c not in gone}
+        article.pairs = {
+            level: [p for p in pairs if not gone & set(p.split("-"))]
+            for level, pairs in article.pairs.items()
+        }
     bit = (("mentions_capped", article_capped), ("country_mentions_capped", country_capped))
     return [name for name, happened in bit if happened]
 
