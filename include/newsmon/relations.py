@@ -1,0 +1,692 @@
+"""Relations: who does or says what to whom, between watched countries, with the sentence that proves it.
+
+Input is the tagger's output (mentions with their sentence index and evidence sentence); nothing is
+re-tagged. Only sentences that name at least two watched countries are looked at, so most text costs
+nothing. In such a sentence the finder looks for cues (config/relations.yaml, per language and class),
+and for each cue the clause around it: the actor before it (or after "by", or after 被), the target after
+it (or after 对/向 in Chinese), joint subjects ("China and Russia signed ..."), and the words that cancel
+or change it (negation, conditions, modals, intentions). Pure rules: a dependency parser was not used (see
+docs/relations.md for why and what it would cost).
+
+Policy: ../shared/docs/RELATIONS_POLICY.md. The lexicon is data, versioned like the watchlist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from newsmon.config import ConfigError
+from newsmon.models import Mention
+
+CLASSES = ("verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict")
+COOPERATION = frozenset(CLASSES[:2])
+LANGUAGES = ("en", "zh", "ru")
+DEFAULT_LEXICON_FILE = Path(__file__).parent / "config" / "relations.yaml"
+_CUE_KINDS = ("verbs", "nouns", "mutual_verbs", "mutual_nouns")
+_WORD_LISTS = (
+    "negators",
+    "hypothetical",
+    "speculative",
+    "intention",
+    "passive",
+    "agent",
+    "coordinators",
+    "speech",
+    "clause_breaks",
+    "locations",
+)
+_VERBAL_OF = {"material_cooperation": "verbal_cooperation", "material_conflict": "verbal_conflict"}
+_ACTOR_KINDS = frozenset({"name", "capital", "institution", "person", "combined"})
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Relation:
+    source: str
+    target: str
+    cls: str  # one of CLASSES
+    sentence: int  # the tagger's sentence index; -1 for the title
+    evidence: str  # the sentence text
+    cue: str  # the words that decided the class, as written
+    reported: bool
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["class"] = out.pop("cls")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class Cue:
+    cls: str
+    noun: bool
+    mutual: bool
+
+
+@dataclass
+class Language:
+    """One language's lexicon, compiled."""
+
+    code: str
+    cue_pattern: re.Pattern
+    cues: list[Cue]  # by group index of cue_pattern
+    words: dict[str, re.Pattern | None]  # list name -> pattern matching any of its words
+    state_heads: tuple[str, ...]
+    private_heads: tuple[str, ...]
+    max_subject_gap: int
+    max_object_gap: int
+    before_agent: re.Pattern | None = None
+    target_links: re.Pattern | None = None
+
+    def gap(self, text: str) -> int:
+        """Distance in words (characters for Chinese)."""
+        if self.code == "zh":
+            return len(re.sub(r"\s", "", text))
+        return len(_WORD.findall(text))
+
+    def has(self, name: str, text: str) -> bool:
+        p = self.words.get(name)
+        return bool(p and p.search(text))
+
+
+@dataclass
+class Lexicon:
+    version: str
+    declared_version: str
+    languages: dict[str, Language]
+
+
+def load_lexicon(path: str | Path | None = None) -> Lexicon:
+    path = Path(path or DEFAULT_LEXICON_FILE)
+    if not path.exists():
+        raise ConfigError(f"relation lexicon not found: {path}")
+    return parse_lexicon(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def parse_lexicon(text: str, source: str = "<relations>") -> Lexicon:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or not str(raw.get("version") or "").strip():
+        raise ConfigError(
+            f"{source}: needs a top-level mapping with a 'version' (for example \"2026-12-01.1\")"
+        )
+    unknown = set(raw) - {"version", *LANGUAGES}
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown section(s) {', '.join(sorted(unknown))} (use {', '.join(LANGUAGES)})"
+        )
+    languages = {
+        code: _language(code, raw[code], f"{source}: {code}")
+        for code in LANGUAGES
+        if raw.get(code) is not None
+    }
+    if "en" not in languages:
+        raise ConfigError(f"{source}: needs an 'en' section")
+    declared = str(raw["version"]).strip()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return Lexicon(version=f"{declared}+{digest}", declared_version=declared, languages=languages)
+
+
+def _strings(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(
+            f"{where}: expected a list of non-empty strings (quote words YAML reads as true/false)"
+        )
+    return [v.strip() for v in value]
+
+
+def _language(code: str, spec, where: str) -> Language:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a mapping")
+    known = {*CLASSES, *_WORD_LISTS, "state_heads", "private_heads", "max_subject_gap", "max_object_gap"}
+    known |= {"before_agent", "target_links"}
+    unknown = set(spec) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    entries: list[tuple[str, Cue]] = []
+    for cls in CLASSES:
+        by_kind = spec.get(cls) or {}
+        if not isinstance(by_kind, dict) or set(by_kind) - set(_CUE_KINDS):
+            raise ConfigError(f"{where}.{cls}: expected a mapping with {', '.join(_CUE_KINDS)}")
+        for kind in _CUE_KINDS:
+            for pattern in _strings(by_kind.get(kind), f"{where}.{cls}.{kind}"):
+                _check_regex(pattern, f"{where}.{cls}.{kind}")
+                entries.append((pattern, Cue(cls, noun="nouns" in kind, mutual=kind.startswith("mutual"))))
+    if not entries:
+        raise ConfigError(f"{where}: no cues")
+    # Longer patterns first: Python's alternation takes the first branch that matches, and a phrase
+    # ("lifted sanctions") must win over a word inside it ("sanctions").
+    entries.sort(key=lambda e: -len(e[0]))
+    words = code != "zh"
+    cue_pattern = re.compile(
+        "|".join(f"({_bounded(p, words)})" for p, _ in entries), re.IGNORECASE if words else 0
+    )
+    lists = {name: _word_pattern(_strings(spec.get(name), f"{where}.{name}"), words) for name in _WORD_LISTS}
+    return Language(
+        code=code,
+        cue_pattern=cue_pattern,
+        cues=[cue for _, cue in entries],
+        words=lists,
+        state_heads=tuple(s.lower() for s in _strings(spec.get("state_heads"), f"{where}.state_heads")),
+        private_heads=tuple(s.lower() for s in _strings(spec.get("private_heads"), f"{where}.private_heads")),
+        max_subject_gap=_positive(spec.get("max_subject_gap", 10), f"{where}.max_subject_gap"),
+        max_object_gap=_positive(spec.get("max_object_gap", 14), f"{where}.max_object_gap"),
+        before_agent=_word_pattern(_strings(spec.get("before_agent"), f"{where}.before_agent"), words),
+        target_links=_word_pattern(_strings(spec.get("target_links"), f"{where}.target_links"), words),
+    )
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {pattern!r} is not a valid regular expression: {exc}") from None
+    if compiled.groups:
+        raise ConfigError(f"{where}: {pattern!r}: use (?:...) groups, not capturing ones")
+
+
+def _positive(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: must be a whole number above 0")
+    return value
+
+
+def _bounded(pattern: str, words: bool) -> str:
+    return rf"(?<!\w)(?:{pattern})(?!\w)" if words else pattern
+
+
+def _word_pattern(items: list[str], words: bool) -> re.Pattern | None:
+    if not items:
+        return None
+    ordered = sorted(items, key=len, reverse=True)
+    return re.compile("|".join(_bounded(i if "\\" in i else re.escape(i), words) for i in ordered), re.I)
+
+
+# ---------------------------------------------------------------------------------------------------- finder
+
+
+@dataclass
+class _Ref:
+    """A mention inside one sentence: offsets relative to the sentence."""
+
+    country: str
+    start: int
+    end: int
+    kind: str
+    actor: bool = False
+
+
+@dataclass
+class _CueHit:
+    start: int
+    end: int
+    cue: Cue
+    text: str
+
+
+class RelationFinder:
+    """The lexicon compiled once; `find` is safe to call from many threads."""
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon or load_lexicon()
+        self.version = self.lexicon.version
+
+    def find(self, mentions: list[Mention], text: str, title: str | None = None) -> list[Relation]:
+        """Relations in one tagged article (the tagger's mentions of `title` and `text`)."""
+        by_sentence: dict[int, list[Mention]] = {}
+        for m in mentions:
+            by_sentence.setdefault(-1 if m.position == "title" else m.sentence, []).append(m)
+        out: list[Relation] = []
+        for index, group in sorted(by_sentence.items()):
+            if len({m.country for m in group}) < 2:
+                continue  # a relation needs two watched countries in the sentence
+            located = _locate_sentence(group, title or "" if index < 0 else text)
+            if located is not None:
+                out.extend(self.in_sentence(*located, index))
+        return out
+
+    def in_sentence(self, sentence: str, refs: list[_Ref], index: int) -> list[Relation]:
+        lang = self.lexicon.languages.get(_language_of(sentence)) or self.lexicon.languages["en"]
+        if _is_question(sentence) or _opens_with_condition(lang, sentence):
+            return []
+        refs = sorted(refs, key=lambda r: (r.start, r.country))
+        for r in refs:
+            r.actor = _is_actor(lang, sentence, r, refs)
+        cues = _cue_hits(lang, sentence)
+        reported = lang.has("speech", sentence) or _quoted(sentence)
+        found: dict[tuple[str, str, str], Relation] = {}
+        sources_of: list[list[_Ref]] = []
+        for i, hit in enumerate(cues):
+            cls = self._class_in_context(lang, sentence, hit)
+            pairs, sources = ([], []) if cls is None else _pairs(lang, sentence, refs, cues, i, sources_of)
+            sources_of.append(sources)
+            for src, tgt in pairs:
+                if src != tgt and (src, tgt, cls) not in found:
+                    found[(src, tgt, cls)] = Relation(src, tgt, cls, index, sentence, hit.text, reported)
+        return list(found.values())
+
+    @staticmethod
+    def _class_in_context(lang: Language, sentence: str, hit: _CueHit) -> str | None:
+        """The cue's class as the words before it leave it: None when denied, conditional or speculative;
+        the verbal class of the same polarity for a pledged or threatened material action."""
+        clause = _clause_before(lang, sentence, hit.start)
+        near = _last_words(lang, clause, 4)
+        if lang.has("negators", near) or lang.has("speculative", _last_words(lang, clause, 3)):
+            return None
+        if lang.has("hypothetical", clause):
+            return None
+        cls = hit.cue.cls
+        if cls in _VERBAL_OF and lang.has("intention", _last_words(lang, clause, 4)):
+            return _VERBAL_OF[cls]
+        return cls
+
+
+def _pairs(
+    lang: Language, s: str, refs: list[_Ref], cues: list[_CueHit], i: int, sources_of: list[list[_Ref]]
+) -> tuple[list[tuple[str, str]], list[_Ref]]:
+    """(source, target) country pairs for cue i, and the sources found (later cues may inherit them)."""
+    hit = cues[i]
+    agent = _agent_after(lang, s, refs, hit)
+    if agent is not None:  # "sanctions imposed by Washington on Moscow", "was sanctioned by Washington"
+        sources = [agent]
+        targets = _subject(lang, s, refs, hit, cues, i, sources_of, actors_only=False) or _objects(
+            lang, s, refs, hit, cues, i, exclude=agent
+        )
+        return [(a.country, t.country) for a in sources for t in targets], sources
+    zh = _chinese_frame(lang, s, refs, hit)
+    if zh is not None:
+        sources, targets, joint = zh
+        if joint and hit.cue.mutual:
+            return _joint(sources + targets), sources
+        return [(a.country, t.country) for a in sources if a.actor for t in targets], sources
+    subject = _subject(lang, s, refs, hit, cues, i, sources_of, actors_only=False)
+    if subject and _is_passive(lang, s, hit, subject):
+        return [], []  # "Russian banks were sanctioned" with no actor named: no relation
+    sources = [r for r in subject if r.actor]
+    objects = _objects(lang, s, refs, hit, cues, i, exclude=None)
+    objects = [o for o in objects if o.country not in {a.country for a in sources}]
+    if hit.cue.mutual:
+        if len({a.country for a in sources}) > 1 and not objects:
+            return _joint(sources), sources  # "China and Russia signed agreements"
+        pairs = [(a.country, o.country) for a in sources for o in objects]
+        pairs += [(o.country, a.country) for a in sources for o in objects if o.actor]
+        return pairs, sources
+    return [(a.country, o.country) for a in sources for o in objects], sources
+
+
+def _joint(refs: list[_Ref]) -> list[tuple[str, str]]:
+    countries = sorted({r.country for r in refs if r.actor})
+    return [(a, b) for a in countries for b in countries if a != b]
+
+
+def _subject(
+    lang: Language,
+    s: str,
+    refs: list[_Ref],
+    hit: _CueHit,
+    cues: list[_CueHit],
+    i: int,
+    sources_of: list[list[_Ref]],
+    actors_only: bool,
+) -> list[_Ref]:
+    """The mention(s) standing as the cue's subject: the nearest before it in its clause, with the
+    countries coordinated with it ("China and Russia"); a coordinated verb inherits the subject of the
+    verb before it ("Beijing praised Moscow and criticised Washington")."""
+    clause_start = _clause_start(lang, s, hit.start)
+    before = [r for r in refs if clause_start <= r.start and r.end <= hit.start]
+    if not before:
+        return _inherited(lang, s, cues, i, sources_of, clause_start)
+    head = before[-1]
+    gap = s[head.end : hit.start]
+    prev = cues[i - 1] if i else None
+    if prev is not None and prev.end <= head.start and _only_conjunction(lang, gap):
+        return sources_of[i - 1]  # the nearest mention is the previous verb's object
+    if lang.gap(gap) > lang.max_subject_gap or _crosses_cue(cues, head.end, hit.start):
+        return _inherited(lang, s, cues, i, sources_of, clause_start)
+    group = [head]
+    for r in reversed(before[:-1]):
+        joiner = s[r.end : group[-1].start]
+        if r.country == group[-1].country and lang.gap(joiner) <= 4 and not lang.has("coordinators", joiner):
+            group.append(r)  # "China's foreign minister Wang Yi": one actor, several mentions
+        elif _coordination(lang, joiner):
+            group.append(r)
+        else:
+            break
+    return [r for r in group if r.actor or not actors_only]
+
+
+def _inherited(lang, s, cues, i, sources_of, clause_start) -> list[_Ref]:
+    """With no subject of its own, a cue takes the one of the cue before it in the same sentence when
+    only a conjunction or comma lies between ("... and pledged to ...", "中方表示，将与俄方...")."""
+    if not i or not sources_of[i - 1]:
+        return []
+    between = s[cues[i - 1].end : cues[i].start]
+    if lang.has("clause_breaks", between) and lang.code != "zh":
+        return []
+    return sources_of[i - 1]
+
+
+def _objects(lang, s, refs, hit, cues, i, exclude) -> list[_Ref]:
+    """The mention(s) after the cue in its clause: the first one, with any coordinated with it."""
+    # From the end of the cue's first word: a cue phrase may hold its object ("summoned the US ambassador").
+    first_word = re.match(r"\w+", s[hit.start : hit.end])
+    begin = hit.start + (first_word.end() if first_word else len(hit.text))
+    end = _clause_end(lang, s, hit.end)
+    after = [r for r in refs if r.start >= begin and r.end <= end and r is not exclude]
+    out: list[_Ref] = []
+    for r in after:
+        lead = s[begin : r.start] if not out else s[out[-1].end : r.start]
+        if not out:
+            if lang.gap(lead) > lang.max_object_gap:
+                break
+            if _location(lang, lead):
+                continue  # "talks in Moscow": a place
+            if lang.has("speech", lead):
+                break  # "... warned, Lavrov said": the speaker is no object
+            out.append(r)
+        elif r.country == out[-1].country or _coordination(lang, lead):
+            out.append(r)
+        else:
+            break
+    return out
+
+
+def _agent_after(lang: Language, s: str, refs: list[_Ref], hit: _CueHit) -> _Ref | None:
+    """The actor introduced after the cue by "by" / "со стороны": "sanctions imposed by Washington"."""
+    if lang.words.get("agent") is None:
+        return None
+    window = s[hit.end : hit.end + 40]
+    m = re.match(r"(?:\W*\w+){0,2}?\W*(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?", window, re.I)
+    if m is None:
+        return None
+    at = hit.end + m.end()
+    nxt = next((r for r in refs if r.start >= at), None)
+    if nxt is not None and lang.gap(s[at : nxt.start]) <= 2 and nxt.actor:
+        return nxt
+    return None
+
+
+def _chinese_frame(lang, s, refs, hit):
+    """Chinese frames with the target before the cue: "A对B实施制裁" (A acts on B), "A与B签署" (together),
+    "B被A制裁" / "B遭到A制裁" (B suffers A's act). (sources, targets, joint) or None."""
+    if lang.code != "zh":
+        return None
+    clause_start = _clause_start(lang, s, hit.start)
+    before = [r for r in refs if clause_start <= r.start and r.end <= hit.start]
+    if len(before) < 2:
+        return None
+    b, a = before[-1], None
+    for r in reversed(before[:-1]):
+        if r.country != b.country:
+            a = r
+            break
+    if a is None:
+        return None
+    link = s[a.end : b.start]
+    tail = s[b.end : hit.start]
+    if lang.gap(tail) > lang.max_subject_gap or lang.gap(link) > lang.max_subject_gap:
+        return None
+    if lang.before_agent and lang.before_agent.search(link):
+        return [b], [a], False  # "俄罗斯被美国制裁": 美国 acts on 俄罗斯
+    if lang.target_links and re.search(r"(?:" + lang.target_links.pattern + r")\W*$", link):
+        return [a], [b], False
+    if _coordination(lang, link):
+        return [a, b], [], True
+    return None
+
+
+def _is_passive(lang: Language, s: str, hit: _CueHit, subject: list[_Ref]) -> bool:
+    if hit.cue.noun or lang.words.get("passive") is None:
+        return False
+    gap = s[subject[0].end : hit.start]
+    return bool(re.search(r"(?:" + lang.words["passive"].pattern + r")\s+(?:\w+ly\s+)?$", gap, re.I))
+
+
+def _crosses_cue(cues: list[_CueHit], start: int, end: int) -> bool:
+    return any(start <= c.start and c.end <= end for c in cues)
+
+
+def _only_conjunction(lang: Language, gap: str) -> bool:
+    words = gap.strip(" ,").lower()
+    return words in {
+        "and",
+        "and then",
+        "then",
+        "but",
+        "while",
+        "и",
+        "а",
+        "и затем",
+        "并",
+        "并且",
+        "同时",
+        "还",
+        "，",
+    }
+
+
+def _coordination(lang: Language, joiner: str) -> bool:
+    """'China and Russia', 'China, Russia', 'Russian and Chinese': only a coordinator (or comma) between."""
+    j = joiner.strip()
+    if not j or j in {",", "、", "，"}:
+        return lang.code == "zh" or bool(j)
+    p = lang.words.get("coordinators")
+    return bool(p and p.fullmatch(j.strip(", ")))
+
+
+def _location(lang: Language, lead: str) -> bool:
+    p = lang.words.get("locations")
+    if p is None:
+        return False
+    return bool(re.search(r"(?:" + p.pattern + r")\s*(?:the\s+)?$", lead.strip() + " ", re.I))
+
+
+def _clause_start(lang: Language, s: str, at: int) -> int:
+    start = 0
+    p = lang.words.get("clause_breaks")
+    if p is not None:
+        for m in p.finditer(s, 0, at):
+            start = m.end()
+    return start
+
+
+def _clause_end(lang: Language, s: str, at: int) -> int:
+    p = lang.words.get("clause_breaks")
+    m = p.search(s, at) if p is not None else None
+    return m.start() if m else len(s)
+
+
+def _clause_before(lang: Language, s: str, at: int) -> str:
+    """The text between the last clause start (or comma) and the cue: where its modifiers stand."""
+    start = max(_clause_start(lang, s, at), s.rfind(",", 0, at) + 1, s.rfind("，", 0, at) + 1)
+    return s[start:at]
+
+
+def _last_words(lang: Language, text: str, n: int) -> str:
+    if lang.code == "zh":
+        return text[-n - 2 :]
+    words = list(re.finditer(r"[\w'’]+", text))
+    return text[words[-n].start() :] if len(words) >= n else text
+
+
+def _cue_hits(lang: Language, s: str) -> list[_CueHit]:
+    hits = []
+    for m in lang.cue_pattern.finditer(s):
+        hits.append(_CueHit(m.start(), m.end(), lang.cues[m.lastindex - 1], m.group()))
+    return hits
+
+
+# ---------------------------------------------------------------------------------------------------- actors
+
+
+def _is_actor(lang: Language, s: str, r: _Ref, refs: list[_Ref]) -> bool:
+    """A country form standing for the state: not a company or private person ("a Chinese carmaker",
+    "China's BYD"), and a demonym only with a state head ("Chinese foreign ministry", "Russian diplomats")
+    or a noun cue ("American sanctions")."""
+    after = s[r.end : r.end + 60]
+    if lang.code == "zh":
+        return _zh_actor(lang, s, r, after)
+    possessive = re.match(r"[’']s\s+", after)
+    cue = lang.cue_pattern.search(after)
+    head = _head_words(
+        after[: cue.start()] if cue else after, 3 if possessive or r.kind == "demonym" else 1, r
+    )
+    if head and _starts_with_any(head, lang.private_heads):
+        return False
+    if head and _starts_with_any(head, lang.state_heads):
+        return True
+    if r.kind == "demonym" and cue is not None and lang.gap(after[: cue.start()]) <= 1:
+        return lang.cues[cue.lastindex - 1].noun  # "American sanctions", "Chinese criticism"
+    if r.kind not in _ACTOR_KINDS:
+        return False  # a demonym without a state head: "Chinese scientists", "Russians"
+    if possessive:
+        name = re.match(r"[A-Z][\w-]+", after[possessive.end() :])
+        if name and not any(o.start == r.end + possessive.end() for o in refs):
+            return False  # "China's BYD", "Russia's Gazprom": a company or person of the country
+    return True
+
+
+def _head_words(after: str, n: int, r: _Ref) -> list[str]:
+    """Up to n lowercase words after the mention (past "'s" and a coordinated demonym)."""
+    text = re.sub(r"^[’']s\b", "", after)
+    if r.kind == "demonym":
+        text = re.sub(r"^[\s-]*(?:and|и)\s+\w+\s+", " ", text)  # "Russian and Chinese ships"
+    return [w.lower() for w in re.findall(r"[\w-]+", text)[:n]]
+
+
+def _starts_with_any(words: list[str], stems: tuple[str, ...]) -> bool:
+    joined = " ".join(words)
+    return any(w.startswith(stem) for stem in stems for w in words if " " not in stem) or any(
+        joined.startswith(stem) or f" {stem}" in joined for stem in stems if " " in stem
+    )
+
+
+def _zh_actor(lang: Language, s: str, r: _Ref, after: str) -> bool:
+    nxt = after[:6]
+    for stem in lang.private_heads:
+        if nxt.startswith(stem) or (len(stem) > 1 and stem in nxt[:4]):
+            return False
+    if r.kind == "demonym":
+        return any(stem in nxt for stem in lang.state_heads)
+    return r.kind in _ACTOR_KINDS
+
+
+# ---------------------------------------------------------------------------------------------------- sentences
+
+
+def _locate_sentence(group: list[Mention], text: str) -> tuple[str, list[_Ref]] | None:
+    """The sentence text and the mentions with offsets into it, from the tagger's evidence sentence."""
+    evidence = group[0].evidence
+    first = min(m.start for m in group)
+    last = max(m.end for m in group)
+    start = text.find(evidence, max(0, last - len(evidence)), first + len(evidence))
+    if start < 0:
+        return None
+    refs = [
+        _Ref(m.country, m.start - start, m.end - start, m.kind)
+        for m in group
+        if start <= m.start and m.end <= start + len(evidence)
+    ]
+    return evidence, refs
+
+
+def _language_of(sentence: str) -> str:
+    if _CJK.search(sentence):
+        return "zh"
+    if len(_CYRILLIC.findall(sentence)) > 3:
+        return "ru"
+    return "en"
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip(" \"'”’»)").endswith(("?", "？")) or sentence.rstrip().endswith("吗")
+
+
+def _opens_with_condition(lang: Language, sentence: str) -> bool:
+    """ "If Washington imposed tariffs, Beijing would retaliate": the whole sentence is hypothetical."""
+    p = lang.words.get("hypothetical")
+    m = p.match(sentence.lstrip(" \"“‘'")) if p else None
+    return bool(m)
+
+
+def _quoted(sentence: str) -> bool:
+    return sentence.count("“") + sentence.count('"') >= 2 or "「" in sentence
+
+
+# ---------------------------------------------------------------------------------------------------- API
+
+
+@lru_cache(maxsize=1)
+def default_finder() -> RelationFinder:
+    return RelationFinder(load_lexicon())
+
+
+def find_relations(mentions: list[Mention], text: str, title: str | None = None) -> list[Relation]:
+    """Relations in one article with the bundled lexicon."""
+    return default_finder().find(mentions, text, title)
+
+
+def relations_of_text(text: str, date=None, title: str | None = None) -> list[Relation]:
+    """Tag `text` with the bundled watchlist and find its relations (tests, bench, `newsmon tag`)."""
+    from newsmon.tagging import default_tagger
+
+    result = default_tagger().tag_article(title, text, date)
+    return find_relations(result.mentions, text, title)
+
+
+def score_labelled(finder: RelationFinder, records: list[dict], tagger=None) -> dict:
+    """Micro precision and recall of (source, target, class) tuples against labelled sentences
+    ({"text", "date"?, "relations": [{source, target, class}]}), plus direction accuracy (of gold
+    directed pairs found in either direction, the share found the right way round) and class accuracy
+    (of gold pairs found with the right direction, the share with the right class)."""
+    from newsmon.tagging import default_tagger
+
+    tagger = tagger or default_tagger()
+    tp = fp = fn = 0
+    dir_total = dir_right = cls_total = cls_right = 0
+    errors: list[dict] = []
+    for rec in records:
+        result = tagger.tag_article(None, rec["text"], rec.get("date"))
+        got = {(r.source, r.target, r.cls) for r in finder.find(result.mentions, rec["text"])}
+        gold = {(g["source"], g["target"], g["class"]) for g in rec.get("relations", [])}
+        tp += len(got & gold)
+        fp += len(got - gold)
+        fn += len(gold - got)
+        got_pairs = {(a, b) for a, b, _ in got}
+        for a, b, cls in gold:
+            if (a, b) in got_pairs or (b, a) in got_pairs:
+                dir_total += 1
+                dir_right += (a, b) in got_pairs
+            if (a, b) in got_pairs:
+                cls_total += 1
+                cls_right += (a, b, cls) in got
+        if got != gold:
+            errors.append(
+                {"id": rec.get("id"), "text": rec["text"], "gold": sorted(gold), "got": sorted(got)}
+            )
+    return {
+        "sentences": len(records),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "direction_accuracy": dir_right / dir_total if dir_total else 1.0,
+        "class_accuracy": cls_right / cls_total if cls_total else 1.0,
+        "errors": errors,
+    }

@@ -1,0 +1,242 @@
+"""The relation finder against ../shared/docs/RELATIONS_POLICY.md: every example of the policy, voice,
+nominalisations, joint actions, several relations per sentence, negation, conditions and questions,
+non-actors, Chinese and Russian, the lexicon file, and the evidence each relation keeps."""
+
+from __future__ import annotations
+
+import pytest
+from newsmon.config import ConfigError
+from newsmon.relations import (
+    CLASSES,
+    DEFAULT_LEXICON_FILE,
+    RelationFinder,
+    load_lexicon,
+    parse_lexicon,
+    relations_of_text,
+    score_labelled,
+)
+
+DAY = "2026-11-28"
+VC, MC, VX, MX = CLASSES  # verbal/material cooperation, verbal/material conflict
+
+
+def tuples(text: str, title: str | None = None) -> set[tuple[str, str, str]]:
+    return {(r.source, r.target, r.cls) for r in relations_of_text(text, DAY, title)}
+
+
+# ---------------------------------------------------------------------------------------------------- policy
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the four classes, with the policy's own examples
+        ("Wang said China would deepen strategic mutual trust with Russia.", {("CN", "RU", VC)}),
+        ("China and Russia signed agreements on natural gas.", {("CN", "RU", MC), ("RU", "CN", MC)}),
+        ("Wang Yi blamed the US for the deterioration in relations.", {("CN", "US", VX)}),
+        ("Washington imposed sanctions on Russian banks.", {("US", "RU", MX)}),
+        # direction
+        ("The US sanctioned Russian banks.", {("US", "RU", MX)}),
+        ("Russian and Chinese ships held joint drills.", {("CN", "RU", MC), ("RU", "CN", MC)}),
+        ("Beijing praised Moscow and criticised Washington.", {("CN", "RU", VC), ("CN", "US", VX)}),
+        # reported relations count
+        ("Officials said Moscow had warned Washington.", {("RU", "US", VX)}),
+        # actors: officials, ministries, capitals, office holders
+        (
+            "Chinese foreign ministry spokesperson Mao Ning accused Washington of hypocrisy.",
+            {("CN", "US", VX)},
+        ),
+        ("A Pentagon official criticised Beijing over the drills.", {("US", "CN", VX)}),
+        ("Russian diplomats lodged a protest with the US embassy.", {("RU", "US", VX)}),
+        ("Lavrov warned Washington against new sanctions.", {("RU", "US", VX)}),
+        ("The Kremlin thanked Beijing for its support.", {("RU", "CN", VC)}),
+        # each class in its other forms
+        ("Russia supplied China with oil at a discount.", {("RU", "CN", MC)}),
+        ("Washington expelled two Russian diplomats.", {("US", "RU", MX)}),
+        ("Moscow summoned the US ambassador.", {("RU", "US", VX)}),
+        ("The US lifted sanctions on a Chinese shipping firm.", {("US", "CN", MC)}),
+    ],
+)
+def test_policy_examples(text, expected):
+    assert tuples(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # co-mentions, not relations
+        "China, Russia and the US all sent delegations to Geneva.",
+        "Trade between China and Russia grew 5% last year.",
+        # negated actions are not the action
+        "China did not condemn Russia's invasion.",
+        "Beijing refused to criticise Moscow.",
+        # hypotheticals and questions
+        "If Washington imposed tariffs on Chinese goods, Beijing would retaliate.",
+        "Will Washington impose new tariffs on Chinese steel?",
+        "Washington could impose sanctions on Russian banks.",
+        # companies and private persons are not actors
+        "A Chinese carmaker opened a plant in Russia.",
+        "China's BYD signed a supply deal with Russia.",
+        "Russian tourists praised Beijing's hospitality.",
+        # toward itself or an unwatched country
+        "China criticised Chinese exporters for dumping.",
+        "Russia praised India for its neutrality while China watched.",
+        # passive with no actor named
+        "Russian diplomats were expelled last week, the US embassy in Moscow said nothing.",
+    ],
+)
+def test_not_relations(text):
+    assert tuples(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Russian banks were sanctioned by Washington.", {("US", "RU", MX)}),
+        ("The sanctions imposed by Washington on Moscow took effect.", {("US", "RU", MX)}),
+        ("The US sanctions on Russian banks took effect on Monday.", {("US", "RU", MX)}),
+        ("Chinese criticism of Washington grew louder.", {("CN", "US", VX)}),
+        ("Russia's expulsion of American diplomats drew a protest.", {("RU", "US", MX)}),
+        ("American sanctions on Russia took effect.", {("US", "RU", MX)}),
+    ],
+)
+def test_passive_and_nominalisations(text, expected):
+    assert tuples(text) == expected
+
+
+def test_intentions_and_pledges_are_verbal():
+    assert tuples("Washington will impose tariffs on Chinese steel.") == {("US", "CN", VX)}
+    assert tuples("Russia pledged to supply gas to China.") == {("RU", "CN", VC)}
+    assert tuples("The US threatened to impose sanctions on Chinese banks.") == {("US", "CN", VX)}
+
+
+def test_joint_meeting_with_a_watched_partner_goes_both_ways():
+    assert tuples("Xi Jinping met Vladimir Putin in Moscow on Tuesday.") == {
+        ("CN", "RU", VC),
+        ("RU", "CN", VC),
+    }
+    assert tuples("Putin hosted Xi in the Kremlin.") == {("RU", "CN", VC)}  # hosting is directed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "中国外交部发言人表示，中方坚决反对美方对中国企业实施非法制裁。",
+            {("CN", "US", VX), ("US", "CN", MX)},
+        ),
+        ("中俄两国签署了多项能源合作协议。", {("CN", "RU", MC), ("RU", "CN", MC)}),
+        ("俄罗斯银行遭到美国制裁。", {("US", "RU", MX)}),
+        ("中国没有谴责俄罗斯。", set()),
+        ("如果美国对中国加征关税，中方将采取反制措施。", set()),
+        ("Москва обвинила Вашингтон в эскалации.", {("RU", "US", VX)}),
+        ("США ввели санкции против России.", {("US", "RU", MX)}),
+        ("Пекин и Москва подписали соглашение о поставках газа.", {("CN", "RU", MC), ("RU", "CN", MC)}),
+        ("Китай не осудил Россию.", set()),
+    ],
+)
+def test_chinese_and_russian(text, expected):
+    assert tuples(text) == expected
+
+
+# ---------------------------------------------------------------------------------------------------- evidence
+
+
+def test_each_relation_keeps_sentence_cue_and_reported():
+    text = "Markets were calm. Officials said Moscow had warned Washington. Nothing else happened."
+    (rel,) = relations_of_text(text, DAY)
+    assert rel.sentence == 1
+    assert rel.evidence == "Officials said Moscow had warned Washington."
+    assert rel.cue == "warned" and rel.reported is True
+    assert rel.to_json() == {
+        "source": "RU",
+        "target": "US",
+        "class": VX,
+        "sentence": 1,
+        "evidence": "Officials said Moscow had warned Washington.",
+        "cue": "warned",
+        "reported": True,
+    }
+    (direct,) = relations_of_text("Lavrov warned Washington against new sanctions.", DAY)
+    assert direct.reported is False
+
+
+def test_title_relations_have_sentence_minus_one():
+    rels = relations_of_text("Nothing here.", DAY, title="US sanctions Russian banks")
+    assert [(r.source, r.target, r.cls, r.sentence) for r in rels] == [("US", "RU", MX, -1)]
+
+
+def test_one_relation_per_tuple_and_sentence():
+    rels = relations_of_text(
+        "Washington sanctioned Russian banks and imposed sanctions on Russian firms.", DAY
+    )
+    assert [(r.source, r.target, r.cls) for r in rels] == [("US", "RU", MX)]
+
+
+# ---------------------------------------------------------------------------------------------------- lexicon
+
+
+def test_bundled_lexicon_is_versioned_and_has_three_languages():
+    lex = load_lexicon(DEFAULT_LEXICON_FILE)
+    assert set(lex.languages) == {"en", "zh", "ru"}
+    assert lex.version.startswith(lex.declared_version + "+") and len(lex.version.split("+")[1]) == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("en: {}", "version"),
+        ("version: '1'\nfr: {}", "unknown section"),
+        (
+            "version: '1'\nen:\n  verbal_cooperation:\n    verbs: ['prais(e']",
+            "not a valid regular expression",
+        ),
+        ("version: '1'\nen:\n  verbal_cooperation:\n    verbs: ['(praise)']", "(?:...)"),
+        ("version: '1'\nen:\n  verbal_conflict: {verbs: [accused]}\n  negators: [yes]", "true/false"),
+        ("version: '1'\nen:\n  max_subject_gap: 0\n  verbal_conflict: {verbs: [accused]}", "above 0"),
+        ("version: '1'\nen:\n  verbal_conflict: {verbs: [accused]}\n  speach: [said]", "unknown key"),
+    ],
+)
+def test_bad_lexicon_is_a_clear_error(text, message):
+    with pytest.raises(ConfigError, match=None) as info:
+        parse_lexicon(text, source="rel.yaml")
+    assert message in str(info.value) and str(info.value).startswith("rel.yaml")
+
+
+def test_lexicon_is_data_a_new_cue_needs_no_code():
+    base = "version: '1'\nen:\n  speech: [said]\n  verbal_conflict:\n    verbs: [accused]\n"
+    finder = RelationFinder(parse_lexicon(base))
+    with_cue = RelationFinder(parse_lexicon(base + "    nouns: [broadside against]\n"))
+    text = "Moscow's broadside against Washington surprised diplomats."
+    assert _score(finder, text) == set()
+    assert _score(with_cue, text) == {("RU", "US", VX)}
+
+
+def _score(finder: RelationFinder, text: str) -> set:
+    from newsmon.tagging import default_tagger
+
+    result = default_tagger().tag_article(None, text, DAY)
+    return {(r.source, r.target, r.cls) for r in finder.find(result.mentions, text)}
+
+
+def test_score_labelled_counts_tuples_direction_and_class():
+    finder = RelationFinder()
+    records = [
+        {
+            "text": "The US sanctioned Russian banks.",
+            "relations": [{"source": "US", "target": "RU", "class": MX}],
+        },
+        {
+            "text": "The US sanctioned Russian banks.",
+            "relations": [{"source": "RU", "target": "US", "class": MX}],
+        },
+        {
+            "text": "The US sanctioned Russian banks.",
+            "relations": [{"source": "US", "target": "RU", "class": VX}],
+        },
+        {"text": "Trade between China and Russia grew.", "relations": []},
+    ]
+    s = score_labelled(finder, records)
+    assert (s["tp"], s["fp"], s["fn"]) == (1, 2, 2)
+    assert s["direction_accuracy"] == pytest.approx(2 / 3)
+    assert s["class_accuracy"] == pytest.approx(1 / 2)
