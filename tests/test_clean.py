@@ -6,11 +6,13 @@ All page text here is written for these tests (no publisher text).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from newsmon.clean import (
+    STRUCTURE_RULES,
     BoilerplateMemory,
     CleanOptions,
     choose_text,
@@ -19,6 +21,7 @@ from newsmon.clean import (
     detect_language,
     fingerprint,
     is_boilerplate_phrase,
+    phrase_patterns,
 )
 
 STORY = [
@@ -146,6 +149,36 @@ def test_each_layer_can_be_switched_off():
     assert APPEAL[1] in raw.text  # trafilatura alone keeps the appeal inside the body
     structure_only = clean_page(seed_like_page(), None, "c", options=CleanOptions(phrases=False))
     assert structure_only.removed["phrases"] == 0 and APPEAL[1] not in structure_only.text
+
+
+def test_each_structure_rule_can_be_switched_off_and_reports_what_it_matched():
+    page = clean_page(seed_like_page(), None, "courier", record_rules=True)
+    # the seed page's furniture is named by these families; the story wrapper matches none of them
+    assert {"appeal", "newsletter", "comments", "related", "hidden"} <= page.rules_matched
+    assert "video" not in page.rules_matched
+    assert set(page.rules_matched) <= set(STRUCTURE_RULES)
+    no_appeal = clean_page(
+        seed_like_page(), None, "c", options=CleanOptions(disabled_rules=frozenset({"appeal"}))
+    )
+    assert APPEAL[1] in no_appeal.text and APPEAL[1] not in page.text
+    assert NEWSLETTER not in no_appeal.text  # the other families still cut their blocks
+    # the headline repeated at the top of the body
+    titled = seed_like_page().replace(
+        '<div class="article-body">', '<div class="article-body"><p>China and Russia reopen river ferry</p>'
+    )
+    assert "repeated-title" in clean_page(titled, None, "c", record_rules=True).rules_matched
+    assert clean_page(titled, None, "c").text.splitlines()[0] == STORY[0]
+    no_title_rule = clean_page(
+        titled, None, "c", options=CleanOptions(disabled_rules=frozenset({"repeated-title"}))
+    )
+    assert no_title_rule.text.splitlines()[0] == "China and Russia reopen river ferry"
+    assert clean_page(seed_like_page(), None, "c").rules_matched is None  # recorded only when asked
+
+
+def test_phrase_patterns_are_named_by_language_and_number():
+    names = dict(phrase_patterns())
+    assert names["en:1"].startswith("(\\d+ )?comments?")
+    assert all(re.fullmatch(r"[a-z]+:\d+", name) for name in names)
 
 
 @pytest.mark.parametrize(

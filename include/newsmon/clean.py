@@ -54,6 +54,9 @@ class CleanOptions:
     max_phrase_chars: int = 200  # longer paragraphs are story text, never tested against phrase patterns
     phrases_file: Path | None = None  # default: config/boilerplate_phrases.yaml
     favor_precision: bool = False  # passed to trafilatura
+    disabled_rules: frozenset[str] = (
+        frozenset()
+    )  # structure rules switched off (STRUCTURE_RULES), for ablation
 
     @classmethod
     def raw(cls) -> CleanOptions:
@@ -83,28 +86,50 @@ class CleanedPage:
     raw_html_hash: str
     description: str | None = None
     date_source: str | None = None
+    rules_matched: set[str] | None = (
+        None  # structure rules that matched anything (clean_page(record_rules=True))
+    )
 
 
 # ------------------------------------------------------------------------------------------ layer 1: structure
 
-# Words that, as a whole word of a class/id/role/aria/data attribute, mark a block as furniture.
-_FURNITURE_WORDS = (
-    r"donat(e|es|ion|ions)|contribut(e|ion|ions)|support[- ]?us|supporter|membership|epic|appeal|"
-    r"subscribe|subscription|subscriptions|subscriber|paywall[- ]?(prompt|promo|banner|offer)|"
-    r"newsletters?|sign[- ]?up|signup|optin|opt[- ]in|mailing[- ]?list|email[- ]?(capture|form|signup|promo)|"
-    r"comments?|commenting|comment[- ]?(section|form|list|count|prompt|cta)|disqus|respond|coral[- ]?talk|viafoura|"
-    r"regist(er|ration)|log[- ]?in|sign[- ]?in|signin|auth[- ]?(modal|wall|prompt)|toast|toaster|modal|popup|"
-    r"pop[- ]up|overlay|share|shares|sharing|sharebar|sharethis|addthis|social|socials|follow[- ]us|"
-    r"related|most[- ]?(read|popular|viewed|shared|commented|watched)|mostread|popular|trending|recommend(ed|ations?)?|"
-    r"read[- ]?(more|next|also)|more[- ]?(stories|news|from|on|articles|like[- ]this)|also[- ]?read|up[- ]?next|"
-    r"outbrain|taboola|video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove|"
-    r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)|ad|ads|advert|adverts|advertisement|dfp|"
-    r"ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|promo|promoted|promotion|teaser[- ]?list|"
-    r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?|"
-    r"tags|tag[- ]?list|topics|byline[- ]?social|print[- ]?only|skip[- ]?link"
-)
-# A furniture word must be a whole word of a token: bounded by the start or end of the token or by a dash.
-_FURNITURE_RX = re.compile(rf"(?:^|[- ])(?:{_FURNITURE_WORDS})(?=[- ]|$)")
+# Furniture rules: families of words that, as a whole word of a class/id/role/aria/data attribute, mark a block
+# as furniture. Each family is a named rule that bench/extraction.py can switch off to measure what it earns.
+FURNITURE_RULES = {
+    "appeal": r"donat(e|es|ion|ions)|contribut(e|ion|ions)|support[- ]?us|supporter|membership|epic|appeal",
+    "subscription": r"subscribe|subscription|subscriptions|subscriber|paywall[- ]?(prompt|promo|banner|offer)",
+    "newsletter": r"newsletters?|sign[- ]?up|signup|optin|opt[- ]in|mailing[- ]?list|"
+    r"email[- ]?(capture|form|signup|promo)",
+    "comments": r"comments?|commenting|comment[- ]?(section|form|list|count|prompt|cta)|disqus|respond|"
+    r"coral[- ]?talk|viafoura",
+    "login-popup": r"regist(er|ration)|log[- ]?in|sign[- ]?in|signin|auth[- ]?(modal|wall|prompt)|toast|toaster|"
+    r"modal|popup|pop[- ]up|overlay",
+    "share": r"share|shares|sharing|sharebar|sharethis|addthis|social|socials|follow[- ]us|byline[- ]?social",
+    "related": r"related|most[- ]?(read|popular|viewed|shared|commented|watched)|mostread|popular|trending|"
+    r"recommend(ed|ations?)?|read[- ]?(more|next|also)|more[- ]?(stories|news|from|on|articles|like[- ]this)|"
+    r"also[- ]?read|up[- ]?next|outbrain|taboola|teaser[- ]?list|"
+    r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?",
+    "video": r"video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove",
+    "cookie": r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)",
+    "ads": r"ad|ads|advert|adverts|advertisement|dfp|ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|"
+    r"promo|promoted|promotion",
+    "tags": r"tags|tag[- ]?list|topics",
+    "print-skip": r"print[- ]?only|skip[- ]?link",
+}
+# Rules that are not word families: hidden blocks, link paragraphs and link lists, the repeated headline.
+OTHER_STRUCTURE_RULES = ("hidden", "link-paragraph", "link-list", "repeated-title")
+STRUCTURE_RULES = (*FURNITURE_RULES, *OTHER_STRUCTURE_RULES)
+
+
+@lru_cache(maxsize=64)
+def _furniture_rx(disabled: frozenset[str] = frozenset()) -> re.Pattern:
+    """One pattern for the enabled word families. A word must be a whole word of a token: bounded by the start
+    or end of the token or by a dash."""
+    words = "|".join(f"(?:{rx})" for name, rx in FURNITURE_RULES.items() if name not in disabled)
+    return re.compile(rf"(?:^|[- ])(?:{words or '(?!x)x'})(?=[- ]|$)")
+
+
+_FURNITURE_ONE = {name: re.compile(rf"(?:^|[- ])(?:{rx})(?=[- ]|$)") for name, rx in FURNITURE_RULES.items()}
 _EMBED_RX = re.compile(
     r"(?:^|[- ])(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?=[- ]|$)"
 )
@@ -138,13 +163,36 @@ def _attribute_words(el: etree._Element) -> str:
     return _NON_WORD.sub("-", _CAMEL.sub("-", joined).lower())
 
 
-def _is_furniture(el: etree._Element) -> bool:
+@dataclass
+class StructureRules:
+    """Which structure rules are on, and (for bench/extraction.py) which ones matched anything on a page.
+
+    `matched`, when a set, collects every rule that matches an element the layer examines, whether or not that
+    element is finally cut: a page where a rule matched nothing cleans the same with the rule switched off.
+    """
+
+    disabled: frozenset[str] = frozenset()
+    matched: set[str] | None = None
+
+    def on(self, rule: str) -> bool:
+        return rule not in self.disabled
+
+    def note(self, *rules: str) -> None:
+        if self.matched is not None:
+            self.matched.update(rules)
+
+
+def _is_furniture(el: etree._Element, rules: StructureRules) -> bool:
     if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
-        return True
+        rules.note("hidden")
+        if rules.on("hidden"):
+            return True
     words = _attribute_words(el)
     if not words or _EMBED_RX.search(words):
         return False  # an embedded post or video is part of the story, whatever its wrapper is called
-    return _FURNITURE_RX.search(words) is not None
+    if rules.matched is not None:
+        rules.note(*(name for name, rx in _FURNITURE_ONE.items() if rx.search(words)))
+    return _furniture_rx(rules.disabled).search(words) is not None
 
 
 def _text_len(el: etree._Element) -> int:
@@ -161,21 +209,32 @@ def _link_ratio(el: etree._Element, total: int | None = None) -> float:
     return min(linked / total, 1.0)
 
 
-def _is_link_block(el: etree._Element) -> bool:
-    """A short paragraph that is nothing but a link, or a list of links: pointers to other stories."""
+def _link_block_rule(el: etree._Element) -> str | None:
+    """ "link-paragraph" for a short paragraph that is nothing but a link, "link-list" for a list of links
+    (pointers to other stories); None for anything else."""
     if el.tag in _LINK_PARAGRAPHS:
         length = _text_len(el)
-        return 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el, length) >= 0.75
+        if 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el, length) >= 0.75:
+            return "link-paragraph"
+        return None
     if el.tag in ("ul", "ol"):
         items = [(li, n) for li in el if li.tag == "li" and (n := _text_len(li)) > 0]
         if len(items) < 3:
-            return False
+            return None
         linky = sum(1 for li, n in items if _link_ratio(li, n) >= 0.5)
-        return linky >= 0.75 * len(items)
-    return False
+        return "link-list" if linky >= 0.75 * len(items) else None
+    return None
 
 
-def _story_container(tree: etree._Element) -> etree._Element | None:
+def _is_link_block(el: etree._Element, rules: StructureRules) -> bool:
+    rule = _link_block_rule(el)
+    if rule is None:
+        return False
+    rules.note(rule)
+    return rules.on(rule)
+
+
+def _story_container(tree: etree._Element, rules: StructureRules) -> etree._Element | None:
     """The element that holds the most story-length paragraphs as children: the article body."""
     counts: dict[etree._Element, int] = {}
     for p in tree.iter("p"):
@@ -184,7 +243,7 @@ def _story_container(tree: etree._Element) -> etree._Element | None:
             if parent is not None:
                 counts[parent] = counts.get(parent, 0) + 1
     # A furniture-marked block (an appeal with long paragraphs beside a very short story) is not the story.
-    candidates = [el for el in counts if not _is_furniture(el)]
+    candidates = [el for el in counts if not _is_furniture(el, rules)]
     return max(candidates, key=counts.get) if candidates else None
 
 
@@ -204,11 +263,12 @@ def _paragraphs_of(el: etree._Element) -> list[str]:
     return found
 
 
-def prune_structure(tree: etree._Element) -> list[str]:
+def prune_structure(tree: etree._Element, rules: StructureRules | None = None) -> list[str]:
     """Cut furniture blocks from the tree in place; returns the paragraphs they held."""
+    rules = rules or StructureRules()
     body = tree.find("body")
     root = body if body is not None else tree
-    story = _story_container(root)
+    story = _story_container(root, rules)
     protected: set[etree._Element] = set()
     if story is not None:
         protected.add(story)
@@ -222,8 +282,8 @@ def prune_structure(tree: etree._Element) -> list[str]:
         el, in_chrome = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        links = not in_chrome and _is_link_block(el)
-        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el) or links):
+        links = not in_chrome and _is_link_block(el, rules)
+        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el, rules) or links):
             # a block holding most of the story (and at least three story-length paragraphs) is a wrapper
             # with an unlucky class name ("subscriber-content"), not furniture
             if _long_paragraphs(el) < max(3, 0.6 * story_paras):
@@ -262,8 +322,8 @@ _EDGE_PUNCT = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.U)
 
 
 @lru_cache(maxsize=8)
-def load_phrases(path: str | None = None) -> re.Pattern:
-    """One compiled alternation of every pattern in the phrases file (whole-paragraph, case-insensitive)."""
+def phrase_patterns(path: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Every pattern of the phrases file as (name, pattern); the name is "<language>:<number in its list>"."""
     file = Path(path) if path else PHRASES_FILE
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -275,14 +335,21 @@ def load_phrases(path: str | None = None) -> re.Pattern:
         )
     patterns = []
     for lang, items in data.items():
-        for item in items or []:
+        for number, item in enumerate(items or [], start=1):
             try:
                 re.compile(str(item))
             except re.error as exc:
                 raise ValueError(
                     f"boilerplate phrases file {file}: bad pattern for {lang}: {item!r}: {exc}"
                 ) from exc
-            patterns.append(f"(?:{item})")
+            patterns.append((f"{lang}:{number}", str(item)))
+    return tuple(patterns)
+
+
+@lru_cache(maxsize=8)
+def load_phrases(path: str | None = None) -> re.Pattern:
+    """One compiled alternation of every pattern in the phrases file (whole-paragraph, case-insensitive)."""
+    patterns = [f"(?:{item})" for _, item in phrase_patterns(path)]
     return re.compile("|".join(patterns) or r"(?!x)x", re.I)
 
 
@@ -550,21 +617,26 @@ def clean_page(
     memory: BoilerplateMemory | None = None,
     options: CleanOptions | None = None,
     content_type: str | None = None,
+    record_rules: bool = False,
 ) -> CleanedPage:
-    """An article page (bytes as fetched, or decoded HTML) -> cleaned text and metadata."""
+    """An article page (bytes as fetched, or decoded HTML) -> cleaned text and metadata.
+
+    `record_rules`: fill `rules_matched` with every structure rule that matched an element (bench/extraction.py
+    re-cleans only the pages where a rule it switches off matched something)."""
     options = options or CleanOptions()
+    rules = StructureRules(options.disabled_rules, set() if record_rules else None)
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     html = body if isinstance(body, str) else decode_html(body, content_type)
     removed, removed_text = _empty_removed(), []
     tree = parse_html(html)
     if tree is not None and options.structure:
-        cut = prune_structure(tree)
+        cut = prune_structure(tree, rules)
         removed["structure"] = len(cut)
         removed_text.extend(("structure", p) for p in cut)
     extracted = extract_page(tree, url, favor_precision=options.favor_precision) if tree is not None else None
     paragraphs = extracted.text.splitlines() if extracted else []
     if extracted and options.structure:
-        paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text)
+        paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text, rules)
     key = _article_key(url, paragraphs)
     kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text)
     text = "\n".join(kept)
@@ -582,6 +654,7 @@ def clean_page(
         raw_html_hash=hashlib.sha1(raw).hexdigest(),
         description=extracted.description if extracted else None,
         date_source=extracted.date_source if extracted else None,
+        rules_matched=rules.matched,
     )
 
 
@@ -590,7 +663,11 @@ def _title_words(text: str) -> str:
 
 
 def _drop_repeated_title(
-    paragraphs: list[str], title: str, removed: dict[str, int], removed_text: list[tuple[str, str]]
+    paragraphs: list[str],
+    title: str,
+    removed: dict[str, int],
+    removed_text: list[tuple[str, str]],
+    rules: StructureRules,
 ) -> list[str]:
     """The headline repeated as the text's first lines is page structure: the title is stored on its own."""
     head = _title_words(title)
@@ -600,6 +677,9 @@ def _drop_repeated_title(
         words = _title_words(para)
         # "Headline | Site" titles: the paragraph may be the headline without the site's suffix
         if words and (words == head or (words in head and len(words) >= 0.6 * len(head))):
+            rules.note("repeated-title")
+            if not rules.on("repeated-title"):
+                return paragraphs
             removed["structure"] += 1
             removed_text.append(("structure", para))
             return paragraphs[:i] + paragraphs[i + 1 :]
