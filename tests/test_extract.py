@@ -225,7 +225,9 @@ def test_cleaner_quality_on_real_news_pages_does_not_regress():
 def test_bench_snippets_compare_word_runs_not_spacing_or_punctuation():
     bench = _bench_module()
     text = "The ferry runs three times a week.\nTickets: online, or at the pier!"
-    assert bench.snippets_found(text, ["ferry runs three", "Tickets online or at the pier", "the bridge"]) == 2
+    assert (
+        bench.snippets_found(text, ["ferry runs three", "Tickets online or at the pier", "the bridge"]) == 2
+    )
     assert bench.snippets_found(text, ["three times a week Tickets"]) == 1  # runs across a paragraph break
     assert bench.snippets_found(text, ["erry runs"]) == 0  # whole words only
     assert bench.page_f1(text, text) == 1.0 and bench.page_f1("", text) == 0.0
