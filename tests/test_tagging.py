@@ -865,6 +865,23 @@ def test_bare_surnames_of_office_holders_by_coreference(tagger, text, day, expec
     assert found(tagger, text, day) == expected
 
 
+@pytest.mark.parametrize(
+    "text,day,expected",
+    [
+        ("He was appointed by then-President Putin in 2007.", "2009-06-15", [("President Putin", "RU")]),
+        ("Vice President Biden spoke in Kyiv.", "2010-06-01", []),
+        ("Former President Obama spoke in Berlin.", "2019-11-19", []),
+    ],
+)
+def test_then_former_and_vice_count_only_inside_the_term(tagger, text, day, expected):
+    assert found(tagger, text, day) == expected
+
+
+def test_title_case_headline_can_look_like_a_name(tagger):
+    # a known limit (docs/tagging.md): "Cup" is an organisation head, so the headline loses "Russia"
+    assert found(tagger, "Russia Wins World Cup") == []
+
+
 def test_coreference_reaches_from_the_title_into_the_text(tagger):
     result = tagger.tag_article("Wang Yi visits Moscow", "Wang said the talks were useful.", "2018-04-05")
     assert [(m.surface, m.position) for m in result.mentions if m.country == "CN"] == [
