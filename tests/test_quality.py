@@ -126,6 +126,91 @@ def test_real_accents_and_cyrillic_are_not_mojibake(db):
     assert check_ingest(db.con, run_id=RUN, now=NOW, settings=QS).failures == []
 
 
+RU_TEXT = (
+    "Паромное сообщение между Благовещенском и Хэйхэ возобновится в мае, сообщили в администрации области. "
+    "Первый рейс запланирован на вторую неделю месяца, билеты уже продаются."
+)
+UK_TEXT = "Рівне і Харків: у Січеславі відбулася зустріч, про яку повідомили агентства «ТАСС» і Укрінформ."
+ZH_TEXT = "中国与俄罗斯在黑龙江边境口岸恢复客运渡轮，首班船计划于五月第二周启航。两国官员表示，客流量预计将大幅增长。"
+
+
+@pytest.mark.parametrize(
+    ("text", "written_as", "read_as"),
+    [
+        (RU_TEXT, "utf-8", "cp1251"),  # "РџР°СЂРѕРјРЅРѕРµ"
+        (RU_TEXT, "utf-8", "koi8-u"),  # what feedparser guessed for a UTF-8 feed with one bad byte
+        (RU_TEXT, "utf-8", "koi8-r"),
+        (RU_TEXT, "utf-8", "cp866"),
+        (RU_TEXT, "utf-8", "mac_roman"),
+        (RU_TEXT, "cp1251", "cp1252"),  # "Ïàðîìíîå"
+        (RU_TEXT, "koi8-r", "latin-1"),
+        (ZH_TEXT, "utf-8", "latin-1"),  # "ä¸­å›½"
+        (ZH_TEXT, "utf-8", "cp1252"),
+        (ZH_TEXT, "utf-8", "cp1251"),
+        (ZH_TEXT, "utf-8", "cp1125"),  # what feedparser guessed for a Chinese UTF-8 feed with one bad byte
+        (ZH_TEXT, "utf-8", "mac_roman"),
+        (ZH_TEXT, "gbk", "latin-1"),  # "ÖÐ¹úÓë"
+        (ZH_TEXT, "gbk", "cp1252"),
+    ],
+    ids=lambda v: {RU_TEXT: "ru", ZH_TEXT: "zh"}.get(v, v),
+)
+def test_cyrillic_and_cjk_misreadings_are_mojibake(db, text, written_as, read_as):
+    garbled = text.encode(written_as).decode(read_as, errors="replace")
+    _run(db)
+    for i in range(3):
+        db.article("gamma", RUN_START + timedelta(minutes=2 + i), title=garbled[:60], text=garbled)
+    failed = _failed_gates(db)
+    assert list(failed) == ["mojibake"], garbled[:40]
+    assert "3 of 33 articles" in failed["mojibake"] and "gamma (3)" in failed["mojibake"]
+
+
+def test_a_misread_title_alone_is_mojibake(db):
+    """The feed's title decoded wrongly while the page text is fine: the title is judged on its own."""
+    _run(db)
+    garbled = "Паромное сообщение возобновится".encode().decode("cp1251")
+    for i in range(3):
+        db.article("gamma", RUN_START + timedelta(minutes=2 + i), title=garbled, text=RU_TEXT * 20)
+    assert list(_failed_gates(db)) == ["mojibake"]
+
+
+def test_real_russian_ukrainian_and_chinese_text_is_not_mojibake(db):
+    weather = "Жара до +35 °С, 100 м² жилья, № 5, «ТАСС», «РИА Новости», Сёмга и её улов… „цитата“."
+    texts = [RU_TEXT, UK_TEXT, ZH_TEXT, weather, "Рівне. Рік. Сік. Ріо. " * 3, "Сёма и Сёмга. ООО «РС»."]
+    _run(db)
+    for i, text in enumerate(texts * 3):
+        db.article("gamma", RUN_START + timedelta(minutes=2 + i), title=text[:60], text=text)
+    assert check_ingest(db.con, run_id=RUN, now=NOW, settings=QS).failures == []
+
+
+BENCH_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "feeds"
+
+
+@pytest.mark.skipif(
+    not (BENCH_FEEDS / "manifest.json").exists(), reason=f"no benchmark feeds at {BENCH_FEEDS}"
+)
+def test_real_feeds_in_many_scripts_are_not_mojibake(db):
+    """Titles and summaries of the real benchmark feeds (Russian, Chinese, Greek, Hindi, Latin scripts)."""
+    import json
+
+    from newsmon.feeds import parse_feed
+    from newsmon.models import FeedConfig
+
+    manifest = json.loads((BENCH_FEEDS / "manifest.json").read_text(encoding="utf-8"))
+    _run(db)
+    added = 0
+    for entry in manifest:
+        if not entry["file"].startswith("real/"):
+            continue
+        body = (BENCH_FEEDS / entry["file"]).read_bytes()
+        parsed = parse_feed(body, "https://p.example/feed", {}, FeedConfig("p", "https://p.example/", "P"))
+        for item in parsed.items:
+            added += 1
+            db.article("gamma", RUN_START + timedelta(seconds=added), title=item.title, text=item.summary)
+    assert added > 200
+    report = check_ingest(db.con, run_id=RUN, now=NOW, settings=QS)
+    assert "mojibake" not in {g.name for g in report.failures}
+
+
 def test_mentions_collapsing_to_zero(db):
     _run(db, countries=())
     failed = _failed_gates(db)

@@ -8,7 +8,8 @@ Gates:
 - `no_articles`: every feed of the run failed, or no article at all arrived from any feed for `no_articles_hours`;
 - `extraction`: too many articles fell back to the feed's summary because the page could not be used;
 - `future_dates`: articles dated in the future (a feed or page giving a wrong timezone or format);
-- `mojibake`: text decoded with the wrong character set ("Ã©", "â€™", "Ð¾", U+FFFD);
+- `mojibake`: text decoded with the wrong character set: UTF-8 read as Latin-1, cp1251, KOI8, cp866 or MacRoman
+  ("Ã©", "â€™", "РџСЂРёРІРµС‚", "п÷п╟", "ä¸­"), GBK or cp1251 read as Latin-1 ("ÖÐ¹ú"), U+FFFD;
 - `mentions`: mentions collapsing to zero against the previous days (a broken watchlist or tagger).
 """
 
@@ -30,6 +31,55 @@ MOJIBAKE_RE = (
     r"(?:Ã|Â|Ð|Ñ|â€)[\x{80}-\x{bf}\x{152}-\x{17e}\x{2c6}\x{2dc}\x{2013}-\x{203a}\x{20ac}\x{2122}]|\x{fffd}"
 )
 MOJIBAKE_MIN_HITS = 2  # per article: one odd pair can be a real name; two is a decoding error
+
+
+def _chars(codec: str, first: int, last: int, keep: str = "") -> str:
+    """An RE2 class body: the characters bytes first..last become when read as `codec`, less those in `keep`."""
+    found = set()
+    for byte in range(first, last + 1):
+        try:
+            found.add(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return "".join(f"\\x{{{ord(c):x}}}" for c in sorted(found - set(keep)))
+
+
+# Letters and marks real Russian and Ukrainian text has where misread UTF-8 has its second byte.
+_REAL_CYRILLIC = "ЁёІіЇїЄєҐґ«»\xa0\xad"
+# Symbols that appear between or beside Cyrillic letters only when legacy bytes were read with the wrong table
+# (cp866 as cp1251, KOI8 as Mac Cyrillic ...). Not: quotes, °, №, superscripts (м²), §, ·, soft hyphen.
+_ODD_SYMBOLS = _chars("latin-1", 0xA1, 0xBF, keep="«»\xad°²³¹§·") + "".join(
+    f"\\x{{{ord(c):x}}}" for c in "†‡•‰™≈≠≤≥∞÷∂∑∏√∫∆◊Ω"
+)
+# Misreadings that show as odd pairs wherever they occur: any two in an article are a decoding error.
+MOJIBAKE_SPARSE_RE = "|".join(
+    [
+        MOJIBAKE_RE,
+        # a 3-byte UTF-8 character (Chinese, Japanese, curly quotes) read as Latin-1/cp1252: 中 -> "ä¸­"
+        f"[{_chars('latin-1', 0xE0, 0xEF)}][{_chars('cp1252', 0x80, 0xBF)}{_chars('latin-1', 0x80, 0x9F)}]{{2}}",
+        # UTF-8 read as KOI8-R/U or cp866/cp1125: Cyrillic and Chinese turn into letters among box drawing
+        r"\p{L}[\x{2500}-\x{259f}]|[\x{2500}-\x{259f}]\p{L}",
+    ]
+)
+# Misreadings whose pairs real text also has now and then ("Рі" in Ukrainian): they count only when dense.
+MOJIBAKE_DENSE_RE = "|".join(
+    [
+        # UTF-8 Cyrillic read as cp1251: Привет -> "РџСЂРёРІРµС‚"
+        f"[РС][{_chars('cp1251', 0x80, 0xBF, keep=_REAL_CYRILLIC)}]",
+        # UTF-8 Chinese read as cp1251: 中 -> "дё­"
+        f"[{_chars('cp1251', 0xE0, 0xEF)}][{_chars('cp1251', 0x80, 0xBF, keep=_REAL_CYRILLIC)}]{{2}}",
+        # UTF-8 Cyrillic read as MacRoman or Mac Cyrillic: Привет -> "–ü—Ä–∏–≤–µ—Ç"
+        f"[–—][{_chars('mac_roman', 0x80, 0xBF)}{_chars('mac_cyrillic', 0x80, 0xBF)}]",
+        # UTF-8 Chinese read as MacRoman: 中 -> "‰∏≠"
+        f"[{_chars('mac_roman', 0xE0, 0xEF)}][{_chars('mac_roman', 0x80, 0xBF)}]{{2}}",
+        # GBK, Big5, cp1251 or KOI8 text read as Latin-1/cp1252: 中国 -> "ÖÐ¹ú", Привет -> "Ïðèâåò"
+        f"[{_chars('cp1252', 0x80, 0xFF)}{_chars('latin-1', 0x80, 0x9F)}]{{4}}",
+        # cp1251 and KOI8 read as each other scramble the case inside words: "рБТПНОПЕ"
+        "[а-яё][А-ЯЁ]{2}",
+        rf"\p{{Cyrillic}}[{_ODD_SYMBOLS}]|[{_ODD_SYMBOLS}]\p{{Cyrillic}}",
+    ]
+)
+MOJIBAKE_DENSE_SHARE = 0.03  # dense hits per character of a title or text (misread Russian: about 0.4)
 
 
 @dataclass
@@ -239,12 +289,21 @@ def _future_dates(con, scope: _Scope, now: datetime, qs: QualitySettings) -> Gat
 
 
 def _mojibake(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) -> GateResult:
+    def dense(column: str) -> str:
+        return f"len(regexp_extract_all(coalesce({column}, ''), '{MOJIBAKE_DENSE_RE}'))"
+
     rows = con.execute(
-        f"""SELECT feed, url, hits FROM (
+        f"""SELECT feed, url, sparse + dense_title + dense_text AS hits FROM (
                SELECT feed, url,
-                      len(regexp_extract_all(coalesce(title, '') || ' ' || coalesce(text, ''), '{MOJIBAKE_RE}')) AS hits
+                      len(regexp_extract_all(coalesce(title, '') || ' ' || coalesce(text, ''),
+                                             '{MOJIBAKE_SPARSE_RE}')) AS sparse,
+                      {dense("title")} AS dense_title, length(coalesce(title, '')) AS title_chars,
+                      {dense("text")} AS dense_text, length(coalesce(text, '')) AS text_chars
                FROM articles WHERE fetched_at BETWEEN ? AND ?)
-            WHERE hits >= {MOJIBAKE_MIN_HITS} ORDER BY hits DESC, url""",
+            WHERE sparse >= {MOJIBAKE_MIN_HITS}
+               OR (dense_title >= {MOJIBAKE_MIN_HITS} AND dense_title >= {MOJIBAKE_DENSE_SHARE} * title_chars)
+               OR (dense_text >= {MOJIBAKE_MIN_HITS} AND dense_text >= {MOJIBAKE_DENSE_SHARE} * text_chars)
+            ORDER BY hits DESC, url""",
         [scope.start, now],
     ).fetchall()
     share = len(rows) / n if n else 0.0
@@ -259,7 +318,7 @@ def _mojibake(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) ->
         "mojibake",
         False,
         f"{len(rows)} of {n} articles ({share:.0%}, limit {qs.max_mojibake_share:.0%}) contain mis-decoded "
-        f"text such as 'Ã©' or 'â€™', mostly from {_pairs(worst)}; e.g. {rows[0][1]}. Look at the charset "
+        f"text such as 'Ã©', 'â€™', 'РџСЂ' or 'ä¸­', mostly from {_pairs(worst)}; e.g. {rows[0][1]}. Look at the charset "
         "those sites declare (HTTP header, meta tag) and newsmon.extract.decode_html.",
         figures,
     )
