@@ -66,6 +66,30 @@ def test_decode_html_undeclared_cyrillic_by_detection():
     assert text in decode_html(page(text).encode("koi8_r"))
 
 
+@pytest.mark.parametrize("text", [RU, ZH], ids=["ru", "zh"])
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc0", b"\xe4\xb8"], ids=["ff", "lone-lead", "cut-sequence"])
+@pytest.mark.parametrize(
+    ("head", "content_type"),
+    [
+        ('<meta charset="utf-8">', None),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">', None),
+        ("", "text/html; charset=utf-8"),
+        ('<meta charset="windows-1251">', "text/html; charset=utf-8"),  # the header is trusted first
+    ],
+    ids=["meta-charset", "meta-http-equiv", "header", "header-over-meta"],
+)
+def test_decode_html_declared_utf8_with_a_bad_byte_stays_utf8(text, bad, head, content_type):
+    """WHATWG: the declared encoding decodes, bad bytes become U+FFFD; no guess (GB18030, KOI8) over one byte."""
+    body = page(text, head).encode("utf-8").replace(b"</p>", bad + b"</p>")
+    decoded = decode_html(body, content_type)
+    assert text + "\ufffd" in decoded
+
+
+def test_decode_html_declared_legacy_charset_with_an_undefined_byte_keeps_it():
+    body = page(RU, '<meta charset="windows-1251">').encode("cp1251").replace(b"</p>", b"\x98</p>")
+    assert RU + "\ufffd" in decode_html(body)
+
+
 def test_decode_html_never_raises_on_garbage():
     assert isinstance(decode_html(bytes(range(256)) * 4, "text/html; charset=nonsense"), str)
     assert decode_html(b"", None) == ""

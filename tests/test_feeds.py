@@ -380,6 +380,73 @@ def test_charset_from_content_type_header():
     assert parsed.items[0].title == text
 
 
+RU_TITLE = "Паромное сообщение между Благовещенском и Хэйхэ возобновится в мае"
+ZH_TITLE = "中国与俄罗斯在黑龙江边境口岸恢复客运渡轮，首班船计划于五月第二周启航"
+
+
+def _rss(titles: list[str], declaration: str = "") -> str:
+    items = "".join(
+        f"<item><title>{t}</title><link>https://e.example/{i}</link><description>{t}.</description></item>"
+        for i, t in enumerate(titles)
+    )
+    return f"{declaration}<rss version='2.0'><channel><title>Новости</title>{items}</channel></rss>"
+
+
+@pytest.mark.parametrize("title", [RU_TITLE, ZH_TITLE], ids=["ru", "zh"])
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc0", b"\xe4\xb8"], ids=["ff", "lone-lead", "cut-sequence"])
+@pytest.mark.parametrize(
+    ("prefix", "headers"),
+    [
+        (b'<?xml version="1.0" encoding="utf-8"?>', {}),
+        (b"", {"Content-Type": "application/rss+xml; charset=UTF-8"}),
+        (b"\xef\xbb\xbf", {}),
+        (b'<?xml version="1.0" encoding="UTF-8"?>', {"Content-Type": "text/xml"}),
+    ],
+    ids=["xml-declaration", "http-charset", "bom", "declaration-under-text-xml"],
+)
+def test_declared_utf8_with_one_bad_byte_stays_utf8(title, bad, prefix, headers, monkeypatch):
+    """One invalid byte must not turn a declared UTF-8 feed into KOI8-U or cp1125 mojibake (WHATWG: U+FFFD)."""
+    titles = [f"{title} {i}" for i in range(4)]
+    body = prefix + _rss(titles).encode("utf-8").replace(b" 1</title>", b" 1" + bad + b"</title>", 1)
+    parsed = parse_feed(body, "https://e.example/rss", headers, FeedConfig("e", "https://e.example/rss", "E"))
+    got = [i.title for i in parsed.items]
+    assert got[0] == titles[0] and got[2:] == titles[2:], got
+    assert got[1].startswith(titles[1]) and "\ufffd" in got[1]
+    assert parsed.title == "Новости" and parsed.encoding == "utf-8"
+    assert "replaced with U+FFFD" in (parsed.bozo_reason or "")
+
+
+def test_a_repaired_utf8_feed_still_takes_the_fast_path(monkeypatch):
+    import newsmon.feeds
+
+    def no_feedparser(*args, **kwargs):
+        raise AssertionError("feedparser was used")
+
+    monkeypatch.setattr(newsmon.feeds.feedparser, "parse", no_feedparser)
+    body = _rss([RU_TITLE + " \udcff"], '<?xml version="1.0" encoding="utf-8"?>')
+    body = body.encode("utf-8", errors="surrogateescape")  # the lone \xff byte
+    parsed = parse_feed(body, "https://e.example/rss", {}, FeedConfig("e", "https://e.example/rss", "E"))
+    assert parsed.items[0].title == RU_TITLE + " \ufffd"
+
+
+def test_declared_windows_1251_with_an_undefined_byte_stays_windows_1251():
+    """0x98 has no character in windows-1251: the rest of the feed is still read as declared."""
+    titles = ["Санкции и переговоры", "Новости дня"]
+    body = _rss(titles, '<?xml version="1.0" encoding="windows-1251"?>').encode("cp1251")
+    body = body.replace("дня".encode("cp1251"), "дня".encode("cp1251") + b"\x98", 1)
+    parsed = parse_feed(body, "https://e.example/rss", {}, FeedConfig("e", "https://e.example/rss", "E"))
+    assert [i.title for i in parsed.items] == ["Санкции и переговоры", "Новости дня\ufffd"]
+    assert parsed.encoding == "cp1251" and "1 invalid cp1251 byte sequence" in parsed.bozo_reason
+
+
+def test_an_undeclared_feed_is_still_sniffed():
+    titles = ["Переговоры в Москве продолжаются " + str(i) for i in range(3)]
+    parsed = parse_feed(
+        _rss(titles).encode("koi8-r"), "https://e.example/rss", {}, FeedConfig("e", "https://e.example/", "E")
+    )
+    assert [i.title for i in parsed.items] == titles
+
+
 def test_html_and_garbage_are_clear_errors():
     feed = FeedConfig("x", "https://x.example/", "X")
     with pytest.raises(FeedError, match=r"not a feed \(looks like HTML\)"):

@@ -105,11 +105,13 @@ def _is_utf8(body: bytes) -> bool:
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode an HTML (or XML) response body to text.
+    """Decode an HTML (or XML) response body to text, as the WHATWG Encoding Standard says.
 
-    Order: byte-order mark; the HTTP header and the document's own declaration (gb2312 read as gb18030,
-    iso-8859-1 as windows-1252), each only if the bytes decode cleanly with it; undeclared bytes that are valid
-    UTF-8; charset-normalizer's detection; windows-1252 as the last resort (it decodes any byte).
+    Order: byte-order mark; else the first declaration a browser trusts (the HTTP header, then the document's
+    <meta> or XML declaration; gb2312 read as gb18030, iso-8859-1 as windows-1252), decoded with U+FFFD for any
+    byte that is invalid in it, never swapped for a guess over one bad byte; only undeclared bytes are sniffed:
+    valid UTF-8, else charset-normalizer's detection, else windows-1252 (it decodes any byte). One exception to
+    the declaration: a page labelled Latin-1 whose non-ASCII bytes form valid UTF-8 was mislabelled by its server.
     """
     if isinstance(body, str):
         return body
@@ -117,20 +119,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         if body.startswith(bom):
             return body.decode(codec, errors="replace")
     declared = declared_encodings(body, content_type)
-    for name in declared:
-        # A page declared Latin-1 whose non-ASCII bytes form valid UTF-8 was mislabelled by its server.
-        if name == "cp1252" and not body.isascii() and _is_utf8(body):
+    if declared:
+        if declared[0] == "cp1252" and not body.isascii() and _is_utf8(body):
             return body.decode("utf-8")
-        try:
-            return body.decode(name)
-        except UnicodeDecodeError:
-            continue
+        return body.decode(declared[0], errors="replace")
     if _is_utf8(body):
         return body.decode("utf-8")
-    guessed = _detect(body)
-    if declared and guessed is None:
-        return body.decode(declared[0], errors="replace")
-    return body.decode(guessed or "cp1252", errors="replace")
+    return body.decode(_detect(body) or "cp1252", errors="replace")
 
 
 def _detect(body: bytes) -> str | None:
