@@ -1050,6 +1050,27 @@ def test_dateline_is_its_own_unit(tagger):
     assert result.pairs["sentence"] == [] and result.pairs["paragraph"] == ["RU-US"]
 
 
+@pytest.mark.parametrize(
+    "text,first",
+    [
+        (
+            "By Jill Colvin and Gillian Wong, Associated Press WASHINGTON (AP) — China vowed to fight.",
+            "By Jill Colvin and Gillian Wong, Associated Press WASHINGTON (AP) —",
+        ),
+        (
+            "By Carey L. Biron. WASHINGTON, April 5 (Thomson Reuters Foundation) - A landmark law passed.",
+            "By Carey L. Biron.",
+        ),
+    ],
+)
+def test_byline_and_dateline_are_units_before_the_lead(tagger, text, first):
+    seg = Segments.of(text, tagger._break)
+    sentences = [text[a:b] for a, b in seg.sentences]
+    assert sentences[0] == first
+    assert sentences[-1].startswith(("China", "A landmark"))
+    assert not any("WASHINGTON" in s and ("China" in s or "landmark" in s) for s in sentences)
+
+
 def test_issue_13_offsets_slice_the_surface(tagger):
     texts = (
         [t for t in ORGANISATIONS]

@@ -505,6 +505,15 @@ _DATELINE = re.compile(
     r"(?:[ \t]*\([\w .]{1,30}\))?[ \t]*(?P<dash>[—–]|--?)[ \t]*",
     re.M,
 )
+# A dateline after a byline on the same line ("By Jill Colvin, Associated Press WASHINGTON (AP) — China ..."):
+# found from the agency's name, then the place in capitals before it.
+_AGENCY_DASH = re.compile(
+    r"\((?:AP|Reuters|AFP|UPI|Xinhua|TASS|Interfax|Bloomberg|CNN|dpa|Yonhap|Kyodo|RIA Novosti"
+    r"|Thomson Reuters Foundation)\)[ \t]*(?P<dash>[—–]|--?)[ \t]*"
+)
+_PLACE_BEFORE_AGENCY = re.compile(
+    r"(?:^|(?<=\s))[A-Z][A-Z.'’ -]{1,30}[A-Z.](?:,[ \t]+[A-Z][\w.]*(?:[ \t]+[\w.]+){0,2})?[ \t]*$"
+)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*")
@@ -532,19 +541,26 @@ class Segments:
             self._paragraph_starts = []
 
     def _add_datelines(self) -> None:
-        """Breaks after datelines that open a paragraph, unless a sentence break already falls inside them."""
+        """Breaks after datelines that open a paragraph or follow a byline, unless a sentence break already falls
+        inside them."""
         text = self.text
         if "—" not in text and "–" not in text and "-" not in text:
             return
         extra = []
-        for m in _DATELINE.finditer(text):
-            start, end = m.start("dash"), m.end()
+        found = [(m.start(), m.start("dash"), m.end()) for m in _DATELINE.finditer(text)]
+        if "(" in text:
+            for m in _AGENCY_DASH.finditer(text):
+                place = _PLACE_BEFORE_AGENCY.search(text, max(0, m.start() - 60), m.start())
+                if place:
+                    found.append((place.start(), m.start("dash"), m.end()))
+        for first, start, end in sorted(set(found)):
             if end >= len(text) or not text[end].isalpha():
                 continue  # a dash line or nothing after it
-            i = bisect.bisect_left(self._breaks, (m.start(), -1))
-            if i < len(self._breaks) and self._breaks[i][0] < end and self._breaks[i][1] > m.start() + 1:
+            i = bisect.bisect_left(self._breaks, (first, -1))
+            if i < len(self._breaks) and self._breaks[i][0] < end and self._breaks[i][1] > first + 1:
                 continue
-            extra.append((start, end))
+            if (start, end) not in extra:
+                extra.append((start, end))
         if extra:
             self._breaks = sorted(self._breaks + extra)
 
@@ -761,10 +777,10 @@ class Tagger:
                 return not (self._state_heads and self._state_heads.search(words))
         if kind not in ("name", "capital"):
             return False  # "the Chinese army" after "... Group of" is an adjective, not the end of a name
-        if text.endswith("of", max(0, start - 8), start - 1) or text.endswith(
-            "of the", max(0, start - 10), start - 1
-        ):
-            head = _NAME_BEFORE_OF.search(text[max(0, start - _CONTEXT) : start])
+        # "Culinary Institute of America"; not "for" ("left the Soviet Union for America": measured, it cost a
+        # held-out mention)
+        if " of " in text[max(0, start - 12) : start]:
+            head = _NAME_BEFORE_OF.search(text, max(0, start - _CONTEXT), start)
             if head and self._organisation_heads.search(head.group(1)):
                 return not (self._state_heads and self._state_heads.search(head.group(1)))
         return False
