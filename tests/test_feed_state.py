@@ -262,6 +262,30 @@ def test_an_error_while_staging_leaves_the_old_state(newsroom, monkeypatch):
     assert_each_once([alpha])
 
 
+def test_killed_after_staging_before_the_state_is_saved_the_rerun_keeps_each_article_once(
+    newsroom, monkeypatch
+):
+    import newsmon.feeds
+
+    outlets = [Outlet(newsroom, "alpha", ["a1", "a2"]), Outlet(newsroom, "beta", [None, None])]
+    newsroom.write_feeds(*outlets)
+
+    def killed(*args):
+        raise SystemExit("killed between staging and the state save")
+
+    real = newsmon.feeds.commit_states
+    monkeypatch.setattr(newsmon.feeds, "commit_states", killed)
+    with pytest.raises(SystemExit):
+        fetch_shard(["alpha", "beta"], "killed-run")
+    staged = [p for p in get_paths().staging.iterdir() if p.name != "loaded"]
+    assert len(staged) == 1 and (staged[0] / "_COMPLETE").exists()
+    monkeypatch.setattr(newsmon.feeds, "commit_states", real)
+    summary = run_once()  # fetches the four items again and loads both batches
+    assert summary["load"]["articles_new"] == 4, format_summary(summary)
+    assert summary["load"]["rejected"] == {"duplicate_url": 4}
+    assert_each_once(outlets)
+
+
 def test_a_bad_value_in_one_state_file_does_not_stop_the_other_feeds(newsroom):
     alpha, beta = Outlet(newsroom, "alpha", ["a1", "a2"]), Outlet(newsroom, "beta", ["b1", "b2"])
     newsroom.write_feeds(alpha, beta)
