@@ -26,10 +26,10 @@ Every 30 minutes (`NEWSMON_INGEST_SCHEDULE`, a cron expression) one pass over th
 | task | what it does | where to look when it fails |
 |---|---|---|
 | `plan_shards` | reads the feed list and splits the feeds into a few shards, one host per shard | the feed list: its error names the file and the entry |
-| `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/`. Every fetch ends within its deadline (connect + 3 x read timeout); a try is stopped after `ceil(feeds / fetch_workers)` x deadline x 4, between 10 and 40 minutes | `newsmon feeds` for per-feed status and errors; a failing feed never fails the task |
+| `fetch_shard` (mapped) | per shard: conditional GET of each due feed, then each new article page (robots.txt, address guard), trafilatura + boilerplate cleaning, mention tagging; writes one Parquet batch to `data/staging/`. Every fetch ends within its deadline (connect + 3 x read timeout); a try is stopped after `ceil(feeds / fetch_workers)` x deadline x 4, between 10 and 40 minutes | the task log's table of feeds with errors, `newsmon feeds` for per-feed status; a failing feed never fails the task |
 | `load_and_publish` | pool `newsmon_warehouse` (1 slot): loads the staged batches into `data/warehouse.duckdb` (dedupe, stories), then writes `data/newsmon.duckdb` for analysts | the task log: counts of new, duplicate and rejected articles by reason |
 | `feed_health_alerts` | flags feeds that fail repeatedly, went silent or lost their pages, and mails operators once per feed, flag and day (`NEWSMON_SMTP_*`, `NEWSMON_ALERT_TO`; else `data/outbox/`) | the News monitor page (Browse > News monitor) lists every flag |
-| `quality_gates` | fails the run when something is wrong in bulk: no articles, extraction failures, future dates, mojibake, mentions collapsing (thresholds: `quality:` in settings.yaml) | the failure message names each failed gate and what to look at |
+| `quality_gates` | fails the run when something is wrong in bulk: no articles, extraction failures, future dates, mojibake, mentions collapsing (thresholds: `quality:` in settings.yaml); no retries, since a verdict cannot change | the failure message names each failed gate and what to look at |
 
 Every task has an `execution_timeout` (30 minutes unless the task says otherwise), so a hung try is stopped and
 retried instead of holding this DAG (one run at a time) for ever.
@@ -52,10 +52,13 @@ Outlet: Asset `newsmon_articles`, which schedules `news_daily`.
 def news_ingest():
     @task(execution_timeout=timedelta(minutes=5))
     def plan_shards() -> list[list[str]]:
-        from newsmon.config import Settings, load_feeds
+        from newsmon.config import Settings, load_feeds, paths
+        from newsmon.feedlist import record_feed_list
         from newsmon.pipeline import plan_shards as plan
 
-        return plan(load_feeds(), Settings.load().shards)
+        feeds = load_feeds()
+        record_feed_list(paths().ensure(), None, feeds)  # `newsmon feeds` and the page report on this list
+        return plan(feeds, Settings.load().shards)
 
     @task(execution_timeout=fetch_shard_timeout())
     def fetch_shard(feed_names: list[str], **context) -> dict:
@@ -77,7 +80,9 @@ def news_ingest():
 
         return check_feeds(paths(), SmtpSettings.from_env()).as_dict()
 
-    @task(queue=WAREHOUSE_QUEUE, execution_timeout=timedelta(minutes=10))
+    # No retries: a verdict on the published file cannot change by asking again, and each retry only delays
+    # the red run (3 retries with backoff: about 6 minutes).
+    @task(queue=WAREHOUSE_QUEUE, execution_timeout=timedelta(minutes=10), retries=0)
     def quality_gates(**context) -> dict:
         from newsmon.config import paths
         from newsmon.quality import check_analyst_db

@@ -57,6 +57,7 @@ SPIKE_MIN_RATIO = 2.0
 LOOKBACK_DAYS = 30  # late articles older than this are left to `newsmon daily --start/--end`
 STATE_NAME = "news_daily"
 SPARKS = "▁▂▃▄▅▆▇█"
+CELL_WIDTH = 60  # `query` cuts longer cells unless --wide
 KEY_PATTERN = re.compile(r"^[A-Z]{2}(-[A-Z]{2}){0,2}$")
 
 
@@ -426,39 +427,25 @@ def cli_daily(args) -> int:
 
 
 def open_analyst_db(paths: Paths) -> duckdb.DuckDBPyConnection:
-    """A read-only session on the published analyst database that cannot touch any other file."""
-    if not paths.analyst_db.exists():
-        raise _user_error(
-            f"no analyst database at {paths.analyst_db}; run `newsmon run --once` or `newsmon daily` first"
-        )
-    try:
-        con = duckdb.connect(str(paths.analyst_db), read_only=True)
-    except duckdb.Error as exc:
-        raise _user_error(f"cannot open {paths.analyst_db}: {_one_line(exc)}") from None
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+    """A read-only session on the published analyst database (newsmon.reader is the one reader)."""
+    from newsmon.reader import open_analyst
+
+    return open_analyst(paths.analyst_db)
 
 
 def _one_line(exc: Exception) -> str:
-    """DuckDB errors span several lines (a caret under the query); keep the message, drop the picture."""
-    lines = [ln.strip() for ln in str(exc).splitlines()]
-    keep = [ln for ln in lines if ln and not ln.startswith("LINE ") and set(ln) != {"^"}]
-    return " ".join(keep) or type(exc).__name__
+    from newsmon.reader import one_line
+
+    return one_line(exc)
 
 
 def cli_query(args) -> int:
-    paths = get_paths()
-    con = open_analyst_db(paths)
+    from newsmon.reader import open_analyst, run_sql
+
+    # Read-only file, and no reading or writing of other files: `query` is for looking, not for exporting.
+    con = open_analyst(get_paths().analyst_db, sandboxed=True)
     try:
-        # Read-only file, and no reading or writing of other files: `query` is for looking, not for exporting.
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-        try:
-            cursor = con.execute(args.sql)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchall() if columns else []
-        except duckdb.Error as exc:
-            raise _user_error(_one_line(exc)) from None
+        columns, rows = run_sql(con, args.sql)
     finally:
         con.close()
     if args.csv:
@@ -466,11 +453,12 @@ def cli_query(args) -> int:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        print(format_table(columns, rows))
+        print(format_table(columns, rows, cell_width=None if getattr(args, "wide", False) else CELL_WIDTH))
     return 0
 
 
-def _cell(value) -> str:
+def _cell(value, width: int | None = CELL_WIDTH) -> str:
+    """One table cell; text longer than `width` is cut with an ellipsis (None: never cut)."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -478,7 +466,7 @@ def _cell(value) -> str:
             return str(value)
         return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
     text = _printable(str(value))
-    return text if len(text) <= 60 else text[:59] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def _printable(text: str) -> str:
@@ -492,9 +480,11 @@ def _printable(text: str) -> str:
     )
 
 
-def format_table(columns: list[str], rows: list[tuple], max_rows: int = 200) -> str:
-    """Aligned plain-text table; numbers right-aligned."""
-    shown = [[_cell(v) for v in row] for row in rows[:max_rows]]
+def format_table(
+    columns: list[str], rows: list[tuple], max_rows: int = 200, cell_width: int | None = CELL_WIDTH
+) -> str:
+    """Aligned plain-text table; numbers right-aligned; cells cut at cell_width (None: full cells)."""
+    shown = [[_cell(v, cell_width) for v in row] for row in rows[:max_rows]]
     widths = [max([len(c), *(len(r[i]) for r in shown)]) for i, c in enumerate(columns)]
     numeric = [
         bool(rows) and all(isinstance(r[i], int | float) or r[i] is None for r in rows)
@@ -527,23 +517,27 @@ class TrendKey:
     level: str  # 'country' for a country, else the co-mention level
 
 
-def trend_keys(args) -> list[TrendKey]:
+def trend_keys(args, con: duckdb.DuckDBPyConnection | None = None) -> list[TrendKey]:
+    """The keys asked for; with a connection, unknown countries and pairs are refused, naming the known ones."""
+    from newsmon.reader import checked_country, checked_pair
+
     keys: list[TrendKey] = []
     if args.country:
         code = args.country.strip().upper()
         if not re.fullmatch(r"[A-Z]{2}", code):
             raise _user_error(f"--country must be a two-letter code such as CN, not {args.country!r}")
-        keys.append(TrendKey(code, "country"))
+        keys.append(TrendKey(checked_country(con, code) if con else code, "country"))
     if args.pair:
         pair = normalise_pair(args.pair)
-        keys.append(TrendKey(pair, args.level))
+        keys.append(TrendKey(checked_pair(con, pair) if con else pair, args.level))
     if not keys:
         keys = [TrendKey(c, "country") for c in COUNTRIES] + [TrendKey(p, args.level) for p in PAIRS]
     return keys
 
 
 def normalise_pair(value: str) -> str:
-    codes = sorted(c.strip().upper() for c in value.replace("/", "-").split("-") if c.strip())
+    """'RU-CN' -> 'CN-RU': the daily tables store pairs with their codes sorted."""
+    codes = sorted({c.strip().upper() for c in value.replace("/", "-").split("-") if c.strip()})
     pair = "-".join(codes)
     if len(codes) < 2 or not KEY_PATTERN.fullmatch(pair):
         raise _user_error(f"--pair must be two or three country codes such as CN-RU, not {value!r}")
@@ -556,9 +550,10 @@ _SERIES_COLUMNS = "day, key, level, articles, stories, sources, share, rolling_7
 def cli_trends(args) -> int:
     if not 1 <= args.days <= 3660:
         raise _user_error(f"--days must be between 1 and 3660, not {args.days}")
-    keys = trend_keys(args)
+    trend_keys(args)  # the shape of the keys first: a typo is refused before any file is opened
     con = open_analyst_db(get_paths())
     try:
+        keys = trend_keys(args, con)
         end = _scalar(con, "SELECT max(day) FROM daily_total")
         if end is None:
             raise _user_error("the analyst database has no daily rows yet; run `newsmon daily`")

@@ -848,7 +848,8 @@ def page_record(page: CleanedPage, path: str, url: str | None, explain: bool) ->
 
 
 def cli_extract(args) -> int:
-    """`newsmon extract [--url URL] [--explain] [--raw] FILE...`: one JSON object per line per file.
+    """`newsmon extract [--url URL] [--explain] [--raw] FILE...`: one JSON object per line per file
+    (with --explain: indented, for reading).
 
     A file that is missing or not HTML gets one line on stderr (the last one through UserError, which the
     command line prints) and a non-zero exit; the other files are still extracted.
@@ -866,7 +867,12 @@ def cli_extract(args) -> int:
             problems.append(str(exc))
             continue
         page = clean_page(body, url, site, None, options)
-        print(json.dumps(page_record(page, name, url, args.explain), ensure_ascii=False), flush=True)
+        # --explain is read by a person: indented; without it one object per line, for scripts.
+        indent = 2 if args.explain else None
+        print(
+            json.dumps(page_record(page, name, url, args.explain), ensure_ascii=False, indent=indent),
+            flush=True,
+        )
     for problem in problems[:-1]:
         print(f"newsmon extract: {problem}", file=sys.stderr)
     if problems:

@@ -14,7 +14,7 @@ import sys
 COMMANDS = {
     "run": ("newsmon.pipeline", "cli_run"),
     "extract": ("newsmon.clean", "cli_extract"),
-    "feeds": ("newsmon.feeds", "cli_feeds"),
+    "feeds": ("newsmon.feedlist", "cli_feeds"),
     "tag": ("newsmon.tagging", "cli_tag"),
     "retag": ("newsmon.pipeline", "cli_retag"),
     "daily": ("newsmon.aggregates", "cli_daily"),
@@ -26,12 +26,33 @@ COMMANDS = {
 }
 
 
+DESCRIPTION = """\
+newsmon watches news feeds for mentions of China, Russia and the United States: it fetches and cleans
+articles, tags every country mention with the sentence that proves it, groups copies into stories, and
+keeps daily trends with baselines and spike flags in data/newsmon.duckdb for analysts."""
+
+EPILOG = """\
+examples:
+  newsmon run --once                          one pass over the feed list, with a summary
+  newsmon trends --days 30 --pair CN-RU       daily stories with sparklines and spikes
+  newsmon query "SELECT * FROM spikes LIMIT 5"   read-only SQL (views and macros: docs/analysts.md)
+  newsmon feeds                               the health of every feed the last run used
+  newsmon digest --preview digest.html        yesterday's digest, for a browser
+
+`newsmon COMMAND --help` describes a command. Data lives in ./data (or $NEWSMON_DATA_DIR, --data-dir)."""
+
+
 class UserError(Exception):
     """Raised by a command for bad input; printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsmon", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="newsmon",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data-dir", help="data folder (default: $NEWSMON_DATA_DIR or ./data)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -47,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--raw", action="store_true", help="trafilatura's text without newsmon's cleaning")
 
     s = sub.add_parser("feeds", help="show feed health")
-    s.add_argument("--feeds", help="feed list")
+    s.add_argument("--feeds", help="feed list (default: the one the last run used)")
+    s.add_argument("--all", action="store_true", help="also feeds with saved state that are not in the list")
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("tag", help="tag country mentions in JSON lines or plain text")
@@ -74,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("query", help="read-only SQL against the analyst database")
     s.add_argument("sql")
     s.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
+    s.add_argument("--wide", action="store_true", help="full cells (by default text is cut at 60 characters)")
 
     s = sub.add_parser("digest", help="build or send the daily digest by hand")
     s.add_argument("--date", help="the day (default: yesterday UTC)")
@@ -99,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["NEWSMON_DATA_DIR"] = args.data_dir
     module_name, func_name = COMMANDS[args.command]
     from newsmon.config import ConfigError
+    from newsmon.reader import ReaderError
 
     try:
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(args) or 0)
-    except (UserError, ConfigError, FileNotFoundError) as exc:
+    except (UserError, ReaderError, ConfigError, FileNotFoundError) as exc:
         print(f"newsmon {args.command}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a folder that is a file, a full disk, no permission: the OS says which path

@@ -1229,9 +1229,24 @@ def parse_day(raw: str, what: str = "day") -> date:
         raise ConfigError(f"{what} {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
+def check_digest_day(day: date, now: datetime | None = None) -> None:
+    """A digest speaks of a day that has happened: a future day is refused, today gets a warning."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    if day > today:
+        raise ConfigError(
+            f"--date {day} is in the future (today is {today} UTC); the digest describes a day that has ended"
+        )
+    if day == today:
+        print(
+            f"newsmon digest: warning: {day} is today (UTC) and not over yet; its figures are partial",
+            file=sys.stderr,
+        )
+
+
 def cli_digest(args) -> int:
     """newsmon digest --date D [--to ADDR] [--force] [--outbox DIR] [--preview FILE.html]"""
     day = parse_day(args.date, "--date") if getattr(args, "date", None) else yesterday_utc()
+    check_digest_day(day)
     paths = get_paths()
     settings = Settings.load()
     if getattr(args, "preview", None):

@@ -451,6 +451,16 @@ def latest_alerts(con: duckdb.DuckDBPyConnection, since: date) -> list[dict]:
 # folder, like the digest. Plain functions of a context mapping, so no Airflow import is needed here.
 
 
+def readable_error(exc) -> str:
+    """An exception as a person reads it: its type and message with real line breaks, not a one-line repr."""
+    if exc is None:
+        return "(no exception recorded; see the task log)"
+    if not isinstance(exc, BaseException):
+        return str(exc)
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def failure_notice_to_outbox(context: dict) -> str:
     """on_failure_callback without SMTP: write what failed, where, and the error into data/outbox/."""
     from newsmon.config import paths as get_paths
@@ -467,7 +477,7 @@ def failure_notice_to_outbox(context: dict) -> str:
     msg["Date"] = format_datetime(now)
     msg.set_content(
         f"Task {task_id} of DAG {dag_id} failed after its retries in run {run_id}.\n"
-        f"Error: {context.get('exception')!r}\n"
+        f"Error: {readable_error(context.get('exception'))}\n"
         f"Try {getattr(ti, 'try_number', '?')}; log: {getattr(ti, 'log_url', '') or 'see the Airflow UI'}\n"
     )
     target = deliver(msg, None, get_paths().outbox, now)

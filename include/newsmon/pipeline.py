@@ -239,7 +239,22 @@ def fetch_shard(
     commit_states(store, feeds, results)  # only now: the items these states mark as seen are on disk
     ctx.report.batch = str(batch)
     log.info("shard %s: %s", shard, ctx.report.as_dict())
+    errors = feed_errors_table(fetch_log)
+    if errors:
+        log.warning("shard %s: feeds with errors\n%s", shard, errors)
     return ctx.report.as_dict()
+
+
+def feed_errors_table(fetch_log: list[dict]) -> str:
+    """The feeds of a shard that failed, one row each, for the task log ('' when none did)."""
+    from newsmon.aggregates import format_table
+
+    rows = [
+        (r["feed"], r["status"], r["http_status"], " ".join(str(r["error"]).split()))
+        for r in fetch_log
+        if r.get("error")
+    ]
+    return format_table(["feed", "status", "http", "error"], rows, cell_width=120) if rows else ""
 
 
 def interleave_by_host(items: list[tuple[FeedConfig, FeedItem]]) -> list[tuple[FeedConfig, FeedItem]]:
@@ -638,6 +653,9 @@ def run_once(
     paths = get_paths(data_dir).ensure()
     settings = Settings.load()
     feeds = load_feeds(feeds_file)
+    from newsmon.feedlist import record_feed_list
+
+    record_feed_list(paths, feeds_file, feeds)  # `newsmon feeds` and the page report on this list
     run_id = "manual__" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     started = time.monotonic()
     workers = max(1, min(settings.shards, os.cpu_count() or 1))

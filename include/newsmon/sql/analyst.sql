@@ -1,6 +1,12 @@
 -- Views and macros of the analyst database (data/newsmon.duckdb), created by `publish` after the tables are
 -- copied. Documented with examples in docs/analysts.md. Every statement is idempotent.
 
+-- key_of('ru-cn') = 'CN-RU': a country or pair the way the daily tables store it (upper case, codes sorted), so
+-- the macros below answer the same for RU-CN as for CN-RU.
+CREATE OR REPLACE MACRO key_of(k) AS
+    array_to_string(list_sort(list_distinct(list_filter(
+        list_transform(string_split(replace(upper(k), '/', '-'), '-'), lambda c: trim(c)), lambda c: c <> ''))), '-');
+
 -- Countries and pairs in one long table: key is a country code (level 'country') or a pair (level sentence,
 -- paragraph or article), so one query can compare both.
 CREATE OR REPLACE VIEW daily_series AS
@@ -62,10 +68,10 @@ WITH cal AS (
     FROM range(CAST(start_day AS DATE) - INTERVAL 27 DAY, CAST(end_day AS DATE) + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
 ), s AS (
     SELECT * FROM daily_series
-    WHERE key = upper(k) AND level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
+    WHERE key = key_of(k) AND level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
       AND day BETWEEN CAST(start_day AS DATE) - 27 AND CAST(end_day AS DATE)
 ), dense AS (
-    SELECT cal.day, upper(k) AS key, CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END AS level,
+    SELECT cal.day, key_of(k) AS key, CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END AS level,
            coalesce(s.articles, 0) AS articles, coalesce(s.stories, 0) AS stories,
            coalesce(s.sources, 0) AS sources, s.share,
            avg(coalesce(s.stories, 0)) OVER (ORDER BY cal.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS rolling_7d,
@@ -82,7 +88,7 @@ CREATE OR REPLACE MACRO top_stories(k, on_day, n := 10, lvl := 'sentence') AS TA
 WITH hits AS (
     SELECT ak.article_id, ak.story_id, a.source, a.title, a.url, coalesce(a.published_at, a.fetched_at) AS seen_at
     FROM article_keys ak JOIN articles a USING (article_id)
-    WHERE ak.day = CAST(on_day AS DATE) AND ak.key = upper(k)
+    WHERE ak.day = CAST(on_day AS DATE) AND ak.key = key_of(k)
       AND ak.level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY story_id ORDER BY seen_at, article_id) AS nth,
@@ -93,7 +99,7 @@ WITH hits AS (
     SELECT * FROM ranked WHERE nth = 1
 ), sentences AS (
     SELECT m.article_id, m.evidence, min(m.seq) AS first_seq,
-           count(DISTINCT m.country) FILTER (WHERE list_contains(string_split(upper(k), '-'), m.country)) AS matched
+           count(DISTINCT m.country) FILTER (WHERE list_contains(string_split(key_of(k), '-'), m.country)) AS matched
     FROM mentions m
     WHERE m.article_id IN (SELECT article_id FROM leads) AND coalesce(m.evidence, '') <> ''
     GROUP BY m.article_id, m.evidence
@@ -114,7 +120,7 @@ CREATE OR REPLACE MACRO spike_sources(k, on_day, lvl := 'sentence') AS TABLE
 WITH hits AS (
     SELECT day, source, story_id, state_affiliated
     FROM article_keys
-    WHERE key = upper(k) AND level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
+    WHERE key = key_of(k) AND level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
       AND day BETWEEN CAST(on_day AS DATE) - 28 AND CAST(on_day AS DATE)
 ), per_source AS (
     SELECT source, bool_or(state_affiliated) AS state_affiliated,
@@ -140,7 +146,7 @@ WITH a AS (
     FROM articles WHERE day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE)
 ), hits AS (
     SELECT DISTINCT ak.article_id FROM article_keys ak
-    WHERE ak.day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE) AND ak.key = upper(k)
+    WHERE ak.day BETWEEN CAST(start_day AS DATE) AND CAST(end_day AS DATE) AND ak.key = key_of(k)
       AND ak.level = CASE WHEN contains(k, '-') THEN lvl ELSE 'country' END
 )
 SELECT a.outlets, count(*) AS outlet_articles,
