@@ -294,6 +294,7 @@ def test_a_bad_value_in_one_state_file_does_not_stop_the_other_feeds(newsroom):
     path = store.path_for("alpha")
     raw = json.loads(path.read_text())
     raw.update(items_seen="lots", last_http_status="200", consecutive_failures=-3, seen_ids="a1")
+    raw.update(next_due_at="9999-01-01T00:00:00+00:00")  # parked for ever by a hand edit
     path.write_text(json.dumps(raw))
     alpha.add([3], guid=lambda n: f"a{n}")
     beta.add([3, 4], guid=lambda n: f"b{n}")

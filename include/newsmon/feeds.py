@@ -634,6 +634,10 @@ def _state_from_dict(raw: dict, feed: FeedConfig | None) -> FeedState:
             values[f.name] = value
     if not values.get("url", "").startswith(("http://", "https://")):
         values.pop("url", None)
+    due = values.get("next_due_at")
+    if due is not None and due > datetime.now(UTC) + max(RETIRED_RECHECK, BACKOFF_MAX, RETRY_AFTER_MAX):
+        repaired.append("next_due_at")  # further off than any rule of ours would park a feed
+        values.pop("next_due_at")
     if repaired:
         log.warning(
             "feed state of %s: bad value in %s; reset to the default", fresh.name, ", ".join(repaired)
