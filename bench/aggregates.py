@@ -65,10 +65,13 @@ SELECT article_id, 'https://s' || (h % 150) || '.example/' || article_id, 'https
        pairs_article, TIMESTAMPTZ '2026-01-01 00:00:00+00'
 FROM gen ORDER BY i;
 
-INSERT INTO mentions
+INSERT INTO mention_spans
 SELECT article_id, seq, countries[1 + seq % len(countries)], seq * 40, seq * 40 + 6, 'Russia', 'Russia', 'name',
-       CASE WHEN seq = 0 THEN 'title' WHEN seq < 3 THEN 'lead' ELSE 'body' END, seq, seq // 3,
-       'Sentence ' || seq || ' of ' || article_id || ' names a watched country in passing.'
+       CASE WHEN seq = 0 THEN 'title' WHEN seq < 3 THEN 'lead' ELSE 'body' END, seq, seq // 3
+FROM (SELECT article_id, countries, unnest(range(n_mentions)) AS seq FROM gen WHERE len(countries) > 0);
+
+INSERT INTO sentences
+SELECT article_id, seq, 'Sentence ' || seq || ' of ' || article_id || ' names a watched country in passing.'
 FROM (SELECT article_id, countries, unnest(range(n_mentions)) AS seq FROM gen WHERE len(countries) > 0);
 
 -- mention seq goes to countries[1 + seq % L], so country k (0-based) gets ceil((n - k) / L) of the n mentions
@@ -87,6 +90,9 @@ def apply_schema_without_keys(con) -> None:
         sql = sql_file.read_text(encoding="utf-8")
         sql = re.sub(r",(\s*--[^\n]*)?\s*PRIMARY KEY \([^)]*\)", r"\1\n", sql).replace(" PRIMARY KEY", "")
         con.execute(sql)
+    con.execute(
+        (SQL_DIR / "views_mentions.sql").read_text(encoding="utf-8")
+    )  # `mentions` over the two tables
 
 
 def build(data_dir: Path, per_day: int) -> dict:

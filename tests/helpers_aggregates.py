@@ -69,12 +69,16 @@ def insert_docs(con: duckdb.DuckDBPyConnection, docs: list[Doc]) -> None:
                 [d.article_id, code, n, 0.5, code in d.about],
             )
             for i in range(n):
-                evidence = f"{d.article_id}: sentence {i} about {code}."
+                sentence, evidence = seq + 1, f"{d.article_id}: sentence {i} about {code}."
                 if i == 0 and d.sentence:  # the first mention stands in the co-mention sentence
-                    evidence = f"{d.article_id}: {' and '.join(sorted(d.countries))} met."
+                    sentence, evidence = 0, f"{d.article_id}: {' and '.join(sorted(d.countries))} met."
                 con.execute(
-                    "INSERT INTO mentions VALUES (?, ?, ?, 0, 5, ?, ?, 'name', 'body', ?, 0, ?)",
-                    [d.article_id, seq, code, code, code, i, evidence],
+                    "INSERT INTO mention_spans VALUES (?, ?, ?, 0, 5, ?, ?, 'name', 'body', ?, 0)",
+                    [d.article_id, seq, code, code, code, sentence],
+                )
+                con.execute(
+                    "INSERT INTO sentences VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    [d.article_id, sentence, evidence],
                 )
                 seq += 1
     con.execute("COMMIT")

@@ -279,10 +279,19 @@ def _insert(con, articles: list[dict]) -> None:
         mentions += m
         countries += c
     rows = [{k: v for k, v in a.items() if not k.startswith("_")} for a in articles]
-    for table, data in (("articles", rows), ("mentions", mentions), ("article_countries", countries)):
+    for table, data in (("articles", rows), ("article_countries", countries)):
         con.register("_rows", pa.Table.from_pylist(data))
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         con.unregister("_rows")
+    # Mentions as the warehouse stores them: spans, and each evidence sentence once (the `mentions` view joins them).
+    con.register("_rows", pa.Table.from_pylist(mentions))
+    con.execute("INSERT INTO mention_spans BY NAME SELECT * EXCLUDE (evidence) FROM _rows")
+    con.execute(
+        "INSERT INTO sentences SELECT article_id, sentence, first(evidence ORDER BY seq) FROM _rows "
+        "GROUP BY ALL ON CONFLICT DO NOTHING"
+    )
+    con.unregister("_rows")
+    con.execute((SQL_DIR / "views_mentions.sql").read_text(encoding="utf-8"))
 
 
 def _insert_feed_health(con, end_day: date) -> None:

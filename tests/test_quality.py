@@ -61,6 +61,7 @@ def test_a_normal_run_passes_every_gate(db):
         "future_dates",
         "mojibake",
         "mentions",
+        "batches",
     }
 
 

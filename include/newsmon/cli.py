@@ -23,6 +23,7 @@ COMMANDS = {
     "digest": ("newsmon.digest", "cli_digest"),
     "demo-server": ("newsmon.demo.server", "cli_demo_server"),
     "publish": ("newsmon.warehouse", "cli_publish"),
+    "rebuild": ("newsmon.warehouse", "cli_rebuild"),
 }
 
 
@@ -110,7 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8765)
     s.add_argument("--write-feeds", metavar="FILE", help="write a feeds.yaml pointing at this server")
 
-    sub.add_parser("publish", help="publish the analyst database from the warehouse")
+    s = sub.add_parser("publish", help="publish the analyst database from the warehouse")
+    s.add_argument("--full", action="store_true", help="rebuild the analyst file instead of appending")
+    s.add_argument(
+        "--allow-shrink", action="store_true", help="publish even if the analyst file would lose articles"
+    )
+
+    s = sub.add_parser("rebuild", help="rebuild a lost warehouse from staging/loaded/, then publish")
+    s.add_argument(
+        "--allow-shrink", action="store_true", help="publish even if the analyst file would lose articles"
+    )
     return p
 
 

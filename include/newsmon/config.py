@@ -130,6 +130,9 @@ class Settings:
     max_text_chars: Count = 200_000  # a long read is ~60k characters
     max_mentions_per_article: Count = 2000
     max_mentions_per_country: Count = 500
+    loaded_retention_days: Annotated[float, Strict(), Field(gt=0)] = (
+        14.0  # staging/loaded/ batches (what `newsmon rebuild` uses) are kept this long
+    )
     extra: dict = field(default_factory=dict)  # other sections of settings.yaml (quality gates, digest, ...)
 
     __pydantic_config__ = ConfigDict(extra="forbid")

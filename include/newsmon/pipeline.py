@@ -735,6 +735,13 @@ def format_summary(summary: dict) -> str:
         lines.append(
             f"  deferred   {fetch['items_deferred']} new items over max_items_per_feed, for the next run"
         )
+    if load.get("mentions_capped"):
+        lines.append(
+            f"             capped at load: {load['mentions_capped']} mentions over max_mentions_per_country "
+            f"in {load['articles_capped']} articles"
+        )
+    for batch, reason in load.get("batches_failed", {}).items():
+        lines.append(f"  FAILED     batch {batch} moved to staging/failed/: {reason}")
     if fetch["pages_failed"]:
         failed = ", ".join(f"{k} {v}" for k, v in fetch["pages_failed"].items())
         lines.append(f"  pages      ok {fetch['pages_ok']}, fell back to feed text: {failed}")

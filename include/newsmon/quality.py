@@ -11,6 +11,7 @@ Gates:
 - `mojibake`: text decoded with the wrong character set: UTF-8 read as Latin-1, cp1251, KOI8, cp866 or MacRoman
   ("Ã©", "â€™", "РџСЂРёРІРµС‚", "п÷п╟", "ä¸­"), GBK or cp1251 read as Latin-1 ("ÖÐ¹ú"), U+FFFD;
 - `mentions`: mentions collapsing to zero against the previous days (a broken watchlist or tagger).
+- `batches`: staged batches the loader could not read and set aside in staging/failed/ (until handled).
 """
 
 from __future__ import annotations
@@ -175,6 +176,7 @@ def check_ingest(
         _future_dates(con, scope, now, qs),
         _mojibake(con, scope, now, qs, n),
         _mentions(con, scope, now, qs, n),
+        _failed_batches(con),
     ]
     report = QualityReport(scope.label, n, gates)
     for g in gates:
@@ -366,6 +368,29 @@ def _mentions(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) ->
 
 def _pairs(items) -> str:
     return ", ".join(f"{k} ({v})" for k, v in items) or "none"
+
+
+def _failed_batches(con) -> GateResult:
+    present = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'failed_batches' AND database_name = current_database()"
+    ).fetchone()
+    rows = (
+        con.execute(
+            "SELECT staged_file, reason FROM failed_batches ORDER BY failed_at, staged_file"
+        ).fetchall()
+        if present
+        else []
+    )
+    if not rows:
+        return GateResult("batches", True, "every staged batch was loaded", {"failed_batches": 0})
+    listed = "; ".join(f"{name} ({reason})" for name, reason in rows[:3]) + (" ..." if len(rows) > 3 else "")
+    return GateResult(
+        "batches",
+        False,
+        f"{len(rows)} staged batches could not be loaded and are in staging/failed/: {listed}. Their articles "
+        "are missing: repair a batch and move it back to staging/, or delete it to accept the loss.",
+        {"failed_batches": len(rows)},
+    )
 
 
 def _utc(ts: datetime) -> datetime:

@@ -4,8 +4,13 @@ DuckDB allows one writing process and a reader blocks a writer, so:
 - fetch tasks never open the warehouse: they `stage_batch` Parquet files into a folder (temp name, then rename);
 - one loader at a time (`open_warehouse` holds an exclusive file lock; Airflow adds a one-slot pool) loads staged
   batches into the private warehouse, one transaction per batch, keyed so a batch loaded twice changes nothing;
-- analysts read `newsmon.duckdb`, which `publish` writes under a temporary name and renames into place, so an open
-  analyst session keeps its snapshot and a new session sees the last finished publish.
+  a batch that cannot be read goes to `staging/failed/` with its reason and the others load;
+- analysts read `newsmon.duckdb`, a symlink to the last finished version in `published/`: `publish` writes a new
+  read-only version under a temporary name and swaps the link, so an open analyst session keeps its snapshot, a
+  new session sees the last finished publish, and a stray writer's log stays beside the version it opened.
+- the warehouse never shrinks by accident: a missing or emptied warehouse beside loaded history is an error
+  (`newsmon rebuild` rebuilds it from `staging/loaded/`), and a publish that would drop articles needs
+  `allow_shrink`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,7 +30,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsmon.config import SQL_DIR, Paths
+from newsmon.cli import UserError
+from newsmon.config import SQL_DIR, Paths, Settings
 from newsmon.locking import LockTimeout, exclusive_lock
 from newsmon.models import Article
 
@@ -34,10 +41,12 @@ log = logging.getLogger(__name__)
 PUBLISHED_TABLES = (
     "articles",
     "article_countries",
-    "mentions",
+    "mention_spans",
+    "sentences",
     "rejections",
     "feed_health",
     "fetch_log",
+    "failed_batches",
     "daily_total",
     "daily_country",
     "daily_pair",
@@ -46,11 +55,52 @@ PUBLISHED_TABLES = (
     "alert_ledger",
 )
 STAGED_PARTS = ("articles", "mentions", "article_countries", "rejections", "feed_health", "fetch_log")
+# Columns a non-empty part must have for the loader to make sense of it (others are optional or defaulted).
+REQUIRED_COLUMNS = {
+    "articles": {"article_id", "url", "canonical_url", "feed", "source", "text_source", "day", "fetched_at"},
+    "mentions": {"article_id", "seq", "country", "start_char", "end_char", "surface"},
+    "article_countries": {"article_id", "country", "mentions"},
+    "rejections": {"url", "reason"},
+    "feed_health": {"feed"},
+    "fetch_log": {"run_id", "feed", "at"},
+}
 STORY_WINDOW_DAYS = 7  # near-duplicates are looked for among articles of the last week
+MENTIONS_VIEW = SQL_DIR / "views_mentions.sql"  # the `mentions` view over mention_spans + sentences
+# Temporary files and folders of dead writers are removed; pids only mean something on one host, so a temp that
+# a live writer on another host may still be filling is left alone until it has been untouched for a while.
+DEAD_WRITER_GRACE = timedelta(minutes=2)
+ABANDONED_AFTER = timedelta(minutes=30)
+# Faults of one staged batch's content: the batch is set aside, the others load. Disk, memory and I/O errors of
+# the warehouse itself are not among them: those stop the load and leave every batch staged.
+BATCH_FAULTS = (
+    pa.ArrowException,
+    duckdb.BinderException,
+    duckdb.ConversionException,
+    duckdb.ConstraintException,
+    duckdb.InvalidInputException,
+    duckdb.TypeMismatchException,
+    duckdb.OutOfRangeException,
+    KeyError,
+    TypeError,
+    ValueError,
+)
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse lock for longer than we are willing to wait."""
+
+
+class WarehouseError(UserError):
+    """The warehouse or the analyst database is in a state we refuse to go on from; one line says why and how."""
+
+
+class BatchUnreadable(ValueError):
+    """A staged batch that cannot be loaded as it is (corrupt or missing part, wrong schema)."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 # ---------------------------------------------------------------------------------------------------- staging
@@ -104,7 +154,11 @@ def _article_rows(articles: Iterable[Article]) -> tuple[list[dict], list[dict], 
 
 
 def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], list[dict]]:
-    """Rows of the `mentions` and `article_countries` tables for one article's tags."""
+    """Staged `mentions` and `article_countries` rows for one article's tags.
+
+    The evidence sentence goes with the first mention in it only: the loader stores each sentence once.
+    """
+    first_in_sentence: set[int] = set()
     m_rows = [
         {
             "article_id": article_id,
@@ -118,7 +172,7 @@ def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], l
             "position": m.position,
             "sentence": m.sentence,
             "paragraph": m.paragraph,
-            "evidence": m.evidence,
+            "evidence": m.evidence if _first(first_in_sentence, m.sentence) else "",
         }
         for seq, m in enumerate(mentions)
     ]
@@ -133,6 +187,14 @@ def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], l
         for code, v in sorted(countries.items())
     ]
     return m_rows, c_rows
+
+
+def _first(seen: set[int], key: int) -> bool:
+    """True the first time `key` is seen."""
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def _to_arrow(rows: list[dict]) -> pa.Table:
@@ -205,9 +267,84 @@ def _fsync(path: Path) -> None:
 
 
 def pending_batches(staging_dir: Path) -> list[Path]:
+    """Complete batches waiting to be loaded (never a `.tmp-*` folder, whatever it holds)."""
     if not staging_dir.exists():
         return []
-    return sorted(p for p in staging_dir.iterdir() if p.is_dir() and (p / "_COMPLETE").exists())
+    return sorted(
+        p
+        for p in staging_dir.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "_COMPLETE").exists()
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- temp files
+
+
+def _writer_pid(name: str) -> int | None:
+    """The pid a temp name ends in (`.tmp-<batch>-<pid>`, `.newsmon.duckdb.tmp-<pid>`, with or without `.wal`)."""
+    match = re.search(r"-(\d+)(?:\.wal)?$", name)
+    return int(match.group(1)) if match else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _idle_for(path: Path, now: float) -> float:
+    """Seconds since `path` (or, for a folder, anything directly in it) last changed."""
+    try:
+        times = [path.lstat().st_mtime]
+        if path.is_dir() and not path.is_symlink():
+            times += [child.lstat().st_mtime for child in path.iterdir()]
+    except FileNotFoundError:
+        return 0.0
+    return now - max(times)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_dead_temps(candidates: Iterable[Path], grace: timedelta = DEAD_WRITER_GRACE) -> list[str]:
+    """Remove temp files and folders whose writer is dead (and quiet for `grace`) or that were abandoned."""
+    now = datetime.now(UTC).timestamp()
+    removed = []
+    for path in candidates:
+        pid = _writer_pid(path.name)
+        idle = _idle_for(path, now)
+        dead = pid is not None and pid != os.getpid() and not _pid_alive(pid)
+        if (dead and idle >= grace.total_seconds()) or idle >= ABANDONED_AFTER.total_seconds():
+            _remove(path)
+            removed.append(path.name)
+    if removed:
+        log.warning("removed temp files of dead or vanished writers: %s", ", ".join(sorted(removed)))
+    return removed
+
+
+def clean_staging_temps(paths: Paths) -> list[str]:
+    """Temp batch folders (and temp files) in staging/ left by fetch tasks that died while staging."""
+    if not paths.staging.exists():
+        return []
+    return remove_dead_temps(p for p in paths.staging.iterdir() if p.name.startswith(".tmp-"))
+
+
+def _publish_temps(paths: Paths) -> list[Path]:
+    found = list(paths.data_dir.glob(".newsmon.duckdb.tmp-*"))  # the flat layout before published/
+    found += paths.data_dir.glob(".newsmon.duckdb.link-*")
+    found += paths.data_dir.glob(".warehouse.duckdb.rebuild-*")
+    folder = _published_dir(paths)
+    if folder.exists():
+        found += (p for p in folder.iterdir() if ".tmp-" in p.name)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------- warehouse
@@ -224,23 +361,140 @@ def warehouse_lock(paths: Paths, timeout: float = 1800.0) -> Iterator[None]:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Run every sql/schema*.sql file (the core schema first, then each stage's own tables)."""
+    """Run every sql/schema*.sql file (the core schema first, then each stage's own tables), then the views."""
     for sql_file in sorted(SQL_DIR.glob("schema*.sql")):
         con.execute(sql_file.read_text(encoding="utf-8"))
+    _migrate_mentions(con)
+    con.execute(MENTIONS_VIEW.read_text(encoding="utf-8"))
+
+
+def _migrate_mentions(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses from before `sentences`: split the old `mentions` table (evidence on every row) in two."""
+    old = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'mentions' AND database_name = current_database()"
+    ).fetchone()
+    if not old:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """INSERT INTO sentences SELECT article_id, sentence, first(evidence ORDER BY seq) FROM mentions
+               WHERE coalesce(evidence, '') <> '' AND sentence IS NOT NULL GROUP BY ALL ON CONFLICT DO NOTHING"""
+        )
+        con.execute(
+            """INSERT INTO mention_spans SELECT article_id, seq, country, start_char, end_char, surface, alias,
+                   kind, position, sentence, paragraph FROM mentions ON CONFLICT DO NOTHING"""
+        )
+        con.execute("DROP TABLE mentions")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 @contextmanager
-def open_warehouse(paths: Paths, timeout: float = 1800.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write connection to the private warehouse, schema applied, with the exclusive lock held."""
+def open_warehouse(
+    paths: Paths, timeout: float = 1800.0, guard: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection to the private warehouse, schema applied, with the exclusive lock held.
+
+    With `guard`, refuse a missing or emptied warehouse when loaded history says there was one (`WarehouseError`).
+    """
     paths.ensure()
     with warehouse_lock(paths, timeout):
-        con = duckdb.connect(str(paths.warehouse))
+        if guard:
+            _refuse_lost_warehouse(paths)
+        con = connect_warehouse(paths.warehouse)
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            apply_schema(con)
+            if guard:
+                _refuse_replaced_warehouse(paths, con)
             yield con
         finally:
             con.close()
+
+
+def connect_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (or create) a warehouse file with the schema applied; a damaged file is one clear error line."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"cannot open the warehouse {path} ({_one_line(exc)}): move it aside and run `newsmon rebuild` "
+            "to rebuild it from staging/loaded/"
+        ) from None
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        apply_schema(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(
+            f"the warehouse {path} is damaged ({_one_line(exc)}): move it aside and run `newsmon rebuild`"
+        ) from None
+    return con
+
+
+def _loaded_dirs(paths: Paths) -> list[Path]:
+    done = paths.staging / "loaded"
+    return sorted(p for p in done.iterdir() if p.is_dir()) if done.exists() else []
+
+
+def _published_articles(paths: Paths) -> int | None:
+    """Articles in the current analyst database; None when there is none or it cannot be read now."""
+    if not paths.analyst_db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _history(paths: Paths) -> list[str]:
+    """What says a warehouse with articles existed here: loaded batches, a published copy with articles."""
+    found = []
+    loaded = _loaded_dirs(paths)
+    if loaded:
+        found.append(f"staging/loaded/ holds {len(loaded)} loaded batches")
+    published = _published_articles(paths)
+    if published:
+        found.append(f"{paths.analyst_db.name} holds {published} articles")
+    return found
+
+
+REBUILD_HINT = "rebuild it with `newsmon rebuild` (see docs/internals.md, 'Rebuilding the warehouse')"
+
+
+def _refuse_lost_warehouse(paths: Paths) -> None:
+    missing = not paths.warehouse.exists() or paths.warehouse.stat().st_size == 0
+    history = _history(paths) if missing else []
+    if history:
+        raise WarehouseError(
+            f"the warehouse {paths.warehouse} is missing but {' and '.join(history)}: refusing to start an "
+            f"empty one; {REBUILD_HINT}"
+        )
+
+
+def _refuse_replaced_warehouse(paths: Paths, con) -> None:
+    """An existing warehouse that lost its articles, or does not know batches it loaded, was replaced."""
+    known = {r[0] for r in con.execute("SELECT staged_file FROM loaded_files").fetchall()}
+    unknown = [p.name for p in _loaded_dirs(paths) if p.name not in known]
+    if unknown:
+        raise WarehouseError(
+            f"the warehouse {paths.warehouse} does not know {len(unknown)} batches in staging/loaded/ "
+            f"(e.g. {unknown[0]}): it was replaced or restored from an older copy; {REBUILD_HINT}"
+        )
+    if not known and con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0:
+        published = _published_articles(paths)
+        if published:
+            raise WarehouseError(
+                f"the warehouse {paths.warehouse} is empty but {paths.analyst_db.name} holds {published} "
+                f"articles: refusing to publish over them; {REBUILD_HINT}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -253,6 +507,11 @@ class LoadCounts:
     articles_new: int = 0
     articles_duplicate: int = 0  # near or exact copies: stored, linked to their story
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count (not stored as articles)
+    failed: dict[str, str] = field(default_factory=dict)  # batch -> why it went to staging/failed/
+    mentions_capped: int = 0  # mention rows over max_mentions_per_country, not stored
+    articles_capped: int = 0  # articles that had mentions over the cap
+    temps_removed: int = 0  # temp batch folders of dead writers
+    loaded_pruned: int = 0  # batches removed from staging/loaded/ after the retention period
 
     def add_rejection(self, reason: str, n: int = 1) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + n
@@ -261,9 +520,14 @@ class LoadCounts:
         return {
             "batches": self.batches,
             "batches_skipped": self.batches_skipped,
+            "batches_failed": dict(sorted(self.failed.items())),
             "articles_new": self.articles_new,
             "articles_duplicate": self.articles_duplicate,
             "rejected": dict(sorted(self.rejected.items())),
+            "mentions_capped": self.mentions_capped,
+            "articles_capped": self.articles_capped,
+            "temps_removed": self.temps_removed,
+            "loaded_pruned": self.loaded_pruned,
         }
 
 
@@ -281,34 +545,76 @@ def _story_index(con: duckdb.DuckDBPyConnection, newest: datetime | None):
     return index
 
 
-def _read_part(batch: Path, name: str) -> pa.Table:
-    path = batch / f"{name}.parquet"
-    return pq.read_table(path) if path.exists() else pa.table({})
+def read_batch(batch: Path) -> dict[str, pa.Table]:
+    """Every part of a staged batch, checked against its `_COMPLETE` counts; raises BatchUnreadable."""
+    try:
+        expected = json.loads((batch / "_COMPLETE").read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError) as exc:
+        raise BatchUnreadable(f"_COMPLETE cannot be read: {_one_line(exc)}") from None
+    expected = expected if isinstance(expected, dict) else {}
+    parts = {}
+    for name in STAGED_PARTS:
+        path = batch / f"{name}.parquet"
+        if not path.exists():
+            raise BatchUnreadable(f"{path.name} is missing")
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise BatchUnreadable(f"{path.name} cannot be read: {_one_line(exc)}") from None
+        want = expected.get(name)
+        if isinstance(want, int) and table.num_rows != want:
+            raise BatchUnreadable(f"{path.name} has {table.num_rows} rows, _COMPLETE says {want}")
+        missing = REQUIRED_COLUMNS[name] - set(table.column_names) if table.num_rows else set()
+        if missing:
+            raise BatchUnreadable(f"{path.name} lacks columns {sorted(missing)}")
+        parts[name] = table
+    return parts
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: Path, counts: LoadCounts) -> None:
-    """Load one staged batch in one transaction. A batch already loaded changes nothing."""
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: Path,
+    counts: LoadCounts,
+    max_mentions: int | None = None,
+) -> None:
+    """Load one staged batch in one transaction. A batch already loaded changes nothing.
+
+    Raises BatchUnreadable (nothing written) when the batch's content cannot be loaded.
+    """
     name = batch.name
     if con.execute("SELECT 1 FROM loaded_files WHERE staged_file = ?", [name]).fetchone():
         counts.batches_skipped += 1
         return
-    articles = _read_part(batch, "articles").to_pylist()
-    now = datetime.now(UTC)
-    newest = max((a["published_at"] or a["fetched_at"] for a in articles), default=None)
-    index = _story_index(con, newest)
+    parts = read_batch(batch)
+    cap = max_mentions if max_mentions is not None else Settings().max_mentions_per_country
+    attempt = LoadCounts()  # counted into `counts` only once the batch is committed
     con.execute("BEGIN TRANSACTION")
     try:
-        keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, counts)
-        _insert_children(con, batch, keep_ids)
-        _insert_rejections(con, batch, name, now, counts)
-        _upsert_feed_health(con, batch, now)
-        _insert_fetch_log(con, batch)
+        articles = parts["articles"].to_pylist()
+        now = datetime.now(UTC)
+        newest = max((a["published_at"] or a["fetched_at"] for a in articles), default=None)
+        index = _story_index(con, newest)
+        keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt)
+        _insert_children(con, parts, keep_ids, cap, attempt)
+        _insert_rejections(con, parts["rejections"], name, now, attempt)
+        _upsert_feed_health(con, parts["feed_health"], now)
+        _insert_fetch_log(con, parts["fetch_log"])
         con.execute("INSERT INTO loaded_files VALUES (?, ?, ?)", [name, len(keep_ids), now])
+        con.execute("DELETE FROM failed_batches WHERE staged_file = ?", [name])  # a repaired batch, put back
         con.execute("COMMIT")
-    except Exception:
+    except BATCH_FAULTS as exc:
+        con.execute("ROLLBACK")
+        raise BatchUnreadable(_one_line(exc)) from exc
+    except BaseException:
         con.execute("ROLLBACK")
         raise
     counts.batches += 1
+    counts.articles_new += attempt.articles_new
+    counts.articles_duplicate += attempt.articles_duplicate
+    counts.mentions_capped += attempt.mentions_capped
+    counts.articles_capped += attempt.articles_capped
+    for reason, n in attempt.rejected.items():
+        counts.add_rejection(reason, n)
 
 
 def _dedupe_and_insert_articles(
@@ -424,18 +730,70 @@ def _reject(con, a: dict, reason: str, batch_name: str, now) -> None:
     )
 
 
-def _insert_children(con, batch: Path, keep_ids: set[str]) -> None:
-    for name in ("mentions", "article_countries"):
-        table = _read_part(batch, name)
-        if table.num_rows == 0 or not keep_ids:
-            continue
-        _insert_arrow(
-            con, name, table, where="article_id IN (SELECT unnest($ids))", params={"ids": list(keep_ids)}
+def _insert_children(
+    con, parts: dict[str, pa.Table], keep_ids: set[str], cap: int, counts: LoadCounts
+) -> None:
+    if not keep_ids:
+        return
+    ids = {"ids": list(keep_ids)}
+    if parts["mentions"].num_rows:
+        _insert_mentions(con, parts["mentions"], cap, counts, ids)
+    if parts["article_countries"].num_rows:
+        con.register("_staged_countries", parts["article_countries"])
+        try:
+            # The stored count agrees with the mention rows kept under the cap (aggregates sum it).
+            con.execute(
+                """INSERT INTO article_countries BY NAME
+                   SELECT * REPLACE (least(mentions, $cap) AS mentions) FROM _staged_countries
+                   WHERE article_id IN (SELECT unnest($ids))""",
+                {**ids, "cap": cap},
+            )
+        finally:
+            with suppress(duckdb.Error):
+                con.unregister("_staged_countries")
+
+
+def _insert_mentions(con, table: pa.Table, cap: int, counts: LoadCounts, ids: dict | None = None) -> None:
+    """Mention rows into `mention_spans` (at most `cap` per article and country, the earliest kept) and each
+    evidence sentence once into `sentences`."""
+    where = "WHERE article_id IN (SELECT unnest($ids))" if ids else ""
+    params = {**(ids or {}), "cap": cap}
+    has_evidence = "evidence" in table.column_names
+    con.register("_staged_mentions", table)
+    try:
+        over = con.execute(
+            f"""SELECT count(DISTINCT article_id), coalesce(sum(n - $cap), 0) FROM (
+                    SELECT article_id, country, count(*) AS n FROM _staged_mentions {where} GROUP BY ALL)
+                WHERE n > $cap""",
+            params,
+        ).fetchone()
+        counts.articles_capped += over[0]
+        counts.mentions_capped += int(over[1])
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _kept_mentions AS SELECT * FROM _staged_mentions {where}
+                QUALIFY row_number() OVER (PARTITION BY article_id, country ORDER BY seq) <= $cap""",
+            params,
         )
+    finally:
+        with suppress(duckdb.Error):
+            con.unregister("_staged_mentions")
+    spans = ", ".join(
+        c
+        for c in ("article_id", "seq", "country", "start_char", "end_char", "surface", "alias", "kind")
+        + ("position", "sentence", "paragraph")
+        if c in table.column_names
+    )
+    con.execute(f"INSERT INTO mention_spans ({spans}) SELECT {spans} FROM _kept_mentions")
+    if has_evidence and "sentence" in table.column_names:
+        # Batches staged before evidence was written once per sentence carry it on every mention: first wins.
+        con.execute(
+            """INSERT INTO sentences SELECT article_id, sentence, first(evidence ORDER BY seq) FROM _kept_mentions
+               WHERE coalesce(evidence, '') <> '' AND sentence IS NOT NULL GROUP BY ALL ON CONFLICT DO NOTHING"""
+        )
+    con.execute("DROP TABLE _kept_mentions")
 
 
-def _insert_rejections(con, batch: Path, name: str, now, counts: LoadCounts) -> None:
-    table = _read_part(batch, "rejections")
+def _insert_rejections(con, table: pa.Table, name: str, now, counts: LoadCounts) -> None:
     for r in table.to_pylist():
         counts.add_rejection(r["reason"])
         con.execute(
@@ -444,8 +802,7 @@ def _insert_rejections(con, batch: Path, name: str, now, counts: LoadCounts) -> 
         )
 
 
-def _upsert_feed_health(con, batch: Path, now) -> None:
-    table = _read_part(batch, "feed_health")
+def _upsert_feed_health(con, table: pa.Table, now) -> None:
     if table.num_rows == 0:
         return
     table = table.append_column("updated_at", pa.array([now] * table.num_rows, pa.timestamp("us", tz="UTC")))
@@ -453,8 +810,7 @@ def _upsert_feed_health(con, batch: Path, now) -> None:
     _insert_arrow(con, "feed_health", table, conflict=f"ON CONFLICT (feed) DO UPDATE SET {updates}")
 
 
-def _insert_fetch_log(con, batch: Path) -> None:
-    table = _read_part(batch, "fetch_log")
+def _insert_fetch_log(con, table: pa.Table) -> None:
     if table.num_rows == 0:
         return
     _insert_arrow(con, "fetch_log", table, conflict="ON CONFLICT DO NOTHING")
@@ -477,25 +833,90 @@ def _insert_arrow(
             con.unregister("_staged")
 
 
-def load_pending(paths: Paths, batches: list[Path] | None = None) -> LoadCounts:
-    """Load staged batches (default: all complete ones) and move them to staging/loaded/."""
+def load_pending(
+    paths: Paths, batches: list[Path] | None = None, settings: Settings | None = None
+) -> LoadCounts:
+    """Load staged batches (default: all complete ones) and move them to staging/loaded/.
+
+    A batch that cannot be read goes to staging/failed/ with a `_REASON` file and is recorded in
+    `failed_batches`; the others load. Temp folders of dead stagers are removed first, and loaded batches older
+    than `loaded_retention_days` are pruned after.
+    """
+    settings = settings or Settings.load()
+    started = datetime.now(UTC)
     counts = LoadCounts()
+    counts.temps_removed = len(clean_staging_temps(paths))
     batches = pending_batches(paths.staging) if batches is None else [Path(b) for b in batches]
     done_dir = paths.staging / "loaded"
-    with open_warehouse(paths) as con:
+    with open_warehouse(paths, guard=True) as con:
         for batch in batches:
             if not batch.exists():
-                already = done_dir / batch.name
-                if already.exists():  # a retried load after the move: nothing to do
+                if (done_dir / batch.name).exists():  # a retried load after the move: nothing to do
                     counts.batches_skipped += 1
-                    continue
-                raise FileNotFoundError(f"staged batch not found: {batch}")
-            load_batch(con, batch, counts)
+                elif not (paths.staging / "failed" / batch.name).exists():
+                    _record_failure(con, paths, batch, "staged batch not found", counts, move=False)
+                continue
+            try:
+                load_batch(con, batch, counts, settings.max_mentions_per_country)
+            except BatchUnreadable as exc:
+                _record_failure(con, paths, batch, str(exc), counts)
+                continue
             done_dir.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(done_dir / batch.name, ignore_errors=True)
             os.replace(batch, done_dir / batch.name)
+        counts.loaded_pruned = prune_loaded(con, paths, settings.loaded_retention_days)
+        _forget_handled_failures(con, paths, started)
     log.info("loaded %s", counts.as_dict())
     return counts
+
+
+def _record_failure(
+    con, paths: Paths, batch: Path, reason: str, counts: LoadCounts, move: bool = True
+) -> None:
+    """Set a batch aside in staging/failed/ with its reason, and say so in `failed_batches` and the counts."""
+    log.error("staged batch %s cannot be loaded, moved to staging/failed/: %s", batch.name, reason)
+    counts.failed[batch.name] = reason
+    if move:
+        failed_dir = paths.staging / "failed"
+        failed_dir.mkdir(parents=True, exist_ok=True)
+        target = failed_dir / batch.name
+        if target.exists():
+            target = failed_dir / f"{batch.name}.{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        os.replace(batch, target)
+        (target / "_REASON").write_text(
+            f"{reason}\nfailed at {datetime.now(UTC).isoformat()}; to retry, fix the files, delete this "
+            "_REASON file and move the folder back to staging/\n",
+            encoding="utf-8",
+        )
+    con.execute(
+        "INSERT INTO failed_batches VALUES (?, ?, ?) ON CONFLICT (staged_file) DO UPDATE SET "
+        "reason = excluded.reason, failed_at = excluded.failed_at",
+        [batch.name, reason, datetime.now(UTC)],
+    )
+
+
+def _forget_handled_failures(con, paths: Paths, before: datetime) -> None:
+    """A failed batch whose folder the operator deleted from staging/failed/ is a loss accepted: forget it."""
+    failed_dir = paths.staging / "failed"
+    present = {p.name.split(".")[0] for p in failed_dir.iterdir()} if failed_dir.exists() else set()
+    for (name,) in con.execute(
+        "SELECT staged_file FROM failed_batches WHERE failed_at < ?", [before]
+    ).fetchall():
+        if name.split(".")[0] not in present:
+            con.execute("DELETE FROM failed_batches WHERE staged_file = ?", [name])
+
+
+def prune_loaded(con, paths: Paths, retention_days: float, now: datetime | None = None) -> int:
+    """Remove batches from staging/loaded/ whose load is older than the retention period; returns how many."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    old = {
+        r[0]
+        for r in con.execute("SELECT staged_file FROM loaded_files WHERE loaded_at < ?", [cutoff]).fetchall()
+    }
+    pruned = [p for p in _loaded_dirs(paths) if p.name in old]
+    for p in pruned:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(pruned)
 
 
 def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]]) -> None:
@@ -519,14 +940,16 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]
                 "pairs_article": sorted(tags.pairs.get("article", [])),
             }
         )
+    cap = Settings.load().max_mentions_per_country
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM mentions WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
-        con.execute("DELETE FROM article_countries WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
-        if m_rows:
-            _insert_arrow(con, "mentions", pa.Table.from_pylist(m_rows))
-        if c_rows:
-            _insert_arrow(con, "article_countries", pa.Table.from_pylist(c_rows))
+        for table in ("mention_spans", "sentences", "article_countries"):
+            con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
+        parts = {
+            "mentions": pa.Table.from_pylist(m_rows) if m_rows else pa.table({}),
+            "article_countries": pa.Table.from_pylist(c_rows) if c_rows else pa.table({}),
+        }
+        _insert_children(con, parts, set(ids), cap, LoadCounts())
         con.register("_retag", pa.Table.from_pylist(a_rows))
         sets = ", ".join(f"{c} = r.{c}" for c in a_rows[0] if c != "article_id")
         con.execute(f"UPDATE articles SET {sets} FROM _retag r WHERE articles.article_id = r.article_id")
@@ -544,59 +967,120 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]
 APPEND_ONLY = {
     "articles": "SELECT * FROM articles WHERE loaded_at > $mark",
     "article_countries": "SELECT c.* FROM article_countries c JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
-    "mentions": "SELECT m.* FROM mentions m JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
+    "mention_spans": "SELECT m.* FROM mention_spans m JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
+    "sentences": "SELECT s.* FROM sentences s JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
 }
 
 
-def publish(paths: Paths, full: bool = False) -> Path:
-    """Write the analyst database under a temporary name and rename it into place (atomic on POSIX).
+def _published_dir(paths: Paths) -> Path:
+    return paths.data_dir / "published"
+
+
+def publish(paths: Paths, full: bool = False, allow_shrink: bool = False) -> Path:
+    """Write a new version of the analyst database and point `newsmon.duckdb` at it (an atomic symlink swap).
 
     Cheap as data grows: the previous analyst database is copied as a file and only the articles loaded since
     (and their mentions) are appended, while the small tables are replaced whole. A full rebuild happens when
     there is no previous file, the schema changed, the counts disagree, a retag rewrote old rows, or `full`.
+    A publish that would hold fewer articles than the current file raises WarehouseError unless `allow_shrink`.
+    Temp copies of dead publishers are removed first, and this one's on any failure.
     """
     paths.ensure()
-    tmp = paths.data_dir / f".newsmon.duckdb.tmp-{os.getpid()}"
-    for stale in (tmp, Path(str(tmp) + ".wal")):
-        stale.unlink(missing_ok=True)
     with warehouse_lock(paths):
-        con = duckdb.connect(str(paths.warehouse))
+        remove_dead_temps(_publish_temps(paths), grace=timedelta(0))  # the lock keeps live publishers out
+        _refuse_lost_warehouse(paths)
+        folder = _published_dir(paths)
+        folder.mkdir(parents=True, exist_ok=True)
+        version = folder / f"newsmon-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.duckdb"
+        tmp = folder / f".{version.name}.tmp-{os.getpid()}"
+        previous = paths.analyst_db.resolve() if paths.analyst_db.is_symlink() else None
         try:
-            apply_schema(con)
-            fingerprint = _schema_fingerprint()
-            incremental = not full and _copy_previous(paths, tmp, con, fingerprint)
-            if not incremental:
-                tmp.unlink(missing_ok=True)
-            con.execute(f"ATTACH '{tmp}' AS analyst")
-            existing = _tables(con)
-            mark = _published_mark(con) if incremental else None
-            for table in PUBLISHED_TABLES:
-                if table not in existing:
-                    continue
-                if incremental and table in APPEND_ONLY:
-                    con.execute(f"INSERT INTO analyst.{table} {APPEND_ONLY[table]}", {"mark": mark})
-                else:
-                    con.execute(f"CREATE OR REPLACE TABLE analyst.{table} AS SELECT * FROM {table}")
-            if incremental:  # originals become wire stories when their copies arrive later
-                con.execute(
-                    "UPDATE analyst.articles SET is_wire = TRUE WHERE NOT is_wire "
-                    "AND article_id IN (SELECT article_id FROM articles WHERE is_wire)"
-                )
+            _write_analyst_copy(paths, tmp, full, allow_shrink)
+            os.chmod(
+                tmp, 0o444
+            )  # readers open it read-only; a read-write open fails instead of locking them out
+            os.replace(tmp, version)
+            _point_analyst_db_at(paths, version)
+        except BaseException:
+            for leftover in (tmp, Path(f"{tmp}.wal")):
+                leftover.unlink(missing_ok=True)
+            raise
+        _prune_versions(folder, keep={version, previous})
+    return paths.analyst_db
+
+
+def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool) -> None:
+    con = connect_warehouse(paths.warehouse)
+    try:
+        _refuse_shrink(paths, con, allow_shrink)
+        fingerprint = _schema_fingerprint()
+        incremental = not full and _copy_previous(paths, tmp, con, fingerprint)
+        if not incremental:
+            tmp.unlink(missing_ok=True)
+        con.execute(f"ATTACH '{tmp}' AS analyst")
+        existing = _tables(con)
+        mark = _published_mark(con) if incremental else None
+        for table in PUBLISHED_TABLES:
+            if table not in existing:
+                continue
+            if incremental and table in APPEND_ONLY:
+                con.execute(f"INSERT INTO analyst.{table} {APPEND_ONLY[table]}", {"mark": mark})
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE analyst.{table} AS SELECT * FROM {table}")
+        if incremental:  # originals become wire stories when their copies arrive later
             con.execute(
-                "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
-                "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
-                "$fp AS schema_fingerprint, $mode AS mode",
-                {"fp": fingerprint, "mode": "incremental" if incremental else "full"},
+                "UPDATE analyst.articles SET is_wire = TRUE WHERE NOT is_wire "
+                "AND article_id IN (SELECT article_id FROM articles WHERE is_wire)"
             )
-            con.execute("DETACH analyst")
-        finally:
-            con.close()
+        con.execute(
+            "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
+            "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
+            "$fp AS schema_fingerprint, $mode AS mode",
+            {"fp": fingerprint, "mode": "incremental" if incremental else "full"},
+        )
+        con.execute("DETACH analyst")
+    finally:
+        con.close()
     if not incremental:
         _create_analyst_views(tmp)
-    os.replace(tmp, paths.analyst_db)
-    # An analyst who opened the published file read-write may have left a log beside it; it belongs to the old file.
-    Path(str(paths.analyst_db) + ".wal").unlink(missing_ok=True)
-    return paths.analyst_db
+
+
+def _refuse_shrink(paths: Paths, con, allow_shrink: bool) -> None:
+    published = _published_articles(paths)
+    stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    if published and stored < published and not allow_shrink:
+        raise WarehouseError(
+            f"publishing would drop {published - stored} of the {published} articles in "
+            f"{paths.analyst_db.name} (the warehouse holds {stored}); if that is meant (say after a rebuild "
+            "from pruned batches), run `newsmon publish --allow-shrink`"
+        )
+
+
+def _point_analyst_db_at(paths: Paths, version: Path) -> None:
+    """Swap the `newsmon.duckdb` symlink to `version` in one rename (relative, so the folder can move)."""
+    link = paths.data_dir / f".newsmon.duckdb.link-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(version, paths.data_dir), link)
+    os.replace(link, paths.analyst_db)
+    _fsync_dir(paths.data_dir)
+    # A log left beside the flat file of older versions belongs to that file, never to the new one.
+    Path(f"{paths.analyst_db}.wal").unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune_versions(folder: Path, keep: set[Path | None]) -> None:
+    """Remove analyst versions other than `keep`, and their logs (an open session keeps its snapshot)."""
+    kept = {p.name for p in keep if p is not None}
+    for path in folder.glob("newsmon-*.duckdb*"):
+        if path.name.removesuffix(".wal") not in kept:
+            path.unlink(missing_ok=True)
 
 
 def mark_full_publish(paths: Paths) -> None:
@@ -656,20 +1140,125 @@ def _published_mark(con) -> datetime:
 
 
 def _create_analyst_views(db_file: Path) -> None:
-    views = SQL_DIR / "analyst.sql"
-    if not views.exists():
-        return
     con = duckdb.connect(str(db_file))
     try:
-        con.execute(views.read_text(encoding="utf-8"))
+        con.execute(MENTIONS_VIEW.read_text(encoding="utf-8"))
+        views = SQL_DIR / "analyst.sql"
+        if views.exists():
+            con.execute(views.read_text(encoding="utf-8"))
         con.execute("CHECKPOINT")
     finally:
         con.close()
 
 
+# ---------------------------------------------------------------------------------------------------- rebuild
+
+
+def rebuild(paths: Paths, allow_shrink: bool = False, settings: Settings | None = None) -> dict:
+    """Build a new warehouse from the batches in staging/loaded/ (in staging order), then publish it.
+
+    The ledgers (digests and alerts sent) are taken over from the analyst database so nothing is sent twice;
+    the daily tables are recomputed. An existing warehouse file is kept aside as `warehouse.duckdb.replaced-*`.
+    """
+    settings = settings or Settings.load()
+    paths.ensure()
+    batches = sorted(
+        (p for p in _loaded_dirs(paths) if (p / "_COMPLETE").exists()),
+        key=lambda p: ((p / "_COMPLETE").stat().st_mtime, p.name),
+    )
+    if not batches:
+        raise WarehouseError(f"nothing to rebuild from: {paths.staging / 'loaded'} holds no loaded batches")
+    counts = LoadCounts()
+    fresh = paths.data_dir / f".warehouse.duckdb.rebuild-{os.getpid()}"
+    with warehouse_lock(paths):
+        for leftover in (fresh, Path(f"{fresh}.wal")):
+            leftover.unlink(missing_ok=True)
+        con = connect_warehouse(fresh)
+        try:
+            for batch in batches:
+                try:
+                    load_batch(con, batch, counts, settings.max_mentions_per_country)
+                except BatchUnreadable as exc:
+                    _record_failure(con, paths, batch, str(exc), counts)
+            ledgers = _take_over_ledgers(con, paths)
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            for leftover in (fresh, Path(f"{fresh}.wal")):
+                leftover.unlink(missing_ok=True)
+            raise
+        con.close()
+        if paths.warehouse.exists():
+            aside = paths.data_dir / f"warehouse.duckdb.replaced-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+            os.replace(paths.warehouse, aside)
+            log.warning("the previous warehouse file was kept as %s", aside)
+        Path(f"{paths.warehouse}.wal").unlink(missing_ok=True)
+        os.replace(fresh, paths.warehouse)
+    days = _recompute_all_days(paths)
+    publish(paths, full=True, allow_shrink=allow_shrink)
+    return {**counts.as_dict(), "ledger_rows": ledgers, "days": days}
+
+
+def _take_over_ledgers(con, paths: Paths) -> int:
+    """Copy digest_ledger and alert_ledger rows from the analyst database, if it can be read."""
+    if not paths.analyst_db.exists():
+        return 0
+    try:
+        con.execute(f"ATTACH '{paths.analyst_db.resolve()}' AS previous (READ_ONLY)")
+    except duckdb.Error as exc:
+        log.warning("ledgers not taken over, cannot read %s: %s", paths.analyst_db, _one_line(exc))
+        return 0
+    rows = 0
+    try:
+        present = _tables(con, "previous")
+        for table in ("digest_ledger", "alert_ledger"):
+            if table in present and table in _tables(con):
+                before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM previous.{table} ON CONFLICT DO NOTHING"
+                )
+                rows += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
+    finally:
+        con.execute("DETACH previous")
+    return rows
+
+
+def _recompute_all_days(paths: Paths) -> int:
+    try:
+        from newsmon.aggregates import run_daily
+    except ImportError:  # aggregates not installed in this build
+        return 0
+    with open_warehouse(paths) as con:
+        span = con.execute("SELECT min(day), max(day) FROM articles").fetchone()
+    if span[0] is None:
+        return 0
+    days = [span[0] + timedelta(days=i) for i in range((span[1] - span[0]).days + 1)]
+    run_daily(paths, days=days, publish=False)
+    return len(days)
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+
 def cli_publish(args) -> int:
     from newsmon.config import paths as get_paths
 
-    out = publish(get_paths())
-    print(f"published {out}")
+    out = publish(
+        get_paths(), full=getattr(args, "full", False), allow_shrink=getattr(args, "allow_shrink", False)
+    )
+    print(f"published {out} -> {out.resolve().name}")
+    return 0
+
+
+def cli_rebuild(args) -> int:
+    from newsmon.config import paths as get_paths
+
+    result = rebuild(get_paths(), allow_shrink=getattr(args, "allow_shrink", False))
+    failed = result["batches_failed"]
+    print(
+        f"rebuilt the warehouse from {result['batches']} batches: {result['articles_new']} new articles, "
+        f"{result['articles_duplicate']} duplicates, {result['days']} days recomputed, "
+        f"{result['ledger_rows']} ledger rows kept"
+        + (f"; {len(failed)} batches moved to staging/failed/" if failed else "")
+    )
     return 0

@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS article_countries (
     PRIMARY KEY (article_id, country)
 );
 
-CREATE TABLE IF NOT EXISTS mentions (
+-- One row per mention of a watched country. The sentence it stands in is stored once, in `sentences`; the
+-- `mentions` view (views_mentions.sql) joins the two into one row per mention with its evidence.
+CREATE TABLE IF NOT EXISTS mention_spans (
     article_id  VARCHAR NOT NULL,
     seq         INTEGER NOT NULL,           -- order within the article
     country     VARCHAR NOT NULL,
@@ -62,10 +64,17 @@ CREATE TABLE IF NOT EXISTS mentions (
     alias       VARCHAR,
     kind        VARCHAR,                    -- name, demonym, capital, institution, person, combined
     position    VARCHAR,                    -- title, lead, body
-    sentence    INTEGER,
+    sentence    INTEGER,                    -- index into the text; -1 for the title
     paragraph   INTEGER,
-    evidence    VARCHAR,                    -- the sentence the mention stands in
     PRIMARY KEY (article_id, seq)
+);
+
+-- The evidence sentences of the mentions, once each (a window of at most 1000 characters of an endless one).
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id  VARCHAR NOT NULL,
+    sentence    INTEGER NOT NULL,           -- as in mention_spans.sentence; -1 is the title
+    text        VARCHAR NOT NULL,
+    PRIMARY KEY (article_id, sentence)
 );
 
 -- Items that were not stored as articles of their own, with the reason (never silently dropped).
@@ -119,4 +128,12 @@ CREATE TABLE IF NOT EXISTS loaded_files (
     staged_file VARCHAR PRIMARY KEY,        -- file name; loading it twice changes nothing
     articles    INTEGER,
     loaded_at   TIMESTAMPTZ
+);
+
+-- Staged batches the loader could not read (moved to staging/failed/ with a _REASON file); a batch put back and
+-- loaded leaves this table.
+CREATE TABLE IF NOT EXISTS failed_batches (
+    staged_file VARCHAR PRIMARY KEY,
+    reason      VARCHAR NOT NULL,
+    failed_at   TIMESTAMPTZ NOT NULL
 );
