@@ -439,6 +439,18 @@ def test_declared_windows_1251_with_an_undefined_byte_stays_windows_1251():
     assert parsed.encoding == "cp1251" and "1 invalid cp1251 byte sequence" in parsed.bozo_reason
 
 
+@pytest.mark.parametrize(
+    "headers", [{}, {"Content-Type": "application/rss+xml; charset=windows-1251"}], ids=["xml", "http"]
+)
+def test_a_byte_order_mark_outranks_the_declarations(headers):
+    """WHATWG: a UTF-8 BOM decides, whatever the XML declaration or the HTTP charset say."""
+    titles = [RU_TITLE, ZH_TITLE]
+    body = b"\xef\xbb\xbf" + _rss(titles, '<?xml version="1.0" encoding="windows-1251"?>').encode("utf-8")
+    parsed = parse_feed(body, "https://e.example/rss", headers, FeedConfig("e", "https://e.example/rss", "E"))
+    assert [i.title for i in parsed.items] == titles
+    assert parsed.encoding == "utf-8" and parsed.bozo_reason is None
+
+
 def test_an_undeclared_feed_is_still_sniffed():
     titles = ["Переговоры в Москве продолжаются " + str(i) for i in range(3)]
     parsed = parse_feed(

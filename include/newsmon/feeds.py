@@ -247,13 +247,15 @@ def _codec_for(label: str) -> str | None:
 
 def _as_declared(
     body: bytes, headers: dict[str, str]
-) -> tuple[bytes, dict[str, str], tuple[str, str] | None]:
-    """Bytes that both parsers read the way the feed declares them, and (codec, note) when bad bytes were replaced.
+) -> tuple[bytes, dict[str, str], tuple[str, str | None] | None]:
+    """Bytes that both parsers read the way the feed declares them; (codec, note) when they had to be re-encoded,
+    the note saying how many bad bytes were replaced (None when none were).
 
     Given bytes that are not valid in their declared charset, feedparser tries other charsets until one decodes
     without error, so one bad byte in a UTF-8 Russian feed made the whole feed KOI8-U mojibake. Browsers (the
     WHATWG Encoding Standard) keep the declared charset and show U+FFFD for the bad bytes; so do we: such a body
-    is decoded here with replacement and handed on as clean UTF-8, declarations rewritten to match. Feeds that
+    is decoded here with replacement and handed on as clean UTF-8, declarations rewritten to match. So is a body
+    with a byte-order mark (it outranks any declaration, but feedparser believes the declaration). Feeds that
     decode cleanly, and feeds that declare nothing, go to the parsers unchanged.
     """
     codec = _declared_codec(body, headers.get("content-type", ""))
@@ -261,16 +263,22 @@ def _as_declared(
         return body, headers, None
     try:
         body.decode(codec)
-        return body, headers, None
+        clean = True
     except UnicodeDecodeError:
-        pass
+        clean = False
+    if clean and not body.startswith(tuple(bom for bom, _ in _BOMS)):
+        return body, headers, None
     text = body.decode(codec, errors="replace")
     bad = text.count("\ufffd") - body.decode(codec, errors="ignore").count("\ufffd")
     text = _XML_ENCODING_TEXT.sub(r"\1utf-8", text.removeprefix("\ufeff"), count=1)
     headers = dict(headers)
     if headers.get("content-type"):
         headers["content-type"] = headers["content-type"].partition(";")[0].strip() + "; charset=utf-8"
-    note = f"{bad} invalid {codec} byte sequence{'s' if bad != 1 else ''} replaced with U+FFFD"
+    note = (
+        None
+        if clean
+        else f"{bad} invalid {codec} byte sequence{'s' if bad != 1 else ''} replaced with U+FFFD"
+    )
     return text.encode("utf-8"), headers, (codec, note)
 
 
