@@ -115,7 +115,7 @@ def test_recovered_feed_clears_its_flag_on_the_page(tmp_path, ops_data):
         )
     publish(p)
     data = load_page_data(p, NOW)
-    assert data.flags == [] and "No feed is flagged." in render_page(data)
+    assert data.flags == [] and "none is flagged" in render_page(data)
 
 
 def test_silent_feed_is_flagged_on_the_page(tmp_path, ops_data):

@@ -43,7 +43,11 @@ class PageData:
     generated_at: datetime
     published_at: datetime | None = None  # when the analyst database file was last replaced
     pair_level: str = DEFAULT_PAIR_LEVEL
-    day: date | None = None  # the latest day with figures
+    day: date | None = None  # the latest day with figures (may be today, not over yet)
+    figures_day: date | None = None  # the day of the figures table: the last complete UTC day with figures
+    history_days: int | None = None  # days of history the figures' baselines really cover (at most 28)
+    failing_after: int = 3  # consecutive failures before a feed is flagged and operators are mailed
+    hidden_feeds: int = 0  # feeds with health rows that the last run's feed list no longer has
     days: list[date] = field(default_factory=list)
     country_series: dict[str, list[float | None]] = field(default_factory=dict)  # stories per day
     pair_series: dict[str, list[float | None]] = field(default_factory=dict)
@@ -70,6 +74,9 @@ class PageData:
             "published_at": iso(self.published_at),
             "pair_level": self.pair_level,
             "day": iso(self.day),
+            "figures_day": iso(self.figures_day),
+            "history_days": self.history_days,
+            "hidden_feeds": self.hidden_feeds,
             "days": [d.isoformat() for d in self.days],
             "country_series": self.country_series,
             "pair_series": self.pair_series,
@@ -103,9 +110,9 @@ def load_page_data(
             con.execute("SET TimeZone = 'UTC'")
             tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             tables |= {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-            _load_trends(con, data, tables)
+            _load_trends(con, data, tables, now)
             _load_stories(con, data, tables)
-            _load_health(con, data, tables, now)
+            _load_health(con, data, tables, now, paths)
             data.digest = _latest_digest(con, paths.outbox, tables)
         finally:
             con.close()
@@ -115,7 +122,7 @@ def load_page_data(
     return data
 
 
-def _load_trends(con, data: PageData, tables: set[str]) -> None:
+def _load_trends(con, data: PageData, tables: set[str], now: datetime) -> None:
     if not {"daily_country", "daily_pair"} <= tables:
         data.missing.append("daily tables")
         return
@@ -140,23 +147,30 @@ def _load_trends(con, data: PageData, tables: set[str]) -> None:
         [data.pair_level, start, last],
     ).fetchall()
     _fill_series(data, data.pair_series, rows, first)
+    # The figures table speaks of a day that is over: today's rows (if any) are partial, so the last complete
+    # day is shown, and named; only when nothing else exists is the partial day shown, labelled as such.
+    today_utc = now.astimezone(UTC).date()
+    complete = con.execute("SELECT max(day) FROM daily_country WHERE day < ?", [today_utc]).fetchone()[0]
+    data.figures_day = complete or last
     keys = ("name", "kind", "articles", "stories", "mean_7d", "mean_28d", "ratio_28d", "z_28d", "spike")
-    today = con.execute(
-        """SELECT country, 'country', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike
+    figures = con.execute(
+        """SELECT country, 'country', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
            FROM daily_country WHERE day = $day
            UNION ALL
-           SELECT pair, 'pair', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike
+           SELECT pair, 'pair', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
            FROM daily_pair WHERE day = $day AND level = $level
            ORDER BY 2, 1""",
-        {"day": last, "level": data.pair_level},
+        {"day": data.figures_day, "level": data.pair_level},
     ).fetchall()
-    data.today = [dict(zip(keys, r, strict=True)) for r in today]
+    data.today = [dict(zip(keys, r[:-1], strict=True)) for r in figures]
+    data.history_days = max((r[-1] or 0 for r in figures), default=0)
     if "daily_total" in tables:
         row = con.execute(
             """SELECT articles, stories, sources,
-                      (SELECT avg(stories) FROM daily_total WHERE day >= $day - INTERVAL 28 DAY AND day < $day)
+                      (SELECT avg(stories) FROM daily_total WHERE day >= $day - INTERVAL 28 DAY AND day < $day
+                         AND day >= (SELECT min(day) FROM daily_total WHERE articles > 0))
                FROM daily_total WHERE day = $day""",
-            {"day": last},
+            {"day": data.figures_day},
         ).fetchone()
         if row:
             data.totals = dict(zip(("articles", "stories", "sources", "stories_mean_28d"), row, strict=True))
@@ -206,7 +220,7 @@ def _load_stories(con, data: PageData, tables: set[str], limit: int = 10) -> Non
     data.stories = [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def _load_health(con, data: PageData, tables: set[str], now: datetime) -> None:
+def _load_health(con, data: PageData, tables: set[str], now: datetime, paths: Paths) -> None:
     if "feed_health" not in tables:
         data.missing.append("feed health")
         return
@@ -234,11 +248,19 @@ def _load_health(con, data: PageData, tables: set[str], now: datetime) -> None:
         "last_error",
         "retired",
     )
-    data.feeds = [dict(zip(keys, r, strict=True)) for r in rows]
+    from newsmon.feedlist import listed_feed_names
+    from newsmon.health import HealthSettings
+
+    listed = listed_feed_names(paths)  # the feed list of the last run; None when no run recorded one
+    feeds = [dict(zip(keys, r, strict=True)) for r in rows]
+    data.feeds = [f for f in feeds if listed is None or f["feed"] in listed]
+    data.hidden_feeds = len(feeds) - len(data.feeds)
+    data.failing_after = HealthSettings.from_settings().failing_after
     if has_articles:
         from newsmon.health import feed_flags, latest_alerts
 
-        data.flags = [f.as_dict() for f in feed_flags(con, now)]
+        shown = {f["feed"] for f in data.feeds}
+        data.flags = [f.as_dict() for f in feed_flags(con, now) if f.feed in shown]
         data.alerts = latest_alerts(con, (now - timedelta(days=7)).date())
     flagged: dict[str, list[str]] = {}
     for f in data.flags:
@@ -413,9 +435,7 @@ def render_page(data: PageData) -> str:
     sections = [
         _header(data),
         _section("Trends: last 30 days (stories per day; rings mark spikes)", _charts(data)),
-        _section(
-            f"Today's figures{f' ({data.day})' if data.day else ''} against the 28-day baseline", _today(data)
-        ),
+        _section(_figures_title(data), _today(data)),
         _section("Top stories of the last two days (by number of outlets)", _stories(data)),
         _section("Feed health", _flags(data) + _feeds(data) + _alerts(data)),
         _section("Latest digest", _digest(data)),
@@ -460,6 +480,22 @@ def _charts(data: PageData) -> str:
     return f'<div class="charts">{countries}{pairs}</div>'
 
 
+def _baseline_label(data: PageData) -> str:
+    """The baseline named by the history it really covers: '17-day mean' while fewer than 28 days exist."""
+    days = min(28, data.history_days or 0)
+    return f"{days}-day mean" if days else "mean (no history yet)"
+
+
+def _figures_title(data: PageData) -> str:
+    if not data.figures_day:
+        return "Figures of the last complete day"
+    partial = data.figures_day >= data.generated_at.astimezone(UTC).date()
+    which = "today so far: the day is not over" if partial else "the last complete day"
+    days = min(28, data.history_days or 0)
+    baseline = f"the {days} days before" if days else "no earlier days yet"
+    return f"Figures for {data.figures_day:%a %d %b %Y} ({which}) against {baseline}"
+
+
 def _today(data: PageData) -> str:
     if not data.today:
         return '<p class="note">No daily figures yet.</p>'
@@ -468,7 +504,7 @@ def _today(data: PageData) -> str:
     if t:
         total = (
             f"<p>{t['articles']} articles, {t['stories']} stories from {t['sources']} outlets "
-            f"(28-day mean {_num(t.get('stories_mean_28d'))} stories).</p>"
+            f"({_baseline_label(data)} {_num(t.get('stories_mean_28d'))} stories).</p>"
         )
     rows = "".join(
         f"<tr><td>{_e(r['name'])}</td><td class='num'>{r['stories']}</td><td class='num'>{r['articles']}</td>"
@@ -479,7 +515,7 @@ def _today(data: PageData) -> str:
     )
     return (
         f"{total}<table><tr><th>country / pair</th><th>stories</th><th>articles</th><th>7-day mean</th>"
-        f"<th>28-day mean</th><th>vs 28 days</th><th>z</th><th></th></tr>{rows}</table>"
+        f"<th>{_baseline_label(data)}</th><th>vs that mean</th><th>z</th><th></th></tr>{rows}</table>"
     )
 
 
@@ -502,16 +538,45 @@ def _stories(data: PageData) -> str:
     return f"<table><tr><th>first seen</th><th>story</th><th>countries</th><th>outlets</th><th>copies</th></tr>{''.join(rows)}</table>"
 
 
+def _failing_now(data: PageData) -> list[dict]:
+    """Feeds whose last fetch failed, flagged or not yet: a failure shows at once, not 3 runs later."""
+    return [f for f in data.feeds if (f["consecutive_failures"] or 0) > 0 and not f["retired"]]
+
+
 def _flags(data: PageData) -> str:
     if not data.feeds:
         return ""
-    if not data.flags:
-        return '<p class="ok">No feed is flagged.</p>'
-    items = "".join(
-        f'<div class="flag"><span class="tag {_e(f["kind"])}">{_e(f["kind"])}</span>{_e(f["message"])}</div>'
-        for f in data.flags
-    )
-    return f"<div>{items}</div>"
+    failing = _failing_now(data)
+    waiting = [f for f in failing if "failing" not in f["flags"]]
+    parts = []
+    if data.flags:
+        parts.append(
+            "".join(
+                f'<div class="flag"><span class="tag {_e(f["kind"])}">{_e(f["kind"])}</span>{_e(f["message"])}</div>'
+                for f in data.flags
+            )
+        )
+    if waiting:
+        parts.append(
+            f'<p class="warn">{len(waiting)} of {len(data.feeds)} feeds failing now, not yet flagged '
+            f"(operators are mailed after {data.failing_after} failures in a row): "
+            + ", ".join(
+                f"{_e(f['feed'])} ({f['consecutive_failures']} of {data.failing_after})" for f in waiting
+            )
+            + "</p>"
+        )
+    if not parts:
+        parts.append(
+            f'<p class="ok">All {len(data.feeds)} feeds fetched fine at their last try; none is flagged.</p>'
+        )
+    return "".join(parts)
+
+
+def _failure_text(f: dict, failing_after: int) -> str:
+    n = f["consecutive_failures"] or 0
+    if n >= failing_after:
+        return f"failed {n} times in a row (alerted)"
+    return f"failing: {n} of {failing_after} before alert"
 
 
 def _feeds(data: PageData) -> str:
@@ -520,17 +585,25 @@ def _feeds(data: PageData) -> str:
     rows = []
     for f in data.feeds:
         status = f["status"] or "never fetched"
-        css = "bad" if status == "failed" else ("warn" if f["retired"] else "ok")
+        failing = (f["consecutive_failures"] or 0) > 0 and not f["retired"]
+        css = "bad" if failing or status == "failed" else ("warn" if f["retired"] else "ok")
+        shown = "retired" if f["retired"] else (_failure_text(f, data.failing_after) if failing else status)
         tags = "".join(f'<span class="tag {_e(k)}">{_e(k)}</span>' for k in f["flags"])
         rows.append(
-            f"<tr><td>{_e(f['feed'])} {tags}</td><td class='{css}'>{_e('retired' if f['retired'] else status)}</td>"
+            f"<tr><td>{_e(f['feed'])} {tags}</td><td class='{css}'>{_e(shown)}</td>"
             f"<td>{_time(f['last_success_at'])}</td><td>{_time(f['last_new_item_at'])}</td>"
             f"<td class='num'>{f['consecutive_failures'] or 0}</td><td class='num'>{_num(f['items_per_day'])}</td>"
             f"<td>{_e((f['last_error'] or '')[:120])}</td></tr>"
         )
+    hidden = (
+        f'<p class="note">{data.hidden_feeds} feed(s) not in the feed list of the last run are hidden.</p>'
+        if data.hidden_feeds
+        else ""
+    )
     return (
         "<table><tr><th>feed</th><th>status</th><th>last success</th><th>last new item</th>"
         f"<th>consecutive failures</th><th>items per day (7 days)</th><th>last error</th></tr>{''.join(rows)}</table>"
+        + hidden
     )
 
 
