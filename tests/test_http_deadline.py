@@ -167,26 +167,44 @@ def test_the_deadline_covers_all_redirect_hops_and_does_not_restart_per_hop():
     assert hops_asked == 2  # the second hop used up what the first one left
 
 
-def keep_alive_then_slow(conn: socket.socket, server: RawServer) -> None:
-    """Keep-alive: /drip drips its body for most of the deadline; /late answers just inside the read timeout."""
+# Wide settings for the next test: its first fetch must end inside the deadline but less than a read timeout
+# before it, so that its last reads ran under a timeout the deadline had cut.
+WIDE_READ, WIDE_CONNECT = 2.0, 0.5
+WIDE_DEADLINE = WIDE_CONNECT + 3 * WIDE_READ  # 6.5 s
+DRIP_BYTES = int((WIDE_DEADLINE - 1.0) / DRIP)  # the body takes about 5.5 s: 1 s either side to spare
+
+
+def keep_alive_drip_then_quick(conn: socket.socket, server: RawServer) -> None:
+    """Keep-alive: /drip drips its body until shortly before the deadline; any other path answers at once."""
     while (path := server.read_request(conn)) is not None:
         if path == "/drip":
-            size = int(0.6 * DEADLINE / DRIP)
-            conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
-            drip(conn, (b"x" for _ in range(size)))
+            conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {DRIP_BYTES}\r\n\r\n".encode())
+            drip(conn, (b"x" for _ in range(DRIP_BYTES)))
         else:
-            time.sleep(0.7 * READ_TIMEOUT)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
+def _pooled_socket(client: HttpClient, url: str) -> socket.socket:
+    """The one idle keep-alive socket in the client's pools."""
+    pools = client.session.get_adapter(url).poolmanager.pools
+    idle = [c.sock for key in pools.keys() for c in pools[key].pool.queue if c is not None and c.sock]
+    (sock,) = idle
+    return sock
+
+
 def test_a_fetch_inside_the_deadline_succeeds_and_leaves_no_short_timeout_on_the_pooled_socket():
-    """The deadline cut the socket timeout during /drip; the next fetch on that connection gets its own."""
-    with RawServer(keep_alive_then_slow) as server, HttpClient(settings()) as client:
+    """The deadline cut the socket timeout during /drip; the next fetch on that connection reads under its own."""
+    wide = settings(read_timeout=WIDE_READ, connect_timeout=WIDE_CONNECT)
+    with RawServer(keep_alive_drip_then_quick) as server, HttpClient(wide) as client:
         first = client.get(server.url("/drip"))
-        second = client.get(server.url("/late"))
+        cut = _pooled_socket(client, server.url("/")).gettimeout()
+        second = client.get(server.url("/next"))
+        after = _pooled_socket(client, server.url("/")).gettimeout()
         connections = server.connections
-    assert first.status == 200 and len(first.body) == int(0.6 * DEADLINE / DRIP)
-    assert second.body == b"ok"
+    print(f"pooled socket timeout after /drip {cut:.2f} s, after the next fetch {after:.2f} s")
+    assert first.status == 200 and len(first.body) == DRIP_BYTES
+    assert cut < WIDE_READ  # the last reads of /drip ran under what was left of its deadline
+    assert second.body == b"ok" and after == WIDE_READ  # urllib3 set the read timeout again on reuse
     assert connections == 1  # the same keep-alive connection carried both
 
 
