@@ -20,6 +20,7 @@ COMMANDS = {
     "daily": ("newsmon.aggregates", "cli_daily"),
     "trends": ("newsmon.aggregates", "cli_trends"),
     "query": ("newsmon.aggregates", "cli_query"),
+    "search": ("newsmon.search", "cli_search"),
     "digest": ("newsmon.digest", "cli_digest"),
     "demo-server": ("newsmon.demo.server", "cli_demo_server"),
     "publish": ("newsmon.warehouse", "cli_publish"),
@@ -37,6 +38,7 @@ examples:
   newsmon run --once                          one pass over the feed list, with a summary
   newsmon trends --days 30 --pair CN-RU       daily stories with sparklines and spikes
   newsmon query "SELECT * FROM spikes LIMIT 5"   read-only SQL (views and macros: docs/analysts.md)
+  newsmon search "sanctions" --pair CN-RU     a topic's share of a pair's coverage, day by day
   newsmon feeds                               the health of every feed the last run used
   newsmon digest --preview digest.html        yesterday's digest, for a browser
 
@@ -98,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("sql")
     s.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
     s.add_argument("--wide", action="store_true", help="full cells (by default text is cut at 60 characters)")
+
+    s = sub.add_parser("search", help="how much of a country's or pair's coverage is about a phrase, by day")
+    s.add_argument("phrase", help='a word or phrase, e.g. "sanctions" (case does not matter)')
+    s.add_argument("--pair", help="only articles co-mentioning this pair, e.g. CN-RU")
+    s.add_argument("--country", help="only articles mentioning this country, e.g. CN")
+    s.add_argument("--level", default="sentence", choices=["sentence", "paragraph", "article"])
+    s.add_argument("--days", type=int, default=90, help="days up to the latest day (default 90)")
+    s.add_argument("--full-text", action="store_true", help="search whole texts, not titles and evidence")
+    s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("digest", help="build or send the daily digest by hand")
     s.add_argument("--date", help="the day (default: yesterday UTC)")
