@@ -24,6 +24,7 @@ ORDER = [
     "extraction",
     "dedupe",
     "tagging",
+    "relations",
     "loading",
     "aggregates",
     "end_to_end",

@@ -15,7 +15,7 @@ COMMANDS = {
     "run": ("newsmon.pipeline", "cli_run"),
     "extract": ("newsmon.clean", "cli_extract"),
     "feeds": ("newsmon.feedlist", "cli_feeds"),
-    "tag": ("newsmon.tagging", "cli_tag"),
+    "tag": ("newsmon.relations", "cli_tag"),  # the tagger's output plus relations
     "retag": ("newsmon.pipeline", "cli_retag"),
     "daily": ("newsmon.aggregates", "cli_daily"),
     "trends": ("newsmon.aggregates", "cli_trends"),
@@ -75,10 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="also feeds with saved state that are not in the list")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("tag", help="tag country mentions in JSON lines or plain text")
+    s = sub.add_parser("tag", help="tag country mentions and their relations in JSON lines or plain text")
     s.add_argument("file", nargs="?", help="input file (default: stdin)")
     s.add_argument("--text", action="store_true", help="input is plain text, not JSON lines")
-    s.add_argument("--date", help="article date for office-holder rules (YYYY-MM-DD)")
+    s.add_argument("--date", help="article date for office-holder rules (YYYY-MM-DD); a JSON line's own \"date\" wins")
 
     s = sub.add_parser("retag", help="re-tag stored articles after a watchlist change")
     s.add_argument("--since", help="only articles from this day on (YYYY-MM-DD)")

@@ -28,7 +28,7 @@ CLASSES = ("verbal_cooperation", "material_cooperation", "verbal_conflict", "mat
 COOPERATION = frozenset(CLASSES[:2])
 LANGUAGES = ("en", "zh", "ru")
 DEFAULT_LEXICON_FILE = Path(__file__).parent / "config" / "relations.yaml"
-_CUE_KINDS = ("verbs", "nouns", "mutual_verbs", "mutual_nouns")
+_CUE_KINDS = ("verbs", "nouns", "mutual_verbs", "mutual_nouns", "judgements")
 _WORD_LISTS = (
     "negators",
     "hypothetical",
@@ -40,6 +40,11 @@ _WORD_LISTS = (
     "speech",
     "clause_breaks",
     "locations",
+    "judging",
+    "partner_links",
+    "determiners",
+    "one_sided",
+    "reciprocal",
 )
 _VERBAL_OF = {"material_cooperation": "verbal_cooperation", "material_conflict": "verbal_conflict"}
 _ACTOR_KINDS = frozenset({"name", "capital", "institution", "person", "combined"})
@@ -72,6 +77,7 @@ class Cue:
     cls: str
     noun: bool
     mutual: bool
+    judgement: bool = False  # "destructive", "bore responsibility": said by a speaker about a country
 
 
 @dataclass
@@ -79,8 +85,8 @@ class Language:
     """One language's lexicon, compiled."""
 
     code: str
-    cue_pattern: re.Pattern
-    cues: list[Cue]  # by group index of cue_pattern
+    cue_index: dict[str, list[tuple[re.Pattern, Cue]]]  # first character (lowercase) -> cues that may start so
+    cue_anywhere: list[tuple[re.Pattern, Cue]]  # cues whose first character could be anything
     words: dict[str, re.Pattern | None]  # list name -> pattern matching any of its words
     state_heads: tuple[str, ...]
     private_heads: tuple[str, ...]
@@ -166,21 +172,30 @@ def _language(code: str, spec, where: str) -> Language:
         for kind in _CUE_KINDS:
             for pattern in _strings(by_kind.get(kind), f"{where}.{cls}.{kind}"):
                 _check_regex(pattern, f"{where}.{cls}.{kind}")
-                entries.append((pattern, Cue(cls, noun="nouns" in kind, mutual=kind.startswith("mutual"))))
+                cue = Cue(cls, "nouns" in kind, kind.startswith("mutual"), kind == "judgements")
+                entries.append((pattern, cue))
     if not entries:
         raise ConfigError(f"{where}: no cues")
-    # Longer patterns first: Python's alternation takes the first branch that matches, and a phrase
-    # ("lifted sanctions") must win over a word inside it ("sanctions").
-    entries.sort(key=lambda e: -len(e[0]))
+    # Each cue is tried only where its first character stands (at word starts for en/ru): one big
+    # alternation would try every cue at every character, 50 times slower on dense text.
     words = code != "zh"
-    cue_pattern = re.compile(
-        "|".join(f"({_bounded(p, words)})" for p, _ in entries), re.IGNORECASE if words else 0
-    )
+    flags = re.IGNORECASE if words else 0
+    index: dict[str, list[tuple[re.Pattern, Cue]]] = {}
+    anywhere: list[tuple[re.Pattern, Cue]] = []
+    for pattern, cue in entries:
+        compiled = re.compile(_bounded(pattern, code != "zh"), flags)
+        firsts = _first_chars(pattern)
+        if firsts is None:
+            anywhere.append((compiled, cue))
+        for ch in firsts or ():
+            bucket = index.setdefault(ch.lower(), [])
+            if (compiled, cue) not in bucket:
+                bucket.append((compiled, cue))
     lists = {name: _word_pattern(_strings(spec.get(name), f"{where}.{name}"), words) for name in _WORD_LISTS}
     return Language(
         code=code,
-        cue_pattern=cue_pattern,
-        cues=[cue for _, cue in entries],
+        cue_index=index,
+        cue_anywhere=anywhere,
         words=lists,
         state_heads=tuple(s.lower() for s in _strings(spec.get("state_heads"), f"{where}.state_heads")),
         private_heads=tuple(s.lower() for s in _strings(spec.get("private_heads"), f"{where}.private_heads")),
@@ -200,21 +215,72 @@ def _check_regex(pattern: str, where: str) -> None:
         raise ConfigError(f"{where}: {pattern!r}: use (?:...) groups, not capturing ones")
 
 
+def _first_chars(pattern: str) -> set[str] | None:
+    """The characters a match of `pattern` can start with, or None when that is not a small known set."""
+    from re import _parser  # the standard library's own regex parser
+
+    return _first_of(list(_parser.parse(pattern)))
+
+
+def _first_of(items: list) -> set[str] | None:
+    from re import _constants as c
+
+    out: set[str] = set()
+    for op, arg in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero-width
+        if op is c.LITERAL:
+            return out | {chr(arg)}
+        if op is c.IN:
+            chars = set()
+            for kind, value in arg:
+                if kind is c.LITERAL:
+                    chars.add(chr(value))
+                elif kind is c.RANGE and value[1] - value[0] < 64:
+                    chars.update(chr(v) for v in range(value[0], value[1] + 1))
+                else:
+                    return None
+            return out | chars
+        if op is c.BRANCH:
+            firsts = [_first_of(list(b)) for b in arg[1]]
+            return None if any(f is None for f in firsts) else out.union(*firsts)
+        if op is c.SUBPATTERN:
+            first = _first_of(list(arg[3]))
+            return None if first is None else out | first
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            first = _first_of(list(arg[2]))
+            if first is None:
+                return None
+            out |= first
+            if arg[0] > 0:
+                return out
+            continue  # optional: the next item may start the match too
+        return None
+    return None
+
+
 def _positive(value, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{where}: must be a whole number above 0")
     return value
 
 
+_SPACE_OR_QUOTE = r"[\s\"“”‘’«»]+"
+
+
 def _bounded(pattern: str, words: bool) -> str:
-    return rf"(?<!\w)(?:{pattern})(?!\w)" if words else pattern
+    """Whole words for en/ru, and a space in a cue phrase also matches quotes ('expressed "strong concern"')."""
+    if not words:
+        return pattern
+    return rf"(?<!\w)(?:{pattern.replace(' ', _SPACE_OR_QUOTE)})(?!\w)"
 
 
 def _word_pattern(items: list[str], words: bool) -> re.Pattern | None:
     if not items:
         return None
     ordered = sorted(items, key=len, reverse=True)
-    return re.compile("|".join(_bounded(i if "\\" in i else re.escape(i), words) for i in ordered), re.I)
+    escaped = (i if "\\" in i else re.escape(i).replace("\\ ", " ") for i in ordered)
+    return re.compile("|".join(_bounded(i, words) for i in escaped), re.I)
 
 
 # ---------------------------------------------------------------------------------------------------- finder
@@ -265,68 +331,200 @@ class RelationFinder:
         if _is_question(sentence) or _opens_with_condition(lang, sentence):
             return []
         refs = sorted(refs, key=lambda r: (r.start, r.country))
-        for r in refs:
-            r.actor = _is_actor(lang, sentence, r, refs)
         cues = _cue_hits(lang, sentence)
+        if not cues:
+            return []
+        for r in refs:
+            r.actor = _is_actor(lang, sentence, r, refs, cues)
+        clause = _Clause(lang, sentence, refs, cues)
         reported = lang.has("speech", sentence) or _quoted(sentence)
         found: dict[tuple[str, str, str], Relation] = {}
-        sources_of: list[list[_Ref]] = []
         for i, hit in enumerate(cues):
-            cls = self._class_in_context(lang, sentence, hit)
-            pairs, sources = ([], []) if cls is None else _pairs(lang, sentence, refs, cues, i, sources_of)
-            sources_of.append(sources)
+            cls = _class_in_context(lang, sentence, hit)
+            pairs = clause.pairs(i, cls)
             for src, tgt in pairs:
                 if src != tgt and (src, tgt, cls) not in found:
                     found[(src, tgt, cls)] = Relation(src, tgt, cls, index, sentence, hit.text, reported)
         return list(found.values())
 
-    @staticmethod
-    def _class_in_context(lang: Language, sentence: str, hit: _CueHit) -> str | None:
-        """The cue's class as the words before it leave it: None when denied, conditional or speculative;
-        the verbal class of the same polarity for a pledged or threatened material action."""
-        clause = _clause_before(lang, sentence, hit.start)
-        near = _last_words(lang, clause, 4)
-        if lang.has("negators", near) or lang.has("speculative", _last_words(lang, clause, 3)):
-            return None
-        if lang.has("hypothetical", clause):
-            return None
-        cls = hit.cue.cls
-        if cls in _VERBAL_OF and lang.has("intention", _last_words(lang, clause, 4)):
-            return _VERBAL_OF[cls]
-        return cls
+
+def _class_in_context(lang: Language, sentence: str, hit: _CueHit) -> str | None:
+    """The cue's class as the words before it leave it: None when denied, conditional or speculative;
+    the verbal class of the same polarity for a pledged or threatened material action."""
+    clause = _clause_before(lang, sentence, hit.start)
+    if lang.has("negators", _last_words(lang, clause, 4)):
+        return None
+    if lang.has("speculative", _last_words(lang, clause, 3)) or lang.has("hypothetical", clause):
+        return None
+    cls = hit.cue.cls
+    if cls in _VERBAL_OF and _intended(lang, clause):
+        return _VERBAL_OF[cls]
+    return cls
 
 
-def _pairs(
-    lang: Language, s: str, refs: list[_Ref], cues: list[_CueHit], i: int, sources_of: list[list[_Ref]]
-) -> tuple[list[tuple[str, str]], list[_Ref]]:
-    """(source, target) country pairs for cue i, and the sources found (later cues may inherit them)."""
-    hit = cues[i]
-    agent = _agent_after(lang, s, refs, hit)
-    if agent is not None:  # "sanctions imposed by Washington on Moscow", "was sanctioned by Washington"
-        sources = [agent]
-        targets = _subject(lang, s, refs, hit, cues, i, sources_of, actors_only=False) or _objects(
-            lang, s, refs, hit, cues, i, exclude=agent
-        )
-        return [(a.country, t.country) for a in sources for t in targets], sources
-    zh = _chinese_frame(lang, s, refs, hit)
-    if zh is not None:
-        sources, targets, joint = zh
-        if joint and hit.cue.mutual:
-            return _joint(sources + targets), sources
-        return [(a.country, t.country) for a in sources if a.actor for t in targets], sources
-    subject = _subject(lang, s, refs, hit, cues, i, sources_of, actors_only=False)
-    if subject and _is_passive(lang, s, hit, subject):
-        return [], []  # "Russian banks were sanctioned" with no actor named: no relation
-    sources = [r for r in subject if r.actor]
-    objects = _objects(lang, s, refs, hit, cues, i, exclude=None)
-    objects = [o for o in objects if o.country not in {a.country for a in sources}]
-    if hit.cue.mutual:
+def _intended(lang: Language, clause_before: str) -> bool:
+    return lang.has("intention", _last_words(lang, clause_before, 4))
+
+
+class _Clause:
+    """Subjects and objects of the cues of one sentence. Cues are resolved left to right, because a
+    later cue may inherit the actor of an earlier one ("Beijing praised Moscow and criticised Washington")."""
+
+    def __init__(self, lang: Language, s: str, refs: list[_Ref], cues: list[_CueHit]):
+        self.lang, self.s, self.refs, self.cues = lang, s, refs, cues
+        self.sources: list[list[_Ref]] = []  # per cue resolved so far
+
+    def pairs(self, i: int, cls: str | None) -> list[tuple[str, str]]:
+        pairs, sources = ([], []) if cls is None else self._resolve(i)
+        self.sources.append(sources)
+        return pairs
+
+    def _resolve(self, i: int) -> tuple[list[tuple[str, str]], list[_Ref]]:
+        lang, s, hit = self.lang, self.s, self.cues[i]
+        if hit.cue.judgement:
+            return self._judgement(i), []
+        if _participle(lang, s, hit):
+            return [], []  # "two detained US citizens", "the sanctioned Russian bank": a description
+        if lang.before_agent and lang.before_agent.search(s[max(0, hit.start - 1) : hit.start]):
+            return [], []  # "被拘押的中国公民": passive with no actor named
+        agent = _agent_after(lang, s, self.refs, hit)
+        if agent is not None:  # "sanctions imposed by Washington on Moscow", "was sanctioned by Washington"
+            others = self._objects(hit, {agent.country}, exclude=agent) if hit.cue.noun else []
+            targets = others or self._subject(i) or self._objects(hit, {agent.country}, exclude=agent)
+            return [(agent.country, t.country) for t in targets], [agent]
+        zh = _chinese_frame(lang, s, self.refs, hit)
+        if zh is not None:
+            sources, targets, joint = zh
+            if joint and hit.cue.mutual:
+                return _joint(sources + targets), sources
+            return [(a.country, t.country) for a in sources if a.actor for t in targets], sources
+        if hit.cue.mutual and re.match(r"\s+(?:between|между)\s", s[hit.end : hit.end + 12], re.I):
+            return _joint(self._objects(hit, set(), exclude=None)), []  # "the meeting between X and Y"
+        subject = self._subject(i)
+        if hit.cue.noun and subject and lang.gap(s[subject[0].end : hit.start]) > 3:
+            subject = []  # a noun cue's actor stands next to it ("US sanctions", "Russia's expulsion of")
+        if subject and _is_passive(lang, s, hit, subject):
+            return [], []  # "Russian banks were sanctioned" with no actor named: no relation
+        by_target = _agent_before(lang, s, self.refs, hit, subject)
+        if by_target is not None:  # "Russian banks hit by US sanctions"
+            return [(a.country, by_target.country) for a in subject if a.actor], subject
+        sources = [r for r in subject if r.actor]
+        countries = {a.country for a in sources}
+        objects = self._objects(hit, countries, exclude=None)
+        if hit.cue.mutual:
+            return self._mutual(hit, sources, objects), sources
+        if len(countries) > 1 and not objects and self._reciprocal(hit):
+            return _joint(sources), sources  # "Xi and Putin pledged to deepen their partnership"
+        return [(a.country, o.country) for a in sources for o in objects], sources
+
+    def _reciprocal(self, hit: _CueHit) -> bool:
+        if not hit.cue.cls.endswith("cooperation"):
+            return False
+        after = self.s[hit.start : _clause_end(self.lang, self.s, hit.end)]
+        return self.lang.has("reciprocal", after)
+
+    def _mutual(self, hit: _CueHit, sources: list[_Ref], objects: list[_Ref]) -> list[tuple[str, str]]:
+        """Both directions when both sides act: joint subjects ("China and Russia signed"), or a watched
+        actor as partner ("met Putin", "signed a deal with Russia") unless only one side declares it
+        ("ready to work with Washington")."""
         if len({a.country for a in sources}) > 1 and not objects:
-            return _joint(sources), sources  # "China and Russia signed agreements"
+            return _joint(sources)
         pairs = [(a.country, o.country) for a in sources for o in objects]
-        pairs += [(o.country, a.country) for a in sources for o in objects if o.actor]
-        return pairs, sources
-    return [(a.country, o.country) for a in sources for o in objects], sources
+        partner = bool(objects) and self._partner(hit, objects[0])
+        one_sided = self.lang.has("one_sided", _last_words(self.lang, _clause_before(self.lang, self.s, hit.start), 5))
+        if partner and not one_sided:
+            pairs += [(o.country, a.country) for a in sources for o in objects if o.actor]
+        return pairs
+
+    def _partner(self, hit: _CueHit, obj: _Ref) -> bool:
+        lead = self.s[hit.end : obj.start] if obj.start >= hit.end else ""
+        if self.lang.gap(self.s[hit.start : obj.start]) <= 1 or not lead.strip(" ,the"):
+            return True  # "met Putin", "встретился с Си"
+        return self.lang.has("partner_links", self.s[hit.start : obj.start])
+
+    def _subject(self, i: int) -> list[_Ref]:
+        """The mention(s) standing as the cue's subject: the nearest before it in its clause, with the
+        countries coordinated with it ("China and Russia"); a coordinated verb inherits the subject of the
+        verb before it ("Beijing praised Moscow and criticised Washington"); a cue inside what an earlier
+        verbal cue says about its object has none ("criticised Beijing for its support of Moscow")."""
+        lang, s, hit = self.lang, self.s, self.cues[i]
+        clause_start = _clause_start(lang, s, hit.start)
+        before = [r for r in self.refs if clause_start <= r.start and r.end <= hit.start]
+        before = _without_places(lang, s, before)
+        if not before:
+            return self._inherited(i, clause_start)
+        head = before[-1]
+        gap = s[head.end : hit.start]
+        prev = self.cues[i - 1] if i else None
+        if prev is not None and prev.end <= head.start:  # the nearest mention is the previous cue's object
+            if _ends_with_conjunction(lang, gap):
+                return self.sources[i - 1]
+            if prev.cue.cls.startswith("verbal") and _content_of_previous(lang, gap):
+                return []
+        if lang.gap(gap) > lang.max_subject_gap or _crosses_cue(self.cues, head.end, hit.start):
+            return self._inherited(i, clause_start)
+        group = [head]
+        for r in reversed(before[:-1]):
+            joiner = s[r.end : group[-1].start]
+            if r.country == group[-1].country and lang.gap(joiner) <= 4 and not lang.has("coordinators", joiner):
+                group.append(r)  # "China's foreign minister Wang Yi": one actor, several mentions
+            elif _coordination(lang, joiner):
+                group.append(r)
+            else:
+                break
+        return group
+
+    def _inherited(self, i: int, clause_start: int) -> list[_Ref]:
+        """With no subject of its own, a cue takes the one of the cue before it in the same sentence when
+        no other clause opens between them ("... but rejected ...", "中方表示，将与俄方...")."""
+        if not i or not self.sources[i - 1]:
+            return []
+        lang, s = self.lang, self.s
+        between = s[self.cues[i - 1].end : self.cues[i].start]
+        own_clause = s[clause_start : self.cues[i].start]
+        if lang.code != "zh" and lang.has("clause_breaks", between) and lang.gap(own_clause) > 2:
+            return []
+        return self.sources[i - 1]
+
+    def _objects(self, hit: _CueHit, sources: set[str], exclude: _Ref | None) -> list[_Ref]:
+        """The mention(s) after the cue in its clause: the first one of another country than the actor's,
+        with any coordinated with it. A cue phrase may hold its object ("summoned the US ambassador")."""
+        lang, s = self.lang, self.s
+        first_word = re.match(r"\w{1,2}" if lang.code == "zh" else r"\w+", s[hit.start : hit.end])
+        begin = hit.start + (first_word.end() if first_word else len(hit.text))
+        end = _clause_end(lang, s, hit.end)
+        after = [r for r in self.refs if r.start >= begin and r.end <= end and r is not exclude]
+        out: list[_Ref] = []
+        for r in after:
+            lead = s[begin : r.start] if not out else s[out[-1].end : r.start]
+            if not out:
+                if lang.gap(lead) > lang.max_object_gap or lang.has("speech", lead):
+                    break  # too far, or "... warned, Lavrov said": the speaker is no object
+                if r.country in sources or _location(lang, lead) or _product(s, r, lead):
+                    continue  # the actor's own side, "talks in Moscow", "an American-made drone"
+                out.append(r)
+            elif r.country == out[-1].country or _coordination(lang, lead):
+                out.append(r)
+            else:
+                break
+        return [r for r in out if r.country not in sources]
+
+    def _judgement(self, i: int) -> list[tuple[str, str]]:
+        """ "Lavrov said Washington's approach was destructive": the speaker judges the country named
+        between the speech verb and the judgement."""
+        lang, s, hit = self.lang, self.s, self.cues[i]
+        p = lang.words.get("judging")
+        verbs = [m for m in p.finditer(s, 0, hit.start)] if p else []
+        if not verbs:
+            return []
+        verb = verbs[-1]
+        speaker = [r for r in self.refs if r.end <= verb.start() and r.actor]
+        judged = [r for r in self.refs if verb.end() <= r.start and r.end <= hit.start]
+        if not speaker or not judged or lang.gap(s[judged[-1].end : hit.start]) > lang.max_subject_gap:
+            return []
+        source = speaker[-1]
+        targets = [r for r in judged if r.country != source.country]
+        return [(source.country, targets[-1].country)] if targets else []
 
 
 def _joint(refs: list[_Ref]) -> list[tuple[str, str]]:
@@ -334,84 +532,53 @@ def _joint(refs: list[_Ref]) -> list[tuple[str, str]]:
     return [(a, b) for a in countries for b in countries if a != b]
 
 
-def _subject(
-    lang: Language,
-    s: str,
-    refs: list[_Ref],
-    hit: _CueHit,
-    cues: list[_CueHit],
-    i: int,
-    sources_of: list[list[_Ref]],
-    actors_only: bool,
-) -> list[_Ref]:
-    """The mention(s) standing as the cue's subject: the nearest before it in its clause, with the
-    countries coordinated with it ("China and Russia"); a coordinated verb inherits the subject of the
-    verb before it ("Beijing praised Moscow and criticised Washington")."""
-    clause_start = _clause_start(lang, s, hit.start)
-    before = [r for r in refs if clause_start <= r.start and r.end <= hit.start]
-    if not before:
-        return _inherited(lang, s, cues, i, sources_of, clause_start)
-    head = before[-1]
-    gap = s[head.end : hit.start]
-    prev = cues[i - 1] if i else None
-    if prev is not None and prev.end <= head.start and _only_conjunction(lang, gap):
-        return sources_of[i - 1]  # the nearest mention is the previous verb's object
-    if lang.gap(gap) > lang.max_subject_gap or _crosses_cue(cues, head.end, hit.start):
-        return _inherited(lang, s, cues, i, sources_of, clause_start)
-    group = [head]
-    for r in reversed(before[:-1]):
-        joiner = s[r.end : group[-1].start]
-        if r.country == group[-1].country and lang.gap(joiner) <= 4 and not lang.has("coordinators", joiner):
-            group.append(r)  # "China's foreign minister Wang Yi": one actor, several mentions
-        elif _coordination(lang, joiner):
-            group.append(r)
-        else:
-            break
-    return [r for r in group if r.actor or not actors_only]
-
-
-def _inherited(lang, s, cues, i, sources_of, clause_start) -> list[_Ref]:
-    """With no subject of its own, a cue takes the one of the cue before it in the same sentence when
-    only a conjunction or comma lies between ("... and pledged to ...", "中方表示，将与俄方...")."""
-    if not i or not sources_of[i - 1]:
-        return []
-    between = s[cues[i - 1].end : cues[i].start]
-    if lang.has("clause_breaks", between) and lang.code != "zh":
-        return []
-    return sources_of[i - 1]
-
-
-def _objects(lang, s, refs, hit, cues, i, exclude) -> list[_Ref]:
-    """The mention(s) after the cue in its clause: the first one, with any coordinated with it."""
-    # From the end of the cue's first word: a cue phrase may hold its object ("summoned the US ambassador").
-    first_word = re.match(r"\w+", s[hit.start : hit.end])
-    begin = hit.start + (first_word.end() if first_word else len(hit.text))
-    end = _clause_end(lang, s, hit.end)
-    after = [r for r in refs if r.start >= begin and r.end <= end and r is not exclude]
-    out: list[_Ref] = []
-    for r in after:
-        lead = s[begin : r.start] if not out else s[out[-1].end : r.start]
-        if not out:
-            if lang.gap(lead) > lang.max_object_gap:
-                break
-            if _location(lang, lead):
-                continue  # "talks in Moscow": a place
-            if lang.has("speech", lead):
-                break  # "... warned, Lavrov said": the speaker is no object
-            out.append(r)
-        elif r.country == out[-1].country or _coordination(lang, lead):
-            out.append(r)
-        else:
-            break
+def _without_places(lang: Language, s: str, before: list[_Ref]) -> list[_Ref]:
+    """ "The Chinese embassy in Moscow congratulated ...": a place after the actor is not the actor."""
+    out = list(before)
+    while len(out) > 1 and _location(lang, s[out[-2].end : out[-1].start]):
+        out.pop()
     return out
 
 
+def _ends_with_conjunction(lang: Language, gap: str) -> bool:
+    """ "... Moscow's restraint and criticised": the object's phrase ends and a coordinated verb follows."""
+    p = lang.words.get("coordinators")
+    if lang.gap(gap) > 6 or p is None:
+        return False
+    tail = re.sub(r"^[’']s\b", "", gap).rstrip()
+    m = re.search(r"(?:,\s*)?(?:" + p.pattern + r"|but|then|и|а|но|并|并且|还)(?:\s+(?:then|also|later|immediately))?$", tail)
+    return m is not None and not lang.has("speech", tail)
+
+
+def _content_of_previous(lang: Language, gap: str) -> bool:
+    """ "criticised Beijing for its support of ...", "warned China against providing ...", "invited
+    Trump to visit ...", "批评北京支持...": what the earlier verbal cue is about, not an act of its own."""
+    if "," in gap or "，" in gap or lang.has("speech", gap) or lang.has("clause_breaks", gap):
+        return False
+    if lang.code == "zh":
+        return lang.gap(gap) <= 2
+    return bool(re.match(r"^[’']?s?\W*(?:for|against|over|about|of|from|to|in|on|into|в|за|от|к)\b", gap.strip(), re.I))
+
+
+def _participle(lang: Language, s: str, hit: _CueHit) -> bool:
+    """A verb cue used as an adjective before a noun: preceded by an article or a number."""
+    p = lang.words.get("determiners")
+    if p is None or hit.cue.noun or " " in hit.text.strip() or not hit.text.lower().endswith(("ed", "en")):
+        return False
+    before = s[max(0, hit.start - 20) : hit.start]
+    return bool(re.search(r"(?:" + p.pattern + r")\s+$", before, re.I))
+
+
 def _agent_after(lang: Language, s: str, refs: list[_Ref], hit: _CueHit) -> _Ref | None:
-    """The actor introduced after the cue by "by" / "со стороны": "sanctions imposed by Washington"."""
+    """The actor introduced after the cue by "by" / "со стороны": "sanctions imposed by Washington",
+    "the detention of a Chinese journalist by US authorities"."""
     if lang.words.get("agent") is None:
         return None
-    window = s[hit.end : hit.end + 40]
-    m = re.match(r"(?:\W*\w+){0,2}?\W*(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?", window, re.I)
+    window = s[hit.end : hit.end + 60]
+    by = r"(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?"
+    # "imposed by", "sanctions announced by"; after "detention of": "of a Chinese journalist by"
+    between = r"(?:[^\w,;]*[\w'’-]+){0,4}?" if re.search(r"\b(?:of|on)$", hit.text) else r"(?:\s+\w+(?:ed|en))?"
+    m = re.match(between + r"[^\w,;]*" + by, window, re.I)
     if m is None:
         return None
     at = hit.end + m.end()
@@ -419,6 +586,22 @@ def _agent_after(lang: Language, s: str, refs: list[_Ref], hit: _CueHit) -> _Ref
     if nxt is not None and lang.gap(s[at : nxt.start]) <= 2 and nxt.actor:
         return nxt
     return None
+
+
+def _agent_before(lang, s, refs, hit, subject) -> _Ref | None:
+    """ "Russian banks hit by US sanctions": a noun cue whose actor stands right after "by" makes the
+    mention before "by" its target."""
+    if not subject or lang.words.get("agent") is None:
+        return None
+    actor = subject[-1]
+    if lang.gap(s[actor.end : hit.start]) > 2:
+        return None
+    before = s[max(0, actor.start - 30) : actor.start]
+    m = re.search(r"(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?$", before, re.I)
+    if m is None:
+        return None
+    target = [r for r in refs if r.end <= actor.start - (len(before) - m.start()) and r.country != actor.country]
+    return target[-1] if target else None
 
 
 def _chinese_frame(lang, s, refs, hit):
@@ -443,7 +626,7 @@ def _chinese_frame(lang, s, refs, hit):
         return None
     if lang.before_agent and lang.before_agent.search(link):
         return [b], [a], False  # "俄罗斯被美国制裁": 美国 acts on 俄罗斯
-    if lang.target_links and re.search(r"(?:" + lang.target_links.pattern + r")\W*$", link):
+    if lang.target_links and re.search(r"(?:" + lang.target_links.pattern + r")\S{0,4}$", link):
         return [a], [b], False
     if _coordination(lang, link):
         return [a, b], [], True
@@ -461,28 +644,9 @@ def _crosses_cue(cues: list[_CueHit], start: int, end: int) -> bool:
     return any(start <= c.start and c.end <= end for c in cues)
 
 
-def _only_conjunction(lang: Language, gap: str) -> bool:
-    words = gap.strip(" ,").lower()
-    return words in {
-        "and",
-        "and then",
-        "then",
-        "but",
-        "while",
-        "и",
-        "а",
-        "и затем",
-        "并",
-        "并且",
-        "同时",
-        "还",
-        "，",
-    }
-
-
 def _coordination(lang: Language, joiner: str) -> bool:
-    """'China and Russia', 'China, Russia', 'Russian and Chinese': only a coordinator (or comma) between."""
-    j = joiner.strip()
+    """'China and Russia', 'China, Russia', 'Russia and the United States', 'Russian and Chinese'."""
+    j = re.sub(r"\s+the$", "", joiner.strip(), flags=re.I).strip()
     if not j or j in {",", "、", "，"}:
         return lang.code == "zh" or bool(j)
     p = lang.words.get("coordinators")
@@ -494,6 +658,14 @@ def _location(lang: Language, lead: str) -> bool:
     if p is None:
         return False
     return bool(re.search(r"(?:" + p.pattern + r")\s*(?:the\s+)?$", lead.strip() + " ", re.I))
+
+
+def _product(s: str, r: _Ref, lead: str) -> bool:
+    """ "shot down an American-made drone": a product of the country, not the country; but a measure on
+    a country's products ("a ban on Chinese-made cars") is aimed at the country."""
+    if re.search(r"\b(?:on|against|of)\s*$", lead):
+        return False
+    return bool(re.match(r"-(?:made|built|designed|produced|supplied|manufactured)\b", s[r.end : r.end + 14]))
 
 
 def _clause_start(lang: Language, s: str, at: int) -> int:
@@ -524,17 +696,36 @@ def _last_words(lang: Language, text: str, n: int) -> str:
     return text[words[-n].start() :] if len(words) >= n else text
 
 
+_WORD_START = re.compile(r"(?<!\w)\w")
+
+
 def _cue_hits(lang: Language, s: str) -> list[_CueHit]:
-    hits = []
-    for m in lang.cue_pattern.finditer(s):
-        hits.append(_CueHit(m.start(), m.end(), lang.cues[m.lastindex - 1], m.group()))
+    """Cues left to right, without overlaps; at one place the longest cue wins ("lifted sanctions" over
+    "lifted")."""
+    starts = range(len(s)) if lang.code == "zh" else (m.start() for m in _WORD_START.finditer(s))
+    hits: list[_CueHit] = []
+    end = 0
+    lower = s.lower()
+    for pos in starts:
+        if pos < end:
+            continue
+        best = None
+        for pattern, cue in (*lang.cue_index.get(lower[pos], ()), *lang.cue_anywhere):
+            m = pattern.match(s, pos)
+            if m and (best is None or m.end() > best[0].end()):
+                best = (m, cue)
+        if best is not None:
+            m, cue = best
+            if m.end() > pos:
+                hits.append(_CueHit(pos, m.end(), cue, m.group()))
+                end = m.end()
     return hits
 
 
 # ---------------------------------------------------------------------------------------------------- actors
 
 
-def _is_actor(lang: Language, s: str, r: _Ref, refs: list[_Ref]) -> bool:
+def _is_actor(lang: Language, s: str, r: _Ref, refs: list[_Ref], cues: list[_CueHit]) -> bool:
     """A country form standing for the state: not a company or private person ("a Chinese carmaker",
     "China's BYD"), and a demonym only with a state head ("Chinese foreign ministry", "Russian diplomats")
     or a noun cue ("American sanctions")."""
@@ -542,16 +733,15 @@ def _is_actor(lang: Language, s: str, r: _Ref, refs: list[_Ref]) -> bool:
     if lang.code == "zh":
         return _zh_actor(lang, s, r, after)
     possessive = re.match(r"[’']s\s+", after)
-    cue = lang.cue_pattern.search(after)
-    head = _head_words(
-        after[: cue.start()] if cue else after, 3 if possessive or r.kind == "demonym" else 1, r
-    )
+    cue = next((c for c in cues if r.end <= c.start < r.end + 60), None)
+    upto = after[: cue.start - r.end] if cue else after
+    head = _head_words(upto, 3 if possessive or r.kind == "demonym" else 1, r)
     if head and _starts_with_any(head, lang.private_heads):
         return False
     if head and _starts_with_any(head, lang.state_heads):
         return True
-    if r.kind == "demonym" and cue is not None and lang.gap(after[: cue.start()]) <= 1:
-        return lang.cues[cue.lastindex - 1].noun  # "American sanctions", "Chinese criticism"
+    if r.kind == "demonym" and cue is not None and lang.gap(upto) <= 1:
+        return cue.cue.noun  # "American sanctions", "Chinese criticism"
     if r.kind not in _ACTOR_KINDS:
         return False  # a demonym without a state head: "Chinese scientists", "Russians"
     if possessive:
@@ -690,3 +880,71 @@ def score_labelled(finder: RelationFinder, records: list[dict], tagger=None) -> 
         "class_accuracy": cls_right / cls_total if cls_total else 1.0,
         "errors": errors,
     }
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+
+def cli_json(result, relations: list[Relation], doc_id) -> dict:
+    """The `newsmon tag` output object: the tagger's, plus its relations."""
+    from newsmon import tagging
+
+    out = tagging.cli_json(result, doc_id)
+    out["relations"] = [
+        {
+            "source": r.source,
+            "target": r.target,
+            "class": r.cls,
+            "sentence": r.sentence,
+            "cue": r.cue,
+            "reported": r.reported,
+            "evidence": r.evidence,
+        }
+        for r in relations
+    ]
+    return out
+
+
+def cli_tag(args) -> int:
+    """`newsmon tag [FILE] [--text] [--date D]`: the tagger's JSON objects with `relations` added. A JSON
+    line may carry its own "date" (the article date for office-holder terms), else --date applies."""
+    import json
+    import sys
+    from datetime import date
+
+    from newsmon import tagging
+    from newsmon.cli import UserError
+
+    day = None
+    if getattr(args, "date", None):
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise UserError(f"--date {args.date!r} is not a date (YYYY-MM-DD)") from None
+    tagger, finder = tagging.default_tagger(), default_finder()
+    out = sys.stdout
+    bad: list[int] = []
+    with tagging._open_input(getattr(args, "file", None)) as stream:
+        if getattr(args, "text", False):
+            text = stream.read().decode("utf-8", errors="replace")  # plain text: show what we can
+            result = tagger.tag_article(None, text, day)
+            rels = finder.find(result.mentions, text)
+            out.write(json.dumps(cli_json(result, rels, args.file), ensure_ascii=False) + "\n")
+            return 0
+        for n, obj, error in tagging._json_lines(stream):
+            if error is None and not isinstance(obj.get("date"), str | None):
+                error = '"date" must be a string (YYYY-MM-DD) when given'
+            if error is None:
+                try:
+                    result = tagger.tag_article(obj.get("title"), obj["text"], obj.get("date") or day)
+                    rels = finder.find(result.mentions, obj["text"], obj.get("title"))
+                except (ValueError, TypeError) as exc:
+                    error = str(exc)
+            if error is not None:
+                bad.append(n)
+                print(f"newsmon tag: line {n}: {error}; skipped", file=sys.stderr)
+                continue
+            out.write(json.dumps(cli_json(result, rels, obj.get("id", n)), ensure_ascii=False) + "\n")
+    if bad:
+        raise UserError(f"{len(bad)} input line(s) could not be tagged: {', '.join(map(str, bad[:10]))}")
+    return 0
