@@ -87,7 +87,9 @@ def speed_figures(tagger, finder, corpora: dict[str, list[str]], figures, goals)
         mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
         base = best_cpu_seconds(lambda texts=texts: tag_only(texts))
         both = best_cpu_seconds(lambda texts=texts: tag_and_relate(texts))
-        relations = sum(len(finder.find(tagger.tag_article(None, t, "2026-11-28").mentions, t)) for t in texts)
+        relations = sum(
+            len(finder.find(tagger.tag_article(None, t, "2026-11-28").mentions, t)) for t in texts
+        )
         print(
             f"throughput ({name}, {mb:.2f} MB, {relations} relations): tagging {mb / base:.1f} MB/s, "
             f"tagging + relations {mb / both:.1f} MB/s ({both / base:.2f}x the time)"
@@ -99,7 +101,10 @@ def speed_figures(tagger, finder, corpora: dict[str, list[str]], figures, goals)
         figures[f"{name}_relations_cost_ratio"] = round(both / base, 3)
         if name == "real_news":  # the dense corpus is the worst case, reported, not a goal
             goals.append(
-                {"goal": f"tagging with relations >= {GOAL_MBPS} MB/s on one core (real news)", "met": mb / both >= GOAL_MBPS}
+                {
+                    "goal": f"tagging with relations >= {GOAL_MBPS} MB/s on one core (real news)",
+                    "met": mb / both >= GOAL_MBPS,
+                }
             )
 
 
@@ -143,7 +148,7 @@ def main() -> int:
         "Before tuning (bench/results/relations_before.json, the first lexicon written from the policy): tune P "
         "0.862 R 0.694, held-out P 0.869 R 0.695. Five tune labels that contradicted the policy (a target named by "
         "no counted form, a nominalised release left out, a meeting labelled as no relation, one supply statistic "
-        "labelled differently in English and Chinese) were corrected and are marked \"corrected\" in the file; "
+        'labelled differently in English and Chinese) were corrected and are marked "corrected" in the file; '
         "held-out labels were not touched and their errors were not looked at.",
     ]
     result = {

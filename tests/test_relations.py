@@ -143,12 +143,24 @@ def test_chinese_and_russian(text, expected):
     ("text", "expected"),
     [
         # coordination with an article, and a coordinated verb after the object's own phrase
-        ("Russia and the United States held consultations in Istanbul.", {("RU", "US", VC), ("US", "RU", VC)}),
-        ("Beijing praised Moscow's restraint and criticised Washington.", {("CN", "RU", VC), ("CN", "US", VX)}),
-        ("Moscow welcomed the US proposal but rejected Washington's demand for a withdrawal.", {("RU", "US", VC), ("RU", "US", VX)}),
+        (
+            "Russia and the United States held consultations in Istanbul.",
+            {("RU", "US", VC), ("US", "RU", VC)},
+        ),
+        (
+            "Beijing praised Moscow's restraint and criticised Washington.",
+            {("CN", "RU", VC), ("CN", "US", VX)},
+        ),
+        (
+            "Moscow welcomed the US proposal but rejected Washington's demand for a withdrawal.",
+            {("RU", "US", VC), ("RU", "US", VX)},
+        ),
         # what a verbal cue is about is not an act of its own
         ("Rubio warned China against providing lethal aid to Russia.", {("US", "CN", VX)}),
-        ("The State Department criticised Beijing for its support of Russia's defence industry.", {("US", "CN", VX)}),
+        (
+            "The State Department criticised Beijing for its support of Russia's defence industry.",
+            {("US", "CN", VX)},
+        ),
         ("白宫批评北京支持俄罗斯的军工产业。", {("US", "CN", VX)}),
         # a place after the actor, a product as object, a participle as adjective
         ("The Chinese embassy in Moscow congratulated Russia on its national day.", {("CN", "RU", VC)}),
@@ -156,20 +168,29 @@ def test_chinese_and_russian(text, expected):
         ("The US ban on Chinese-made connected cars takes effect in 2027.", {("US", "CN", MX)}),
         ("Moscow handed over two detained US citizens to American officials.", {("RU", "US", MC)}),
         # the actor after "by", also after a noun phrase; the target before "hit by"
-        ("Beijing condemned the detention of a Chinese journalist by US immigration authorities.", {("CN", "US", VX), ("US", "CN", MX)}),
+        (
+            "Beijing condemned the detention of a Chinese journalist by US immigration authorities.",
+            {("CN", "US", VX), ("US", "CN", MX)},
+        ),
         ("Russian banks hit by US sanctions have turned to Chinese lenders.", {("US", "RU", MX)}),
         ("China announced export controls on technology used by US drone makers.", {("CN", "US", MX)}),
         # a speaker's judgement of a country
         ("Lavrov said Washington's approach was destructive.", {("RU", "US", VX)}),
-        ("Moscow called Washington's new nuclear posture \"provocative and dangerous\".", {("RU", "US", VX)}),
+        ('Moscow called Washington\'s new nuclear posture "provocative and dangerous".', {("RU", "US", VX)}),
         # a meeting between two sides; a one-sided offer; a joint pledge
-        ("Moscow said the meeting between Chinese and American officials was of no concern.", {("CN", "US", VC), ("US", "CN", VC)}),
+        (
+            "Moscow said the meeting between Chinese and American officials was of no concern.",
+            {("CN", "US", VC), ("US", "CN", VC)},
+        ),
         ("Beijing said it was ready to work with Washington to stabilise relations.", {("CN", "US", VC)}),
         ("Xi and Putin pledged to deepen their strategic partnership.", {("CN", "RU", VC), ("RU", "CN", VC)}),
         # a noun cue needs its actor next to it: delegations sent to talks are a co-mention
         ("China, Russia and the United States all sent delegations to the climate talks in Belem.", set()),
         # quotes and figures inside cue phrases
-        ("The Chinese foreign ministry expressed \"strong dissatisfaction\" with Washington.", {("CN", "US", VX)}),
+        (
+            'The Chinese foreign ministry expressed "strong dissatisfaction" with Washington.',
+            {("CN", "US", VX)},
+        ),
         ("Beijing extended a $10 billion credit line to Moscow's development bank.", {("CN", "RU", MC)}),
     ],
 )
@@ -326,9 +347,14 @@ def test_cli_tag_adds_relations_and_reads_a_date_per_line(monkeypatch, capsys):
 def test_cli_tag_bad_date_line_is_skipped_with_one_line_error(monkeypatch, capsys):
     import json
 
-    lines = [{"id": 1, "date": "yesterday", "text": "Moscow warned Washington."}, {"id": 2, "date": 5, "text": "x"}]
+    lines = [
+        {"id": 1, "date": "yesterday", "text": "Moscow warned Washington."},
+        {"id": 2, "date": 5, "text": "x"},
+    ]
     lines.append({"id": 3, "text": "Moscow warned Washington."})
-    code, out, err = run_tag(monkeypatch, capsys, ["--date", "2026-11-28"], "\n".join(map(json.dumps, lines)).encode())
+    code, out, err = run_tag(
+        monkeypatch, capsys, ["--date", "2026-11-28"], "\n".join(map(json.dumps, lines)).encode()
+    )
     assert code == 2
     assert [json.loads(line)["id"] for line in out.splitlines()] == [3]
     assert "line 1: not a date: 'yesterday'" in err and 'line 2: "date" must be a string' in err
@@ -338,7 +364,9 @@ def test_cli_tag_bad_date_line_is_skipped_with_one_line_error(monkeypatch, capsy
 def test_cli_tag_plain_text(monkeypatch, capsys):
     import json
 
-    code, out, _ = run_tag(monkeypatch, capsys, ["--text", "--date", "2026-11-28"], b"Xi met Putin in Moscow.")
+    code, out, _ = run_tag(
+        monkeypatch, capsys, ["--text", "--date", "2026-11-28"], b"Xi met Putin in Moscow."
+    )
     assert code == 0
     rels = json.loads(out)["relations"]
     assert {(r["source"], r["target"], r["class"]) for r in rels} == {("CN", "RU", VC), ("RU", "CN", VC)}

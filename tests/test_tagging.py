@@ -1124,6 +1124,7 @@ def test_cli_json_lines(monkeypatch, capsys):
         "countries": [],
         "mentions": [],
         "pairs": {"sentence": [], "paragraph": [], "article": []},
+        "relations": [],  # issue 17: `newsmon tag` adds relations (tests/test_relations.py)
     }
 
 

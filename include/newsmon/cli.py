@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("tag", help="tag country mentions and their relations in JSON lines or plain text")
     s.add_argument("file", nargs="?", help="input file (default: stdin)")
     s.add_argument("--text", action="store_true", help="input is plain text, not JSON lines")
-    s.add_argument("--date", help="article date for office-holder rules (YYYY-MM-DD); a JSON line's own \"date\" wins")
+    s.add_argument(
+        "--date", help='article date for office-holder rules (YYYY-MM-DD); a JSON line\'s own "date" wins'
+    )
 
     s = sub.add_parser("retag", help="re-tag stored articles after a watchlist change")
     s.add_argument("--since", help="only articles from this day on (YYYY-MM-DD)")

@@ -85,7 +85,9 @@ class Language:
     """One language's lexicon, compiled."""
 
     code: str
-    cue_index: dict[str, list[tuple[re.Pattern, Cue]]]  # first character (lowercase) -> cues that may start so
+    cue_index: dict[
+        str, list[tuple[re.Pattern, Cue]]
+    ]  # first character (lowercase) -> cues that may start so
     cue_anywhere: list[tuple[re.Pattern, Cue]]  # cues whose first character could be anything
     words: dict[str, re.Pattern | None]  # list name -> pattern matching any of its words
     state_heads: tuple[str, ...]
@@ -431,7 +433,9 @@ class _Clause:
             return _joint(sources)
         pairs = [(a.country, o.country) for a in sources for o in objects]
         partner = bool(objects) and self._partner(hit, objects[0])
-        one_sided = self.lang.has("one_sided", _last_words(self.lang, _clause_before(self.lang, self.s, hit.start), 5))
+        one_sided = self.lang.has(
+            "one_sided", _last_words(self.lang, _clause_before(self.lang, self.s, hit.start), 5)
+        )
         if partner and not one_sided:
             pairs += [(o.country, a.country) for a in sources for o in objects if o.actor]
         return pairs
@@ -466,7 +470,11 @@ class _Clause:
         group = [head]
         for r in reversed(before[:-1]):
             joiner = s[r.end : group[-1].start]
-            if r.country == group[-1].country and lang.gap(joiner) <= 4 and not lang.has("coordinators", joiner):
+            if (
+                r.country == group[-1].country
+                and lang.gap(joiner) <= 4
+                and not lang.has("coordinators", joiner)
+            ):
                 group.append(r)  # "China's foreign minister Wang Yi": one actor, several mentions
             elif _coordination(lang, joiner):
                 group.append(r)
@@ -546,7 +554,10 @@ def _ends_with_conjunction(lang: Language, gap: str) -> bool:
     if lang.gap(gap) > 6 or p is None:
         return False
     tail = re.sub(r"^[’']s\b", "", gap).rstrip()
-    m = re.search(r"(?:,\s*)?(?:" + p.pattern + r"|but|then|и|а|но|并|并且|还)(?:\s+(?:then|also|later|immediately))?$", tail)
+    m = re.search(
+        r"(?:,\s*)?(?:" + p.pattern + r"|but|then|и|а|но|并|并且|还)(?:\s+(?:then|also|later|immediately))?$",
+        tail,
+    )
     return m is not None and not lang.has("speech", tail)
 
 
@@ -557,7 +568,11 @@ def _content_of_previous(lang: Language, gap: str) -> bool:
         return False
     if lang.code == "zh":
         return lang.gap(gap) <= 2
-    return bool(re.match(r"^[’']?s?\W*(?:for|against|over|about|of|from|to|in|on|into|в|за|от|к)\b", gap.strip(), re.I))
+    return bool(
+        re.match(
+            r"^[’']?s?\W*(?:for|against|over|about|of|from|to|in|on|into|в|за|от|к)\b", gap.strip(), re.I
+        )
+    )
 
 
 def _participle(lang: Language, s: str, hit: _CueHit) -> bool:
@@ -577,7 +592,9 @@ def _agent_after(lang: Language, s: str, refs: list[_Ref], hit: _CueHit) -> _Ref
     window = s[hit.end : hit.end + 60]
     by = r"(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?"
     # "imposed by", "sanctions announced by"; after "detention of": "of a Chinese journalist by"
-    between = r"(?:[^\w,;]*[\w'’-]+){0,4}?" if re.search(r"\b(?:of|on)$", hit.text) else r"(?:\s+\w+(?:ed|en))?"
+    between = (
+        r"(?:[^\w,;]*[\w'’-]+){0,4}?" if re.search(r"\b(?:of|on)$", hit.text) else r"(?:\s+\w+(?:ed|en))?"
+    )
     m = re.match(between + r"[^\w,;]*" + by, window, re.I)
     if m is None:
         return None
@@ -600,7 +617,9 @@ def _agent_before(lang, s, refs, hit, subject) -> _Ref | None:
     m = re.search(r"(?:" + lang.words["agent"].pattern + r")\s+(?:the\s+)?$", before, re.I)
     if m is None:
         return None
-    target = [r for r in refs if r.end <= actor.start - (len(before) - m.start()) and r.country != actor.country]
+    target = [
+        r for r in refs if r.end <= actor.start - (len(before) - m.start()) and r.country != actor.country
+    ]
     return target[-1] if target else None
 
 
