@@ -41,7 +41,10 @@ async def _security_headers(request: Request, call_next):
     from newsmon.ui import SECURITY_HEADERS
 
     response = await call_next(request)
+    explorer_policy = response.headers.get("Content-Security-Policy")  # the explorer's pages set their own
     response.headers.update(SECURITY_HEADERS)
+    if explorer_policy:
+        response.headers["Content-Security-Policy"] = explorer_policy
     return response
 
 
@@ -67,6 +70,58 @@ def news_monitor_page(level: str = Query("sentence", description="co-mention lev
 def news_monitor_data(level: str = Query("sentence")) -> JSONResponse:
     """The same figures as JSON, for scripts and checks."""
     return JSONResponse(_page_data(level).as_dict(), headers={"Cache-Control": "no-store"})
+
+
+DAG_IDS = ("news_ingest", "news_daily", "news_digest")
+GATE_TASK = ("news_ingest", "quality_gates")
+
+
+def _pipeline_runs() -> list[dict]:
+    """The last run of each newsmon DAG and the verdict of the last quality_gates, from Airflow's database."""
+    from airflow.models import DagRun, TaskInstance
+    from airflow.utils.session import create_session
+
+    out = []
+    try:
+        with create_session() as session:
+            for dag_id in DAG_IDS:
+                run = (
+                    session.query(DagRun)
+                    .filter(DagRun.dag_id == dag_id)
+                    .order_by(DagRun.run_after.desc())
+                    .first()
+                )
+                gates = None
+                if run is not None and dag_id == GATE_TASK[0]:
+                    ti = (
+                        session.query(TaskInstance)
+                        .filter_by(dag_id=dag_id, run_id=run.run_id, task_id=GATE_TASK[1])
+                        .first()
+                    )
+                    gates = str(ti.state) if ti is not None and ti.state else None
+                out.append(
+                    {
+                        "dag_id": dag_id,
+                        "run_id": run.run_id if run else None,
+                        "state": str(run.state) if run else None,
+                        "end_date": run.end_date if run else None,
+                        "gates": gates,
+                        "grid_url": f"/dags/{dag_id}/runs/{run.run_id}" if run else f"/dags/{dag_id}",
+                    }
+                )
+    except Exception:  # noqa: BLE001 (no metadata database here: the page still shows the data)
+        return []
+    return out
+
+
+def _explorer_router():
+    from newsmon.config import paths
+    from newsmon.explorer import make_router
+
+    return make_router(paths, _pipeline_runs)
+
+
+app.include_router(_explorer_router())
 
 
 @app.exception_handler(StarletteHTTPException)

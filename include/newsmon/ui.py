@@ -461,7 +461,8 @@ def _header(data: PageData) -> str:
         else ""
     )
     return (
-        "<h1>News monitor</h1>"
+        '<h1>News monitor</h1><p class="meta"><a href="explore">Open the explorer</a>: any range, country or pair, '
+        "the stories behind every point, topic search.</p>"
         f'<div class="meta">China, Russia and the United States in the news. Analyst database {_e(data.db_path)} '
         f"({published}); page generated {data.generated_at:%Y-%m-%d %H:%M} UTC. Co-mention level: {levels}</div>"
         f"{missing}"
