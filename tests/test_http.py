@@ -445,8 +445,11 @@ def test_per_host_spacing_is_honoured_without_serialising_other_hosts():
                 t.join()
         starts = sorted(s.at for s in a.log)
         assert len(starts) == 3
-        assert all(later - earlier >= 0.98 for earlier, later in zip(starts, starts[1:], strict=False))
-        assert b.log[0].at - started < 0.9  # host b did not queue behind host a's spacing
+        # Spacing is reserved when a request starts on the client; arrival at the server can jitter by a few
+        # tens of milliseconds on a loaded machine (a new connection versus a reused one), never by a second.
+        assert all(later - earlier >= 0.9 for earlier, later in zip(starts, starts[1:], strict=False))
+        # host b did not queue behind host a's spacing: it was served before a's second slot came round
+        assert b.log[0].at < starts[1] and b.log[0].at - started < 1.5
 
 
 def test_host_spacer_reserves_slots():
