@@ -96,12 +96,33 @@ def _operational_rows(con) -> None:
     )
 
 
+def _relation_rows(con) -> None:
+    """Relations in the China-Russia articles: cooperation every day, and on the spike day US-China blame."""
+    for i in range(DAYS):
+        day_relations = [
+            ("CN", "RU", "verbal_cooperation", "praised"),
+            ("RU", "CN", "verbal_cooperation", "praised"),
+        ]
+        if i >= DAYS - 3:
+            day_relations.append(("CN", "US", "verbal_conflict", "blamed"))
+        for seq, (src, tgt, cls, cue) in enumerate(day_relations):
+            con.execute(
+                "INSERT INTO relations VALUES (?, ?, -1, ?, ?, ?, ?, false, 'test')",
+                [f"cnru{i:02d}-0", seq, src, tgt, cls, cue],
+            )
+        con.execute(
+            "INSERT INTO sentences VALUES (?, -1, ?) ON CONFLICT DO NOTHING",
+            [f"cnru{i:02d}-0", f"Beijing praised Moscow, day {i}"],
+        )
+
+
 @pytest.fixture(scope="module")
 def synthetic_db(tmp_path_factory) -> Path:
     paths = Paths(tmp_path_factory.mktemp("docs") / "data")
     con = warehouse_connection(paths)
     insert_docs(con, synthetic_corpus())
     _operational_rows(con)
+    _relation_rows(con)
     con.close()
     run_daily(paths, today=END + timedelta(days=1))
     return paths.analyst_db

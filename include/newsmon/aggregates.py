@@ -40,12 +40,22 @@ log = logging.getLogger(__name__)
 COUNTRIES = ("CN", "RU", "US")  # always get a row per day, even at zero; other watched codes when mentioned
 PAIRS = ("CN-RU", "CN-US", "RU-US", "CN-RU-US")
 LEVELS = ("sentence", "paragraph", "article")
-DAILY_TABLES = ("daily_total", "daily_country", "daily_pair", "daily_source")
+DAILY_TABLES = (
+    "daily_total",
+    "daily_country",
+    "daily_pair",
+    "daily_source",
+    "daily_relation",
+    "daily_cooperation",
+)
+RELATION_CLASSES = ("verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict")
 SORT_KEYS = {
     "daily_total": "day",
     "daily_country": "day, country",
     "daily_pair": "day, pair, level",
     "daily_source": "day, source, country",
+    "daily_relation": "day, source, target, class",
+    "daily_cooperation": "day, pair",
 }
 
 BASELINE_DAYS = 28
@@ -81,7 +91,13 @@ def recompute_days(con: duckdb.DuckDBPyConnection, days) -> dict:
         for day in days:
             _replace_day(con, day)
     finally:
-        for table in ("_agg_days", "_agg_articles", "_agg_ac", *(f"_agg_{t}" for t in DAILY_TABLES)):
+        for table in (
+            "_agg_days",
+            "_agg_articles",
+            "_agg_ac",
+            "_agg_rel",
+            *(f"_agg_{t}" for t in DAILY_TABLES),
+        ):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     lo, hi = days[0], days[-1]
     new_first = _first_day(con)
@@ -132,6 +148,18 @@ def _stage_counts(con, days: list[date]) -> None:
     con.execute(_COUNTRY_SQL, [list(COUNTRIES)])
     con.execute(_PAIR_SQL, [list(PAIRS), list(LEVELS)])
     con.execute(_SOURCE_SQL)
+    _stage_relations(con)
+
+
+def _stage_relations(con) -> None:
+    """daily_relation and daily_cooperation of the staged days, from the `relations` rows of their articles."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _agg_rel AS
+           SELECT a.day, a.article_id, a.story_id, r.sentence, r.source, r.target, r.class
+           FROM _agg_articles a JOIN relations r USING (article_id)"""
+    )
+    con.execute(_RELATION_SQL, [list(COUNTRIES), list(RELATION_CLASSES)])
+    con.execute(_COOPERATION_SQL, [[p for p in PAIRS if p.count("-") == 1]])
 
 
 _TOTAL_SQL = """
@@ -223,6 +251,65 @@ FROM _agg_ac GROUP BY day, source, country
 """
 
 
+_NO_BASELINE = """0 AS history_days, NULL::DOUBLE AS mean_7d, NULL::DOUBLE AS mean_28d, NULL::DOUBLE AS std_28d,
+       NULL::DOUBLE AS z_28d, NULL::DOUBLE AS ratio_28d, false AS spike"""
+
+_RELATION_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _agg_daily_relation AS
+WITH keys AS (
+    SELECT d.day, s.code AS source, t.code AS target, k.class
+    FROM _agg_days d CROSS JOIN (SELECT unnest($1::VARCHAR[]) AS code) s
+    CROSS JOIN (SELECT unnest($1::VARCHAR[]) AS code) t CROSS JOIN (SELECT unnest($2::VARCHAR[]) AS class) k
+    WHERE s.code <> t.code
+    UNION
+    SELECT DISTINCT day, source, target, class FROM _agg_rel
+), agg AS (
+    SELECT day, source, target, class, count(DISTINCT article_id || ':' || sentence) AS sentences,
+           count(DISTINCT article_id) AS articles, count(DISTINCT story_id) AS stories
+    FROM _agg_rel GROUP BY ALL
+)
+SELECT k.day, k.source, k.target, k.class, coalesce(agg.sentences, 0)::INTEGER AS sentences,
+       coalesce(agg.articles, 0)::INTEGER AS articles, coalesce(agg.stories, 0)::INTEGER AS stories,
+       {_NO_BASELINE}
+FROM keys k LEFT JOIN agg USING (day, source, target, class)
+"""
+
+_COOPERATION_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _agg_daily_cooperation AS
+WITH r AS (
+    SELECT day, story_id, least(source, target) || '-' || greatest(source, target) AS pair,
+           class IN ('verbal_cooperation', 'material_cooperation') AS cooperation
+    FROM _agg_rel
+), keys AS (
+    SELECT d.day, p.pair FROM _agg_days d CROSS JOIN (SELECT unnest(?::VARCHAR[]) AS pair) p
+    UNION
+    SELECT DISTINCT day, pair FROM r
+), agg AS (
+    SELECT day, pair, count(DISTINCT story_id) FILTER (WHERE cooperation) AS co,
+           count(DISTINCT story_id) FILTER (WHERE NOT cooperation) AS cf, count(DISTINCT story_id) AS stories
+    FROM r GROUP BY ALL
+)
+SELECT k.day, k.pair, coalesce(agg.co, 0)::INTEGER AS cooperation_stories,
+       coalesce(agg.cf, 0)::INTEGER AS conflict_stories, coalesce(agg.stories, 0)::INTEGER AS stories,
+       agg.co / nullif(agg.co + agg.cf, 0) AS share, NULL::DOUBLE AS share_28d, {_NO_BASELINE}
+FROM keys k LEFT JOIN agg USING (day, pair)
+"""
+
+# The cooperation share of the 28 days before each day: sums over the window, so a day with one story does
+# not weigh as much as a day with twenty.
+_SHARE_28D_SQL = """
+UPDATE daily_cooperation SET share_28d = b.share_28d
+FROM (
+    SELECT day, pair, sum(cooperation_stories) OVER w
+           / nullif(sum(cooperation_stories + conflict_stories) OVER w, 0) AS share_28d
+    FROM daily_cooperation WHERE day BETWEEN $lo - 28 AND $hi
+    WINDOW w AS (PARTITION BY pair ORDER BY day
+                 RANGE BETWEEN INTERVAL 28 DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
+) b
+WHERE daily_cooperation.day = b.day AND daily_cooperation.pair = b.pair AND b.day BETWEEN $lo AND $hi
+"""
+
+
 def _replace_day(con, day: date) -> None:
     """Swap one day's rows for the freshly computed ones, atomically."""
     con.execute("BEGIN TRANSACTION")
@@ -281,6 +368,14 @@ WHERE {join}
 """
 
 
+BASELINE_KEYS = {
+    "daily_country": ["country"],
+    "daily_pair": ["pair", "level"],
+    "daily_relation": ["source", "target", "class"],
+    "daily_cooperation": ["pair"],
+}
+
+
 def update_baselines(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> int:
     """Recompute baselines and spike flags of the country and pair rows from `lo` to `hi`, in one transaction."""
     first = _first_day(con)
@@ -293,10 +388,11 @@ def update_baselines(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> int:
     }
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, keys in (("daily_country", ["country"]), ("daily_pair", ["pair", "level"])):
+        for table, keys in BASELINE_KEYS.items():
             join = " AND ".join(f"{table}.{k} = b.{k}" for k in ["day", *keys])
             sql = _BASELINE_SQL.format(table=table, keys=", ".join(keys), join=join, **constants)
             con.execute(sql, params)
+        con.execute(_SHARE_28D_SQL, {"lo": lo, "hi": hi})
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -550,6 +646,8 @@ _SERIES_COLUMNS = "day, key, level, articles, stories, sources, share, rolling_7
 def cli_trends(args) -> int:
     if not 1 <= args.days <= 3660:
         raise _user_error(f"--days must be between 1 and 3660, not {args.days}")
+    if getattr(args, "relations", None):
+        return cli_relation_trends(args)
     trend_keys(args)  # the shape of the keys first: a typo is refused before any file is opened
     con = open_analyst_db(get_paths())
     try:
@@ -597,5 +695,88 @@ def render_trends(keys: list[TrendKey], rows: list[tuple], start: date, end: dat
         )
     out.append(
         "stories = distinct stories a day (syndicated copies count once); z against the 28 days before"
+    )
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------- relations
+
+
+_RELATION_SERIES = """
+SELECT day, source, target, class, sentences, articles, stories, mean_28d, z_28d, spike
+FROM daily_relation
+WHERE ((source = $a AND target = $b) OR (source = $b AND target = $a)) AND day BETWEEN $start AND $end
+ORDER BY source, target, class, day
+"""
+
+
+def cli_relation_trends(args) -> int:
+    """`newsmon trends --relations CN-US`: stories per direction and class, and the cooperation share."""
+    pair = normalise_pair(args.relations)
+    if pair.count("-") != 1:
+        raise _user_error(f"--relations takes two country codes such as CN-US, not {args.relations!r}")
+    a, b = pair.split("-")
+    con = open_analyst_db(get_paths())
+    try:
+        end = _scalar(con, "SELECT max(day) FROM daily_total")
+        if end is None:
+            raise _user_error("the analyst database has no daily rows yet; run `newsmon daily`")
+        start = end - timedelta(days=args.days - 1)
+        params = {"a": a, "b": b, "start": start, "end": end}
+        relation = con.sql(_RELATION_SERIES, params=params)
+        rows = relation.fetchall()
+        share = con.execute(
+            "SELECT day, cooperation_stories, conflict_stories, share, share_28d FROM daily_cooperation "
+            "WHERE pair = $pair AND day BETWEEN $start AND $end ORDER BY day",
+            {"pair": pair, "start": start, "end": end},
+        ).fetchall()
+        print(render_relation_trends(pair, rows, share, start, end))
+        if args.csv:
+            relation.write_csv(args.csv, header=True)
+        if args.parquet:
+            relation.write_parquet(args.parquet)
+    except duckdb.Error as exc:
+        raise _user_error(_one_line(exc)) from None
+    finally:
+        con.close()
+    return 0
+
+
+def render_relation_trends(pair: str, rows: list[tuple], share: list[tuple], start: date, end: date) -> str:
+    """One line per direction and class (sparkline of stories a day), then the pair's cooperation share."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    width = max(len(days), 36)
+    a, b = pair.split("-")
+    by_key: dict[tuple[str, str, str], dict[date, tuple]] = {}
+    for row in rows:
+        by_key.setdefault((row[1], row[2], row[3]), {})[row[0]] = row
+    out = [
+        f"{'relation':<29} {'stories/day ' + str(start) + ' .. ' + str(end):<{width}} {'last':>5} {'mean28':>7} {'total':>6}"
+    ]
+    for src, tgt in ((a, b), (b, a)):
+        for cls in RELATION_CLASSES:
+            series = by_key.get((src, tgt, cls), {})
+            stories = [series[d][6] if d in series else 0 for d in days]
+            last = series.get(end)
+            mean28 = f"{last[7]:.1f}" if last and last[7] is not None else "-"
+            flag = " SPIKE" if last and last[9] else ""
+            label = f"{src}->{tgt} {cls}"
+            out.append(
+                f"{label:<29} {sparkline(stories):<{width}} {stories[-1]:>5} {mean28:>7} {sum(stories):>6}{flag}"
+            )
+    by_day = {r[0]: r for r in share}
+    shares = [by_day[d][3] if d in by_day and by_day[d][3] is not None else 0.0 for d in days]
+    co = sum(by_day[d][1] for d in by_day)
+    cf = sum(by_day[d][2] for d in by_day)
+    latest = next((by_day[d] for d in reversed(days) if d in by_day and by_day[d][3] is not None), None)
+    now = f"{latest[3]:.2f} on {latest[0]}" if latest else "-"
+    before = f"{latest[4]:.2f}" if latest and latest[4] is not None else "-"
+    overall = f"{co / (co + cf):.2f}" if co + cf else "-"
+    out.append(
+        f"{pair + ' cooperation share':<29} {sparkline(shares):<{width}} latest {now}, 28 days before {before}"
+    )
+    out.append(
+        f"cooperation share over the period: {overall} ({co} cooperation, {cf} conflict stories); "
+        "stories = distinct stories a day, each traceable in relation_evidence"
     )
     return "\n".join(out)

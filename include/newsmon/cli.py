@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--pair", help="a pair such as CN-RU (default: countries and all pairs)")
     s.add_argument("--country", help="a country code such as CN")
     s.add_argument("--level", default="sentence", choices=["sentence", "paragraph", "article"])
+    s.add_argument(
+        "--relations", metavar="PAIR", help="relations of a pair such as CN-US, per direction and class"
+    )
     s.add_argument("--csv", metavar="FILE", help="also write the rows as CSV")
     s.add_argument("--parquet", metavar="FILE", help="also write the rows as Parquet")
 

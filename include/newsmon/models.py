@@ -152,6 +152,8 @@ class Article:
     mentions: list[Mention] = field(default_factory=list)
     countries: dict[str, dict] = field(default_factory=dict)  # code -> {mentions, salience, about}
     pairs: dict[str, list[str]] = field(default_factory=dict)  # level -> ["CN-RU", ...]
+    relations: list = field(default_factory=list)  # newsmon.relations.Relation, from the kept mentions
+    lexicon_version: str = ""  # config/relations.yaml version + hash
 
     def __post_init__(self) -> None:
         # Page titles and text come from publishers' HTML: stripped here, before tagging takes offsets into them.

@@ -369,7 +369,16 @@ def _tag(article: Article, ctx: ShardContext) -> list[str]:
     article.simhash = simhash(article.text)
     article.watchlist_version = tags.watchlist_version
     article.mentions, article.countries, article.pairs = tags.mentions, tags.countries, tags.pairs
-    return cap_mentions(article, ctx.settings.max_mentions_per_article, ctx.settings.max_mentions_per_country)
+    caps = cap_mentions(article, ctx.settings.max_mentions_per_article, ctx.settings.max_mentions_per_country)
+    article.relations, article.lexicon_version = _relations(article)  # from the mentions kept
+    return caps
+
+
+def _relations(article: Article) -> tuple[list, str]:
+    from newsmon.relations import default_finder
+
+    finder = default_finder()
+    return finder.find(article.mentions, article.text, article.title), finder.version
 
 
 # What a run may cut from or refuse to believe in an item it keeps, counted per shard (ShardReport.adjusted):
@@ -770,6 +779,7 @@ def cli_run(args) -> int:
 
 def retag(since: date | None = None, data_dir: str | Path | None = None) -> dict:
     """Re-tag stored articles with the current watchlist, then recompute their days and publish."""
+    from newsmon.relations import default_finder
     from newsmon.warehouse import mark_full_publish, open_warehouse, publish, replace_tags
 
     paths = get_paths(data_dir).ensure()
@@ -780,7 +790,12 @@ def retag(since: date | None = None, data_dir: str | Path | None = None) -> dict
             [since, since],
         ).fetchall()
         tagged = [(r[0], tagger.tag_article(r[1], r[2] or "", r[3])) for r in rows]
-        replace_tags(con, tagged)
+        finder = default_finder()
+        relations = {
+            r[0]: (finder.find(t.mentions, r[2] or "", r[1]), finder.version)
+            for r, (_, t) in zip(rows, tagged, strict=True)
+        }
+        replace_tags(con, tagged, relations)
         mark_full_publish(paths)  # old rows changed: appending new ones would not carry the new tags
         days = sorted({r[4] for r in rows})
         try:

@@ -43,6 +43,7 @@ PUBLISHED_TABLES = (
     "article_countries",
     "mention_spans",
     "sentences",
+    "relations",
     "rejections",
     "feed_health",
     "fetch_log",
@@ -51,15 +52,27 @@ PUBLISHED_TABLES = (
     "daily_country",
     "daily_pair",
     "daily_source",
+    "daily_relation",
+    "daily_cooperation",
     "digest_ledger",
     "alert_ledger",
 )
-STAGED_PARTS = ("articles", "mentions", "article_countries", "rejections", "feed_health", "fetch_log")
+STAGED_PARTS = (
+    "articles",
+    "mentions",
+    "article_countries",
+    "relations",
+    "rejections",
+    "feed_health",
+    "fetch_log",
+)
+OPTIONAL_PARTS = {"relations"}  # batches staged before relations existed have none
 # Columns a non-empty part must have for the loader to make sense of it (others are optional or defaulted).
 REQUIRED_COLUMNS = {
     "articles": {"article_id", "url", "canonical_url", "feed", "source", "text_source", "day", "fetched_at"},
     "mentions": {"article_id", "seq", "country", "start_char", "end_char", "surface"},
     "article_countries": {"article_id", "country", "mentions"},
+    "relations": {"article_id", "seq", "sentence", "source", "target", "class"},
     "rejections": {"url", "reason"},
     "feed_health": {"feed"},
     "fetch_log": {"run_id", "feed", "at"},
@@ -153,6 +166,26 @@ def _article_rows(articles: Iterable[Article]) -> tuple[list[dict], list[dict], 
     return rows, mentions, countries
 
 
+def _relation_rows(article_id: str, relations, lexicon_version: str) -> list[dict]:
+    """Staged `relations` rows; each carries its sentence so the loader can store it once in `sentences` even
+    when the mention that brought it was capped."""
+    return [
+        {
+            "article_id": article_id,
+            "seq": seq,
+            "sentence": r.sentence,
+            "source": r.source,
+            "target": r.target,
+            "class": r.cls,
+            "cue": r.cue,
+            "reported": bool(r.reported),
+            "lexicon_version": lexicon_version,
+            "evidence": r.evidence,
+        }
+        for seq, r in enumerate(relations)
+    ]
+
+
 def _tag_rows(article_id: str, mentions, countries: dict) -> tuple[list[dict], list[dict]]:
     """Staged `mentions` and `article_countries` rows for one article's tags.
 
@@ -235,10 +268,14 @@ def stage_batch(
     try:
         tmp.mkdir()
         rows, mentions, countries = _article_rows(articles)
+        relations = [
+            r for a in articles for r in _relation_rows(a.article_id, a.relations, a.lexicon_version)
+        ]
         parts = {
             "articles": rows,
             "mentions": mentions,
             "article_countries": countries,
+            "relations": relations,
             "rejections": rejections or [],
             "feed_health": feed_health or [],
             "fetch_log": fetch_log or [],
@@ -555,6 +592,9 @@ def read_batch(batch: Path) -> dict[str, pa.Table]:
     parts = {}
     for name in STAGED_PARTS:
         path = batch / f"{name}.parquet"
+        if not path.exists() and name in OPTIONAL_PARTS:
+            parts[name] = pa.table({})
+            continue
         if not path.exists():
             raise BatchUnreadable(f"{path.name} is missing")
         try:
@@ -751,6 +791,45 @@ def _insert_children(
         finally:
             with suppress(duckdb.Error):
                 con.unregister("_staged_countries")
+    if parts.get("relations") is not None and parts["relations"].num_rows:
+        _insert_relations(con, parts["relations"], ids)
+
+
+def _insert_relations(con, table: pa.Table, ids: dict) -> None:
+    """Relation rows into `relations`, and their sentences into `sentences` where no mention put them."""
+    con.register("_staged_relations", table)
+    try:
+        columns = [
+            c
+            for c in (
+                "article_id",
+                "seq",
+                "sentence",
+                "source",
+                "target",
+                "class",
+                "cue",
+                "reported",
+                "lexicon_version",
+            )
+            if c in table.column_names
+        ]
+        names = ", ".join(columns)
+        con.execute(
+            f"""INSERT INTO relations ({names}) SELECT {names} FROM _staged_relations
+                WHERE article_id IN (SELECT unnest($ids)) ON CONFLICT DO NOTHING""",
+            ids,
+        )
+        if "evidence" in table.column_names:
+            con.execute(
+                """INSERT INTO sentences SELECT article_id, sentence, first(evidence ORDER BY seq)
+                   FROM _staged_relations WHERE article_id IN (SELECT unnest($ids)) AND coalesce(evidence, '') <> ''
+                   GROUP BY ALL ON CONFLICT DO NOTHING""",
+                ids,
+            )
+    finally:
+        with suppress(duckdb.Error):
+            con.unregister("_staged_relations")
 
 
 def _insert_mentions(con, table: pa.Table, cap: int, counts: LoadCounts, ids: dict | None = None) -> None:
@@ -919,8 +998,11 @@ def prune_loaded(con, paths: Paths, retention_days: float, now: datetime | None 
     return len(pruned)
 
 
-def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]]) -> None:
-    """Swap the stored tags of these articles for new ones (after a watchlist change), in one transaction."""
+def replace_tags(
+    con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]], relations: dict | None = None
+) -> None:
+    """Swap the stored tags of these articles for new ones (after a watchlist change), in one transaction.
+    `relations` (article_id -> (relations, lexicon_version)), when given, replaces their relations too."""
     if not tagged:
         return
     ids = [article_id for article_id, _ in tagged]
@@ -943,11 +1025,20 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: list[tuple[str, object]
     cap = Settings.load().max_mentions_per_country
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("mention_spans", "sentences", "article_countries"):
+        tables = ("mention_spans", "sentences", "article_countries") + (
+            ("relations",) if relations is not None else ()
+        )
+        for table in tables:
             con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest($ids))", {"ids": ids})
+        r_rows = [
+            r
+            for aid, (rels, version) in (relations or {}).items()
+            for r in _relation_rows(aid, rels, version)
+        ]
         parts = {
             "mentions": pa.Table.from_pylist(m_rows) if m_rows else pa.table({}),
             "article_countries": pa.Table.from_pylist(c_rows) if c_rows else pa.table({}),
+            "relations": pa.Table.from_pylist(r_rows) if r_rows else pa.table({}),
         }
         _insert_children(con, parts, set(ids), cap, LoadCounts())
         con.register("_retag", pa.Table.from_pylist(a_rows))
@@ -969,6 +1060,7 @@ APPEND_ONLY = {
     "article_countries": "SELECT c.* FROM article_countries c JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
     "mention_spans": "SELECT m.* FROM mention_spans m JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
     "sentences": "SELECT s.* FROM sentences s JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
+    "relations": "SELECT r.* FROM relations r JOIN articles a USING (article_id) WHERE a.loaded_at > $mark",
 }
 
 

@@ -156,3 +156,11 @@ SELECT a.outlets, count(*) AS outlet_articles,
 FROM a LEFT JOIN hits h USING (article_id)
 GROUP BY a.outlets
 ORDER BY a.outlets;
+
+-- Every relation with its evidence sentence and article (RELATIONS_POLICY.md; docs/analysts.md).
+CREATE OR REPLACE VIEW relation_evidence AS
+SELECT a.day, r.source, r.target, r.class, r.cue, r.reported, r.sentence, s.text AS evidence,
+       a.article_id, a.story_id, a.source AS outlet, a.state_affiliated, a.url, a.title, r.lexicon_version
+FROM relations r
+JOIN articles a USING (article_id)
+LEFT JOIN sentences s USING (article_id, sentence);

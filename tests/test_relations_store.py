@@ -1,0 +1,230 @@
+"""Relations from tagging to the analyst database: staged with the articles, loaded into `relations` with their
+sentence once, published (incremental equals full), refreshed by retag, counted in daily_relation and
+daily_cooperation with baselines, idempotent per day, and shown by `newsmon trends --relations`."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pytest
+from newsmon.aggregates import recompute_days, run_daily
+from newsmon.config import Paths
+from newsmon.dedupe import content_hash, simhash
+from newsmon.models import Article
+from newsmon.relations import default_finder
+from newsmon.tagging import default_tagger
+from newsmon.warehouse import load_pending, open_warehouse, publish, replace_tags, stage_batch
+
+SUMMIT = (
+    "Xi Jinping and Vladimir Putin signed agreements on natural gas in Moscow on Tuesday.\n"
+    "Washington imposed sanctions on Russian banks the same day. Markets were calm."
+)
+ACCUSATION = "Beijing accused Washington of bullying. Washington criticised Beijing over the drills."
+NOTHING = "A ferry service between two Baltic islands resumed after storms closed the harbour."
+
+
+def tagged_article(
+    n: int, text: str, when: datetime, source: str = "wire", story_of: int | None = None
+) -> Article:
+    """An article tagged and related as the pipeline's tagging step does it."""
+    url = f"https://{source}.example/news/{n}"
+    tags = default_tagger().tag_article(f"Story {n}", text, when)
+    finder = default_finder()
+    a = Article(
+        article_id=f"{n:016x}",
+        url=url,
+        canonical_url=url,
+        guid=None,
+        feed=source,
+        source=source,
+        title=f"Story {n}",
+        text=text,
+        text_source="page",
+        published_at=when,
+        published_from="page",
+        fetched_at=when,
+        content_hash=content_hash(text),
+        simhash=simhash(text),
+        mentions=tags.mentions,
+        countries=tags.countries,
+        pairs=tags.pairs,
+        watchlist_version=tags.watchlist_version,
+    )
+    a.relations, a.lexicon_version = finder.find(a.mentions, a.text, a.title), finder.version
+    return a
+
+
+def rows(db, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+DAY = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def loaded(tmp_path) -> Paths:
+    paths = Paths(tmp_path / "data").ensure()
+    stage_batch(paths.staging, "b0", [tagged_article(1, SUMMIT, DAY), tagged_article(2, NOTHING, DAY)])
+    load_pending(paths)
+    stage_batch(paths.staging, "b1", [tagged_article(3, ACCUSATION, DAY + timedelta(days=1))])
+    load_pending(paths)
+    return paths
+
+
+def test_relations_are_stored_with_their_sentence_once_and_the_lexicon_version(loaded):
+    publish(loaded)
+    got = rows(
+        loaded.analyst_db,
+        "SELECT article_id, sentence, source, target, class, cue, reported, lexicon_version FROM relations ORDER BY ALL",
+    )
+    version = default_finder().version
+    assert got == [
+        (f"{1:016x}", 0, "CN", "RU", "material_cooperation", "signed agreements", False, version),
+        (f"{1:016x}", 0, "RU", "CN", "material_cooperation", "signed agreements", False, version),
+        (f"{1:016x}", 1, "US", "RU", "material_conflict", "imposed sanctions", False, version),
+        (f"{3:016x}", 0, "CN", "US", "verbal_conflict", "accused", False, version),
+        (f"{3:016x}", 1, "US", "CN", "verbal_conflict", "criticised", False, version),
+    ]
+    evidence = rows(
+        loaded.analyst_db,
+        "SELECT source, target, evidence, outlet FROM relation_evidence WHERE class = 'material_conflict'",
+    )
+    assert evidence == [("US", "RU", "Washington imposed sanctions on Russian banks the same day.", "wire")]
+    # the sentence is stored once, however many relations stand in it
+    assert rows(
+        loaded.analyst_db,
+        "SELECT count(*) FROM sentences WHERE article_id = ? AND sentence = 0",
+        [f"{1:016x}"],
+    ) == [(1,)]
+
+
+def test_incremental_publish_of_relations_equals_a_full_rebuild(loaded, tmp_path):
+    publish(loaded)
+    stage_batch(
+        loaded.staging, "b2", [tagged_article(4, ACCUSATION, DAY + timedelta(days=2), source="courier")]
+    )
+    load_pending(loaded)
+    publish(loaded)
+    incremental = rows(loaded.analyst_db, "SELECT * FROM relations ORDER BY ALL")
+    full_dir = tmp_path / "full"
+    shutil.copytree(loaded.data_dir, full_dir)
+    publish(Paths(full_dir), full=True)
+    assert rows(Paths(full_dir).analyst_db, "SELECT * FROM relations ORDER BY ALL") == incremental
+    assert len(incremental) == 7
+
+
+def test_a_batch_staged_before_relations_existed_still_loads(tmp_path):
+    paths = Paths(tmp_path / "data").ensure()
+    batch = stage_batch(paths.staging, "old", [tagged_article(1, SUMMIT, DAY)])
+    (batch / "relations.parquet").unlink()
+    load_pending(paths)
+    assert not (paths.staging / "failed").exists() or not any((paths.staging / "failed").iterdir())
+    with open_warehouse(paths) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM relations").fetchone()[0] == 0
+
+
+def test_retag_replaces_relations(loaded):
+    with open_warehouse(loaded) as con:
+        article_id = f"{3:016x}"
+        text = "Beijing praised Washington for its restraint."
+        tags = default_tagger().tag_article(None, text, DAY)
+        finder = default_finder()
+        replace_tags(con, [(article_id, tags)], {article_id: (finder.find(tags.mentions, text), "v-test")})
+        got = con.execute(
+            "SELECT source, target, class, lexicon_version FROM relations WHERE article_id = ?", [article_id]
+        ).fetchall()
+    assert got == [("CN", "US", "verbal_cooperation", "v-test")]
+
+
+def test_daily_relation_and_cooperation_share_are_idempotent(loaded):
+    run_daily(loaded, days=[date(2026, 11, 20), date(2026, 11, 21)])
+    db = loaded.analyst_db
+    day1 = rows(
+        db,
+        "SELECT source, target, class, sentences, articles, stories FROM daily_relation "
+        "WHERE day = '2026-11-20' AND stories > 0 ORDER BY ALL",
+    )
+    assert day1 == [
+        ("CN", "RU", "material_cooperation", 1, 1, 1),
+        ("RU", "CN", "material_cooperation", 1, 1, 1),
+        ("US", "RU", "material_conflict", 1, 1, 1),
+    ]
+    # every ordered pair of the three countries and every class has a row each day, zeros included
+    assert rows(db, "SELECT count(*) FROM daily_relation WHERE day = '2026-11-21'") == [(24,)]
+    share = rows(
+        db,
+        "SELECT day, pair, cooperation_stories, conflict_stories, stories, share, share_28d FROM daily_cooperation "
+        "ORDER BY day, pair",
+    )
+    assert share == [
+        (date(2026, 11, 20), "CN-RU", 1, 0, 1, 1.0, None),
+        (date(2026, 11, 20), "CN-US", 0, 0, 0, None, None),
+        (date(2026, 11, 20), "RU-US", 0, 1, 1, 0.0, None),
+        (date(2026, 11, 21), "CN-RU", 0, 0, 0, None, 1.0),
+        (date(2026, 11, 21), "CN-US", 0, 1, 1, 0.0, None),
+        (date(2026, 11, 21), "RU-US", 0, 0, 0, None, 0.0),
+    ]
+    before = (
+        rows(db, "SELECT * FROM daily_relation ORDER BY ALL"),
+        rows(db, "SELECT * FROM daily_cooperation ORDER BY ALL"),
+    )
+    with open_warehouse(loaded) as con:
+        recompute_days(con, [date(2026, 11, 21), date(2026, 11, 20)])
+    publish(loaded)
+    after = (
+        rows(db, "SELECT * FROM daily_relation ORDER BY ALL"),
+        rows(db, "SELECT * FROM daily_cooperation ORDER BY ALL"),
+    )
+    assert after == before
+
+
+def test_relation_spike_follows_the_rule_of_the_other_tables(tmp_path):
+    """Thirty quiet days of one US-China criticism a day, then a day of eight: a spike, as in daily_pair."""
+    paths = Paths(tmp_path / "data").ensure()
+    start = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    articles = [tagged_article(i, ACCUSATION, start + timedelta(days=i), source=f"s{i}") for i in range(30)]
+    burst = start + timedelta(days=30)
+    articles += [
+        tagged_article(100 + j, ACCUSATION + f" Story {j}.", burst, source=f"b{j}") for j in range(8)
+    ]
+    stage_batch(paths.staging, "all", articles)
+    load_pending(paths)
+    run_daily(paths, days=[(start + timedelta(days=i)).date() for i in range(31)])
+    got = rows(
+        paths.analyst_db,
+        "SELECT day, stories, round(mean_28d, 2), spike FROM daily_relation "
+        "WHERE source = 'CN' AND target = 'US' AND class = 'verbal_conflict' AND day >= '2026-10-30' ORDER BY day",
+    )
+    assert got == [(date(2026, 10, 30), 1, 1.0, False), (date(2026, 10, 31), 8, 1.0, True)]
+    coop = rows(
+        paths.analyst_db,
+        "SELECT stories, spike FROM daily_cooperation WHERE pair = 'CN-US' AND day = '2026-10-31'",
+    )
+    assert coop == [(8, True)]
+
+
+def test_trends_relations_cli(loaded, capsys, monkeypatch):
+    from newsmon.cli import main
+
+    run_daily(loaded, days=[date(2026, 11, 20), date(2026, 11, 21)])
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(loaded.data_dir))
+    assert main(["trends", "--relations", "us-cn", "--days", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in out[1:9]}
+    assert set(lines) == {
+        f"{a} {c}"
+        for a in ("CN->US", "US->CN")
+        for c in ("verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict")
+    }
+    assert lines["CN->US verbal_conflict"].split()[-1] == "1"  # total stories over the two days
+    assert lines["CN->US material_conflict"].split()[-1] == "0"
+    assert "CN-US cooperation share" in out[9] and "latest 0.00 on 2026-11-21" in out[9]
+    assert main(["trends", "--relations", "CN-RU-US"]) == 2
+    assert "two country codes" in capsys.readouterr().err
