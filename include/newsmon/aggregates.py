@@ -1,6 +1,7 @@
 """Daily aggregates, baselines and spikes, and the analyst-facing commands (`daily`, `trends`, `query`).
 
-Writes `daily_total`, `daily_country`, `daily_pair` and `daily_source` in the private warehouse; `publish` copies
+Writes `daily_total`, `daily_country`, `daily_pair`, `daily_source`, `daily_relation` and `daily_cooperation` (from
+the `relations` rows, docs/relations.md) in the private warehouse; `publish` copies
 them to the analyst database, where `sql/analyst.sql` adds views and macros on top.
 
 Idempotent by date: a day's rows are computed from the articles of that day only and replace the old rows in one
