@@ -21,6 +21,7 @@ COMMANDS = {
     "trends": ("newsmon.aggregates", "cli_trends"),
     "query": ("newsmon.aggregates", "cli_query"),
     "search": ("newsmon.search", "cli_search"),
+    "shell": ("newsmon.shell", "cli_shell"),
     "digest": ("newsmon.digest", "cli_digest"),
     "demo-server": ("newsmon.demo.server", "cli_demo_server"),
     "publish": ("newsmon.warehouse", "cli_publish"),
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--days", type=int, default=90, help="days up to the latest day (default 90)")
     s.add_argument("--full-text", action="store_true", help="search whole texts, not titles and evidence")
     s.add_argument("--json", action="store_true")
+
+    sub.add_parser("shell", help="read-only SQL terminal on the analyst database (views and macros loaded)")
 
     s = sub.add_parser("digest", help="build or send the daily digest by hand")
     s.add_argument("--date", help="the day (default: yesterday UTC)")
