@@ -412,13 +412,20 @@ def touched_days(
     Tomorrow is allowed too: a publisher a few hours ahead of UTC dates its articles there.
     """
     today = today or datetime.now(UTC).date()
+    since = [since_loaded_at, since_loaded_at]
+    sql = "SELECT day FROM articles WHERE ?::TIMESTAMPTZ IS NULL OR loaded_at > ?::TIMESTAMPTZ"
+    if _has_table(con, "story_merges"):  # days of stored articles whose story a later load renamed
+        sql += " UNION SELECT unnest(days) FROM story_merges WHERE ?::TIMESTAMPTZ IS NULL OR merged_at > ?::TIMESTAMPTZ"
+        since += since
     rows = con.execute(
-        """SELECT DISTINCT day FROM articles
-           WHERE (?::TIMESTAMPTZ IS NULL OR loaded_at > ?::TIMESTAMPTZ) AND day BETWEEN ? AND ?
-           ORDER BY day""",
-        [since_loaded_at, since_loaded_at, today - timedelta(days=lookback_days), today + timedelta(days=1)],
+        f"SELECT DISTINCT day FROM ({sql}) WHERE day BETWEEN ? AND ? ORDER BY day",
+        [*since, today - timedelta(days=lookback_days), today + timedelta(days=1)],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(_scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
 
 
 # ---------------------------------------------------------------------------------------------------- daily run
@@ -513,9 +520,21 @@ def days_from_args(args) -> list[date] | None:
     return sorted(days) if days else None
 
 
+def refuse_future_days(days: list[date] | None, today: date | None = None) -> None:
+    """Days after tomorrow have no articles yet: computing them writes all-zero rows that read as "today"."""
+    last = (today or datetime.now(UTC).date()) + timedelta(days=1)  # tomorrow: publishers ahead of UTC
+    future = [d for d in days or [] if d > last]
+    if future:
+        raise _user_error(
+            f"{future[0]} is after tomorrow ({last}): there is nothing to count yet; end the range at {last} or before"
+        )
+
+
 def cli_daily(args) -> int:
     paths = get_paths().ensure()
-    result = run_daily(paths, days_from_args(args))
+    days = days_from_args(args)
+    refuse_future_days(days)
+    result = run_daily(paths, days)
     days = result["days"]
     span = f"{days[0]} .. {days[-1]}" if days else "nothing"
     rows = ", ".join(f"{t} {n}" for t, n in result["rows"].items())

@@ -6,8 +6,10 @@
 - `content_hash` identifies identical text (case and spacing do not matter); `simhash` is a 64-bit SimHash over
   3-word shingles (single characters for Chinese, Japanese and Korean) that stays close for lightly edited copies.
 - `StoryIndex` groups articles into stories: an exact content-hash match, or a SimHash within
-  `max_distance` bits inside the time window. Candidates come from banded lookup tables (LSH over SimHash bits),
-  so adding an article costs a few table lookups, not a pass over every stored article.
+  `max_distance` bits (or within `verify_distance` with mostly the same shingles) inside the time window.
+  Candidates come from banded lookup tables (LSH over SimHash bits), so adding an article costs a few table
+  lookups, not a pass over every stored article. The match is symmetric and every match of a new article counts
+  (stories it links merge, `merges`), so the stories do not depend on the order articles arrive in.
 """
 
 from __future__ import annotations
@@ -197,6 +199,7 @@ class _Entry:
     source: str | None
     indexed: bool  # in the SimHash tables (texts too short for a trustworthy SimHash are not)
     text: str = ""  # kept (a reference, not a copy) for articles added with text, to verify near matches
+    restored: bool = False  # from stored rows, text not fetched yet
     _shingles: np.ndarray | None = None
 
     def shingles(self) -> np.ndarray | None:
@@ -220,6 +223,11 @@ def _timestamp(value) -> float | None:
     return float(value)
 
 
+# Longer texts always count as long enough for a SimHash (30 tokens in 1,000 characters is any real text); the
+# loader then needs only the text of shorter stored articles to judge them as `add` would.
+LONG_TEXT_CHARS = 1000
+
+
 class StoryIndex:
     """Groups articles into stories: exact copies by content hash, near copies by SimHash.
 
@@ -240,6 +248,10 @@ class StoryIndex:
     every indexed article are computed at once with numpy, and only the few within `verify_distance` are
     checked for a shared table key: the same candidates, for a few µs per thousand indexed articles.
     Articles more than `window_days` apart never match; texts under `min_tokens` words match only exactly.
+
+    Order does not matter: an article joins the story of every article it matches (earlier or later in time),
+    and stories it links merge into the one with the oldest article (`merges` lists the renames, `story_of`
+    gives an article's story now). Restored rows may carry their text or fetch it on demand (`from_rows`).
     """
 
     def __init__(
@@ -271,6 +283,10 @@ class StoryIndex:
         self._newest: float | None = None
         self._adds_since_evict = 0
         self._dup_of: dict[str, tuple[str | None, str | None]] = {}  # article -> (matched article, reason)
+        self._members: dict[str, list[_Entry]] = defaultdict(list)  # story -> its entries
+        self.merges: list[tuple[str, str]] = []  # (merged story, surviving story), in the order they happened
+        self.text_loader = None  # article_id -> stored text, for grey-zone checks against restored entries
+        self._oldest_added: float | None = None
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -312,6 +328,7 @@ class StoryIndex:
 
     def _store(self, entry: _Entry, keys: list[int] | None = None) -> None:
         self._by_id[entry.article_id] = entry
+        self._members[entry.story_id].append(entry)
         if entry.content_hash:
             self._by_hash[entry.content_hash].append(entry)
         if entry.indexed:
@@ -341,25 +358,34 @@ class StoryIndex:
         shared = (self._index_keys[near] == keys).any(axis=1)
         return [(int(distances[i]), self._indexed[i]) for i in near[shared].tolist()]
 
-    def _find(self, new: _Entry) -> tuple[_Entry | None, str | None]:
+    def _matches(self, new: _Entry) -> list[tuple[tuple, _Entry, str]]:
+        """Every entry in the window that `new` copies or is copied by, with a sort key (closest first).
+
+        The relation is symmetric (same window both ways, same hashes, containment of the smaller text), so
+        the stories it makes do not depend on which article arrived first.
+        """
+        found: dict[str, tuple[tuple, _Entry, str]] = {}
         if new.content_hash:
-            exact = [e for e in self._by_hash.get(new.content_hash, ()) if self._in_window(e.when, new.when)]
-            if exact:
-                return min(exact, key=lambda e: (e.when or 0, e.article_id)), "content_hash"
+            for e in self._by_hash.get(new.content_hash, ()):
+                if self._in_window(e.when, new.when):
+                    found[e.article_id] = ((0, e.when or 0, e.article_id), e, "content_hash")
         if not new.indexed:
-            return None, None
-        sh = new.simhash
-        close: list[tuple[int, float, str, _Entry]] = []
-        for d, e in self._candidates(sh):
-            if self._in_window(e.when, new.when):
-                close.append((d, e.when or 0, e.article_id, e))
-        for d, _, _, e in sorted(close, key=lambda c: c[:3]):
+            return sorted(found.values(), key=lambda m: m[0])
+        for d, e in self._candidates(new.simhash):
+            if e.article_id in found or not self._in_window(e.when, new.when):
+                continue
             if d <= self.max_distance or self._verified(new, e):
-                return e, "simhash"
-        return None, None
+                found[e.article_id] = ((d, e.when or 0, e.article_id), e, "simhash")
+        return sorted(found.values(), key=lambda m: m[0])
 
     def _verified(self, a: _Entry, b: _Entry) -> bool:
-        """A SimHash in the grey zone counts only when both texts are at hand and mostly the same shingles."""
+        """A SimHash in the grey zone counts only when both texts are at hand and mostly the same shingles.
+
+        A restored entry's text is fetched on demand (`text_loader`): only grey-zone candidates need it.
+        """
+        for e in (a, b):
+            if not e.text and e.restored and self.text_loader is not None:
+                e.text, e.restored = self.text_loader(e.article_id) or "", False
         sa, sb = a.shingles(), b.shingles()
         return sa is not None and sb is not None and containment(sa, sb) >= self.min_containment
 
@@ -378,15 +404,39 @@ class StoryIndex:
             return self._match_of(self._by_id[article_id])
         sh = (simhash if simhash is not None else _simhash(text)) & 0xFFFFFFFFFFFFFFFF
         ch = content_hash if content_hash is not None else (_content_hash(text) if text else None)
-        indexed = sh != 0 and (self._long_enough(text) if text else True)
-        entry = _Entry(article_id, article_id, sh, ch, when, source, indexed, text or "")
-        match, reason = self._find(entry)
-        if match:
-            entry.story_id = match.story_id
+        entry = _Entry(article_id, article_id, sh, ch, when, source, self.indexable(sh, text), text or "")
+        matches = self._matches(entry)
+        if matches:
+            entry.story_id = self._settle([e.story_id for _, e, _ in matches])
         self._store(entry)
-        self._dup_of[article_id] = (match.article_id if match else None, reason)
-        self._maybe_evict()
+        best = matches[0] if matches else None
+        self._dup_of[article_id] = (best[1].article_id, best[2]) if best else (None, None)
+        self._maybe_evict(when)
         return self._match_of(entry)
+
+    def _settle(self, stories: list[str]) -> str:
+        """The story a new article joins; when it links several stories they merge into the oldest one.
+
+        The oldest is the one whose earliest known article is earliest, so a story keeps its id when a late
+        copy (or a late original) joins it; every merge is appended to `merges` as (old id, surviving id).
+        """
+        distinct = sorted(set(stories), key=self._story_age)
+        survivor = distinct[0]
+        for loser in distinct[1:]:
+            for e in self._members.pop(loser, []):
+                e.story_id = survivor
+                self._members[survivor].append(e)
+            self.merges.append((loser, survivor))
+        return survivor
+
+    def _story_age(self, story_id: str) -> tuple:
+        members = self._members.get(story_id) or []
+        return min(((e.when or 0, e.article_id) for e in members), default=(0, story_id))
+
+    def story_of(self, article_id: str) -> str | None:
+        """The article's story now (a later merge may have renamed the one `add` returned)."""
+        entry = self._by_id.get(article_id)
+        return entry.story_id if entry else None
 
     def _match_of(self, entry: _Entry) -> StoryMatch:
         dup, reason = self._dup_of.get(entry.article_id, (None, None))
@@ -400,17 +450,27 @@ class StoryIndex:
         is_wire = bool(dup and reference and reference.source != entry.source)
         return StoryMatch(entry.story_id, dup, reason, is_wire)
 
+    def indexable(self, sh: int, text: str | None) -> bool:
+        """Whether an article goes into the SimHash tables (restored rows must be judged the same way)."""
+        return sh != 0 and (self._long_enough(text) if text else True)
+
     def _long_enough(self, text: str) -> bool:
+        if len(text) > LONG_TEXT_CHARS:  # so a restore needs the text of short rows only
+            return True
         if len(text.split()) >= self.min_tokens:  # cheap and enough for spaced scripts
             return True
         return len(tokens(text)) >= self.min_tokens  # Chinese or Japanese: one token per character
 
-    def from_rows(self, rows) -> StoryIndex:
+    def from_rows(self, rows, text_loader=None) -> StoryIndex:
         """Restore from stored (article_id, story_id, simhash, content_hash, published, source[, text]) rows.
 
-        With the optional text, grey-zone SimHash matches against these articles can be verified too
-        (see the class docstring); without it only distances up to `max_distance` match them.
+        With the text (the optional 7th column, or `text_loader(article_id)` fetching it when a grey-zone
+        SimHash needs it), near matches against these articles are verified as within one batch (see the class
+        docstring); without either only distances up to `max_distance` match them. A 7th column of None with a
+        loader means "long text, fetch it when needed" (see LONG_TEXT_CHARS).
         """
+        if text_loader is not None:
+            self.text_loader = text_loader
         entries = []
         for row in rows:
             article_id_, story_id, sh, ch, published, source = row[:6]
@@ -418,21 +478,31 @@ class StoryIndex:
                 continue
             sh = int(sh or 0) & 0xFFFFFFFFFFFFFFFF
             when = _timestamp(published)
-            text = (row[6] or "") if len(row) > 6 else ""
-            entries.append(_Entry(article_id_, story_id or article_id_, sh, ch, when, source, sh != 0, text))
+            text = row[6] if len(row) > 6 else ""
+            lazy = text is None and self.text_loader is not None
+            indexed = sh != 0 if (lazy or not text) else self.indexable(sh, text)
+            entry = _Entry(article_id_, story_id or article_id_, sh, ch, when, source, indexed, text or "")
+            entry.restored = lazy
+            entries.append(entry)
         if entries:
             keys = self._keys_many([e.simhash for e in entries]).tolist()
             for entry, entry_keys in zip(entries, keys, strict=True):
                 self._store(entry, entry_keys)
         return self
 
-    def _maybe_evict(self) -> None:
-        """Forget articles two windows older than the newest one, every few thousand additions."""
+    def _maybe_evict(self, when: float | None = None) -> None:
+        """Forget articles two windows older than the newest one (and a window older than any article added
+        since the last look, which a late copy may still need), every few thousand additions."""
         self._adds_since_evict += 1
+        if when is not None:
+            self._oldest_added = when if self._oldest_added is None else min(self._oldest_added, when)
         if self._adds_since_evict < 5000 or self._newest is None:
             return
         self._adds_since_evict = 0
         cutoff = self._newest - 2 * self.window
+        if self._oldest_added is not None:
+            cutoff = min(cutoff, self._oldest_added - self.window)
+        self._oldest_added = None
         old = [e for e in self._by_id.values() if e.when is not None and e.when < cutoff]
         if not old:
             return
@@ -440,6 +510,12 @@ class StoryIndex:
         for aid in gone:
             del self._by_id[aid]
             self._dup_of.pop(aid, None)
+        for story in {e.story_id for e in old}:
+            kept_members = [e for e in self._members[story] if e.article_id not in gone]
+            if kept_members:
+                self._members[story] = kept_members
+            else:
+                del self._members[story]
         for key in list(self._by_hash):
             kept = [e for e in self._by_hash[key] if e.article_id not in gone]
             if kept:

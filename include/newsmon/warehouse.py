@@ -48,6 +48,7 @@ PUBLISHED_TABLES = (
     "feed_health",
     "fetch_log",
     "failed_batches",
+    "story_merges",
     "daily_total",
     "daily_country",
     "daily_pair",
@@ -549,6 +550,7 @@ class LoadCounts:
     articles_capped: int = 0  # articles that had mentions over the cap
     temps_removed: int = 0  # temp batch folders of dead writers
     loaded_pruned: int = 0  # batches removed from staging/loaded/ after the retention period
+    stories_merged: int = 0  # stored stories renamed because a new article linked them (story_merges)
 
     def add_rejection(self, reason: str, n: int = 1) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + n
@@ -565,21 +567,60 @@ class LoadCounts:
             "articles_capped": self.articles_capped,
             "temps_removed": self.temps_removed,
             "loaded_pruned": self.loaded_pruned,
+            "stories_merged": self.stories_merged,
         }
 
 
-def _story_index(con: duckdb.DuckDBPyConnection, newest: datetime | None):
-    from newsmon.dedupe import StoryIndex
+def _story_index(con: duckdb.DuckDBPyConnection, oldest: datetime | None, newest: datetime | None):
+    """The stored articles a batch's articles may copy or be copied by: a window either side of the batch.
+
+    From a window before the batch's oldest article to a window after its newest, so an old wire copy arriving
+    with fresh articles still sees its original, and an original arriving after its copies sees them. Texts are
+    restored only for short rows (to judge them as `StoryIndex.add` would); longer ones are read on demand, for
+    the few grey-zone SimHash candidates that need a containment check.
+    """
+    from newsmon.dedupe import LONG_TEXT_CHARS, StoryIndex
 
     index = StoryIndex(window_days=STORY_WINDOW_DAYS)
-    since = (newest or datetime.now(UTC)) - timedelta(days=STORY_WINDOW_DAYS * 2)
+    window = timedelta(days=STORY_WINDOW_DAYS)
+    now = datetime.now(UTC)
     rows = con.execute(
-        """SELECT article_id, story_id, simhash, content_hash, coalesce(published_at, fetched_at), source
-           FROM articles WHERE coalesce(published_at, fetched_at) >= ? ORDER BY coalesce(published_at, fetched_at), article_id""",
-        [since],
+        """SELECT article_id, story_id, simhash, content_hash, coalesce(published_at, fetched_at), source,
+                  CASE WHEN length(text) > ? THEN NULL ELSE coalesce(text, '') END
+           FROM articles WHERE coalesce(published_at, fetched_at) BETWEEN ? AND ?
+           ORDER BY coalesce(published_at, fetched_at), article_id""",
+        [LONG_TEXT_CHARS, (oldest or now) - window, (newest or now) + window],
     ).fetchall()
-    index.from_rows(rows)
+    index.from_rows(rows, text_loader=lambda article_id: _stored_text(con, article_id))
     return index
+
+
+def _stored_text(con, article_id: str) -> str:
+    row = con.execute("SELECT text FROM articles WHERE article_id = ?", [article_id]).fetchall()
+    return (row[0][0] or "") if row else ""
+
+
+def _apply_story_merges(con, merges: list[tuple[str, str]], batch_name: str, now) -> int:
+    """Rename merged stories in the stored rows (in the order they merged) and log each rename.
+
+    A merge of stories that exist only in this batch changes nothing stored and is not logged. The log's days
+    are those of the renamed stored articles: their story counts change, so `touched_days` recomputes them.
+    """
+    logged = 0
+    for loser, survivor in merges:
+        stored = con.execute(
+            "SELECT count(*), list(DISTINCT day ORDER BY day) FROM articles WHERE story_id = ?", [loser]
+        ).fetchall()[0]
+        if not stored[0]:
+            continue
+        con.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [survivor, loser])
+        con.execute(
+            "INSERT INTO story_merges VALUES (?, ?, ?, ?, ?, ?)",
+            [loser, survivor, stored[0], stored[1], now, batch_name],
+        )
+        log.info("story %s merged into %s (%d stored articles)", loser, survivor, stored[0])
+        logged += 1
+    return logged
 
 
 def read_batch(batch: Path) -> dict[str, pa.Table]:
@@ -632,8 +673,8 @@ def load_batch(
     try:
         articles = parts["articles"].to_pylist()
         now = datetime.now(UTC)
-        newest = max((a["published_at"] or a["fetched_at"] for a in articles), default=None)
-        index = _story_index(con, newest)
+        times = [a["published_at"] or a["fetched_at"] for a in articles]
+        index = _story_index(con, min(times, default=None), max(times, default=None))
         keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt)
         _insert_children(con, parts, keep_ids, cap, attempt)
         _insert_rejections(con, parts["rejections"], name, now, attempt)
@@ -653,6 +694,7 @@ def load_batch(
     counts.articles_duplicate += attempt.articles_duplicate
     counts.mentions_capped += attempt.mentions_capped
     counts.articles_capped += attempt.articles_capped
+    counts.stories_merged += attempt.stories_merged
     for reason, n in attempt.rejected.items():
         counts.add_rejection(reason, n)
 
@@ -710,9 +752,12 @@ def _dedupe_and_insert_articles(
         else:
             counts.articles_new += 1
         keep.append(a)
+    for a in keep:  # a later article of the batch may have merged this one's story into another
+        a["story_id"] = index.story_of(a["article_id"])
     if keep:
         _insert_arrow(con, "articles", _to_arrow(keep))
         _propagate_wire_flags(con, [a["article_id"] for a in keep if a["is_wire"] and a["duplicate_of"]])
+    counts.stories_merged += _apply_story_merges(con, index.merges, batch_name, now)
     return {a["article_id"] for a in keep}
 
 
@@ -1124,6 +1169,7 @@ def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool)
                 "UPDATE analyst.articles SET is_wire = TRUE WHERE NOT is_wire "
                 "AND article_id IN (SELECT article_id FROM articles WHERE is_wire)"
             )
+            _publish_story_merges(con, mark)
         con.execute(
             "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
             "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
@@ -1173,6 +1219,16 @@ def _prune_versions(folder: Path, keep: set[Path | None]) -> None:
     for path in folder.glob("newsmon-*.duckdb*"):
         if path.name.removesuffix(".wal") not in kept:
             path.unlink(missing_ok=True)
+
+
+def _publish_story_merges(con, mark) -> None:
+    """Carry the renames of stories merged since the last publish to the articles already published."""
+    con.execute(
+        """UPDATE analyst.articles SET story_id = w.story_id FROM articles w
+           WHERE analyst.articles.article_id = w.article_id AND analyst.articles.story_id <> w.story_id
+             AND analyst.articles.story_id IN (SELECT from_story FROM story_merges WHERE merged_at > $mark)""",
+        {"mark": mark},
+    )
 
 
 def mark_full_publish(paths: Paths) -> None:

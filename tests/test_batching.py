@@ -1,0 +1,287 @@
+"""Counts that do not depend on how articles arrive: story grouping over batches (issue 12).
+
+The texts are generated pseudo-words (no publisher text). A "grey-zone" copy is one whose SimHash is 11-16 bits
+from its original, so only a containment check on both texts can group it: the case the loader used to miss when
+the original was in an earlier batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from newsmon.aggregates import recompute_days, touched_days
+from newsmon.config import Paths
+from newsmon.dedupe import StoryIndex, content_hash, hamming, simhash
+from newsmon.models import Article
+from newsmon.warehouse import load_pending, open_warehouse, publish, stage_batch
+
+T0 = datetime(2026, 11, 10, 6, tzinfo=UTC)
+SYLLABLES = "ka lo mi ne su ta ri po ve da gu an el or is um ba ce fo hi ju ke ly mo nu pe".split()
+
+
+def _words(rng: random.Random, n: int) -> list[str]:
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3))) for _ in range(n)]
+
+
+def _story(rng: random.Random) -> list[str]:
+    return [" ".join(_words(rng, rng.randint(25, 40))) + "." for _ in range(rng.randint(5, 8))]
+
+
+def grey_zone_copy(paragraphs: list[str], rng: random.Random) -> str:
+    """A copy with its last paragraphs trimmed, a credit line and changed words, retried until 11-16 SimHash bits away."""
+    original = "\n".join(paragraphs)
+    for _ in range(200):
+        paras = [f"By {' '.join(_words(rng, 3))} staff", *paragraphs[: -rng.randint(1, 2)]]
+        for _ in range(rng.randint(1, 6)):
+            i = rng.randrange(1, len(paras))
+            words = paras[i].split()
+            words[rng.randrange(len(words))] = _words(rng, 1)[0]
+            paras[i] = " ".join(words)
+        copy = "\n".join(paras)
+        if 11 <= hamming(simhash(original), simhash(copy)) <= 16:
+            return copy
+    raise AssertionError("no grey-zone copy found")
+
+
+def _corpus(seed: int = 3) -> list[dict]:
+    """Originals with grey-zone copies, an exact copy, a late copy (5 days on) and unrelated stories."""
+    rng = random.Random(seed)
+    out = []
+    for s in range(6):
+        paras = _story(rng)
+        when = T0 + timedelta(hours=7 * s)
+        out.append({"id": f"s{s}-0", "truth": s, "text": "\n".join(paras), "when": when, "source": "Wire"})
+        for c in range(s % 3 + 1):
+            lag = timedelta(days=5) if (s, c) == (1, 0) else timedelta(minutes=40 + 90 * c)
+            text = "\n".join(paras) if (s, c) == (2, 1) else grey_zone_copy(paras, rng)
+            out.append(
+                {"id": f"s{s}-{c + 1}", "truth": s, "text": text, "when": when + lag, "source": f"Paper {c}"}
+            )
+    return out
+
+
+def _partition(stories: dict[str, str]) -> set[frozenset[str]]:
+    groups = defaultdict(set)
+    for article, story in stories.items():
+        groups[story].add(article)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _truth(corpus: list[dict]) -> set[frozenset[str]]:
+    return _partition({a["id"]: str(a["truth"]) for a in corpus})
+
+
+# -------------------------------------------------------------------------------------------------- StoryIndex
+
+
+def test_grouping_does_not_depend_on_the_order_articles_are_added():
+    corpus = _corpus()
+    rng = random.Random(5)
+    orders = [sorted(corpus, key=lambda a: a["when"]), list(reversed(corpus))]
+    orders += [rng.sample(corpus, len(corpus)) for _ in range(6)]
+    for order in orders:
+        index = StoryIndex()
+        for a in order:
+            index.add(a["id"], a["text"], a["when"], a["source"])
+        assert _partition({a["id"]: index.story_of(a["id"]) for a in corpus}) == _truth(corpus)
+
+
+def _groups(a: str, b: str) -> bool:
+    index = StoryIndex()
+    index.add("a", a, T0, "A")
+    return index.add("b", b, T0 + timedelta(hours=1), "B").story_id == "a"
+
+
+def bridge_case(rng: random.Random) -> tuple[str, str, str]:
+    """Texts left = A+B and right = B+C that do not group, and bridge = A+B+C that groups with each."""
+    for _ in range(50):
+        a, b, c = _story(rng)[:3], _story(rng)[:3], _story(rng)[:3]
+        left, right, bridge = ("\n".join(p) for p in (a + b, b + c, a + b + c))
+        if not _groups(left, right) and _groups(left, bridge) and _groups(right, bridge):
+            return left, right, bridge
+    raise AssertionError("no bridge case found")
+
+
+def test_an_original_arriving_after_its_copy_joins_the_copys_story():
+    rng = random.Random(11)
+    paras = _story(rng)
+    index = StoryIndex()
+    index.add("copy", grey_zone_copy(paras, rng), T0 + timedelta(hours=2), "B")
+    late = index.add("orig", "\n".join(paras), T0, "A")
+    assert (late.story_id, late.duplicate_of, index.merges) == ("copy", "copy", [])
+
+
+def test_an_article_linking_two_stories_merges_them_and_the_older_id_survives():
+    left, right, bridge = bridge_case(random.Random(4))
+    index = StoryIndex()
+    index.add("right", right, T0 + timedelta(hours=3), "R")
+    index.add("left", left, T0, "L")
+    assert index.story_of("left") == "left" and index.story_of("right") == "right"
+    joined = index.add("bridge", bridge, T0 + timedelta(hours=1), "B")
+    assert joined.story_id == "left" == index.story_of("right")  # the story with the oldest article survives
+    assert index.merges == [("right", "left")]
+
+
+def test_restored_rows_judge_grey_zone_copies_as_one_batch_would():
+    rng = random.Random(2)
+    paras = _story(rng)
+    original, copy = "\n".join(paras), grey_zone_copy(paras, rng)
+    row = (
+        "w1",
+        "w1",
+        simhash(original),
+        content_hash(original),
+        T0,
+        "Wire",
+        None,
+    )  # long text: read on demand
+    asked = []
+
+    def loader(article_id: str) -> str:
+        asked.append(article_id)
+        return original
+
+    restored = StoryIndex().from_rows([row], text_loader=loader)
+    assert restored.add("p1", copy, T0 + timedelta(hours=1), "Paper").story_id == "w1"
+    assert asked == ["w1"]  # fetched once, only because the SimHash was in the grey zone
+    # A copy that arrived first: the original, loaded later, finds it as stored text too.
+    row = ("p1", "p1", simhash(copy), content_hash(copy), T0 + timedelta(hours=1), "Paper", None)
+    back = StoryIndex().from_rows([row], text_loader=lambda _id: copy)
+    assert back.add("w1", original, T0, "Wire").story_id == "p1"
+
+
+# ----------------------------------------------------------------------------------------- through the loader
+
+
+def _article(a: dict) -> Article:
+    url = f"https://{a['source'].lower().replace(' ', '-')}.example/news/{a['id']}"
+    return Article(
+        article_id=content_hash(url)[:16],
+        url=url,
+        canonical_url=url,
+        guid=None,
+        feed=a["source"],
+        source=a["source"],
+        title=f"Story {a['id']}",
+        text=a["text"],
+        text_source="page",
+        published_at=a["when"],
+        published_from="page",
+        fetched_at=a["when"],
+        content_hash=content_hash(a["text"]),
+        simhash=simhash(a["text"]),
+        countries={"CN": {"mentions": 1, "salience": 0.5, "about": True}},
+        pairs={"sentence": [], "paragraph": [], "article": []},
+    )
+
+
+def _load(tmp_path, name: str, batches: list[list[dict]], publish_each: bool = False):
+    paths = Paths(tmp_path / name).ensure()
+    for n, batch in enumerate(batches):
+        stage_batch(paths.staging, f"b{n:04d}", [_article(a) for a in batch])
+        load_pending(paths)
+        if publish_each:
+            publish(paths)
+    return paths
+
+
+def _stories(paths: Paths, corpus: list[dict]) -> dict[str, str]:
+    ids = {content_hash(_article(a).url)[:16]: a["id"] for a in corpus}
+    with open_warehouse(paths) as con:
+        return {
+            ids[aid]: story
+            for aid, story in con.execute("SELECT article_id, story_id FROM articles").fetchall()
+        }
+
+
+def _daily(paths: Paths) -> dict:
+    with open_warehouse(paths) as con:
+        days = [r[0] for r in con.execute("SELECT DISTINCT day FROM articles").fetchall()]
+        recompute_days(con, days)
+        return {
+            t: con.execute(f"SELECT * EXCLUDE (feeds_ok, feeds_failed) FROM {t} ORDER BY ALL").fetchall()
+            if t == "daily_total"
+            else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("daily_total", "daily_country")
+        }
+
+
+SPLITS = {
+    "30-minute batches": lambda c: [
+        list(g)
+        for _, g in itertools.groupby(
+            sorted(c, key=lambda a: a["when"]), lambda a: a["when"].timestamp() // 1800
+        )
+    ],
+    "one batch per outlet": lambda c: [
+        [a for a in c if a["source"] == s] for s in sorted({a["source"] for a in c}, reverse=True)
+    ],
+    "newest first, one article per batch": lambda c: [
+        [a] for a in sorted(c, key=lambda a: a["when"], reverse=True)
+    ],
+}
+
+
+@pytest.mark.parametrize("split", list(SPLITS))
+def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split):
+    corpus = _corpus()
+    one = _load(tmp_path, "one", [corpus])
+    assert _partition(_stories(one, corpus)) == _truth(corpus)
+    many = _load(tmp_path, "many", SPLITS[split](corpus))
+    assert _partition(_stories(many, corpus)) == _truth(corpus)
+    assert _daily(many) == _daily(one)
+
+
+def test_a_merge_is_logged_touches_its_days_and_reaches_the_published_rows(tmp_path):
+    left, right, bridge = bridge_case(random.Random(4))
+    corpus = [
+        {"id": "right", "truth": 0, "text": right, "when": T0 + timedelta(days=1, hours=3), "source": "Post"},
+        {"id": "left", "truth": 0, "text": left, "when": T0, "source": "Wire"},
+        {"id": "bridge", "truth": 0, "text": bridge, "when": T0 + timedelta(hours=5), "source": "Paper"},
+    ]
+    paths = _load(tmp_path, "merge", [[a] for a in corpus], publish_each=True)
+    stories = _stories(paths, corpus)
+    assert len(set(stories.values())) == 1 and stories["right"] == stories["left"]
+    with open_warehouse(paths) as con:
+        merges = con.execute("SELECT from_story, into_story, articles, days FROM story_merges").fetchall()
+        mark = con.execute("SELECT max(loaded_at) FROM articles WHERE staged_file = 'b0001'").fetchall()[0][0]
+        days = touched_days(con, mark, lookback_days=10_000, today=T0.date())
+    ids = {a["id"]: content_hash(_article(a).url)[:16] for a in corpus}
+    assert merges == [(ids["right"], ids["left"], 1, [(T0 + timedelta(days=1)).date()])]
+    assert (
+        T0 + timedelta(days=1)
+    ).date() in days  # the renamed article's day is recomputed by the next daily run
+    analyst = duckdb.connect(str(paths.analyst_db), read_only=True)
+    try:
+        published = analyst.execute("SELECT DISTINCT story_id FROM articles").fetchall()
+        logged = analyst.execute("SELECT count(*) FROM story_merges").fetchall()[0][0]
+        mode = analyst.execute("SELECT mode FROM publish_info").fetchall()[0][0]
+    finally:
+        analyst.close()
+    assert published == [(ids["left"],)] and logged == 1 and mode == "incremental"
+
+
+# ------------------------------------------------------------------------------------------- newsmon daily
+
+
+def test_daily_refuses_days_after_tomorrow_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from newsmon.cli import main
+
+    paths = _load(tmp_path, "daily", [_corpus()[:2]])
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(paths.data_dir))
+    today = datetime.now(UTC).date()
+    later = today + timedelta(days=2)
+    assert main(["daily", "--start", str(today - timedelta(days=3)), "--end", str(later)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"newsmon daily: {later} is after tomorrow ({today + timedelta(days=1)}): there is nothing to count "
+        f"yet; end the range at {today + timedelta(days=1)} or before"
+    )
+    with open_warehouse(paths) as con:
+        assert con.execute("SELECT count(*) FROM daily_total").fetchall()[0][0] == 0
+    assert main(["daily", "--date", str(today + timedelta(days=1))]) == 0  # tomorrow is allowed
