@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from newsmon.aggregates import recompute_days, touched_days
 from newsmon.config import Paths
 from newsmon.dedupe import StoryIndex, content_hash, hamming, simhash
@@ -235,6 +237,30 @@ def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split):
     many = _load(tmp_path, "many", SPLITS[split](corpus))
     assert _partition(_stories(many, corpus)) == _truth(corpus)
     assert _daily(many) == _daily(one)
+
+
+CORPUS = _corpus()
+ONE_BATCH: dict = {}
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    slots=st.lists(st.integers(0, 5), min_size=len(CORPUS), max_size=len(CORPUS)),
+    order=st.permutations(range(6)),
+)
+def test_any_split_into_batches_gives_the_tables_of_one_batch(tmp_path_factory, slots, order):
+    """Each article goes to one of six batches, loaded in any order: stories and daily rows as in one batch."""
+    if not ONE_BATCH:
+        one = _load(tmp_path_factory.mktemp("one"), "one", [CORPUS])
+        ONE_BATCH.update(partition=_partition(_stories(one, CORPUS)), daily=_daily(one))
+    batches = [[a for a, slot in zip(CORPUS, slots, strict=True) if slot == b] for b in order]
+    many = _load(tmp_path_factory.mktemp("split"), "many", [b for b in batches if b])
+    assert _partition(_stories(many, CORPUS)) == ONE_BATCH["partition"] == _truth(CORPUS)
+    assert _daily(many) == ONE_BATCH["daily"]
 
 
 def test_a_merge_is_logged_touches_its_days_and_reaches_the_published_rows(tmp_path):
