@@ -391,8 +391,16 @@ def main() -> int:
                 for scheme, q in replayed.items()
             ),
         ]
+    goals = [
+        {
+            "goal": f"pair precision and recall >= 0.99 through the loader, {scheme}",
+            "met": replayed[scheme]["pair_precision"] >= 0.99 and replayed[scheme]["pair_recall"] >= 0.99,
+        }
+        for scheme in replayed
+    ]
     result = {
         "title": "Dedupe: story grouping of syndicated copies with light edits",
+        "goals": goals,
         "command": ".venv/bin/python bench/dedupe.py",
         "markdown": "\n".join(table),
         "figures": flat,
@@ -408,6 +416,11 @@ def main() -> int:
             "Through the loader: each scheme stages its batches and loads them one after another into a fresh "
             "warehouse with warehouse.load_batch; precision and recall are those of the stored story ids, the load "
             "time per article includes the restore of recent articles that every batch does.",
+            "Before issue 12 (commit aa262fd, same corpus, loader restoring hashes only from 14 days before the "
+            "batch's newest article, closest match only): recall 0.997 in one batch, 0.870 in 30-minute batches "
+            "(711 stories), 0.790 one batch per outlet (772), 0.868 per outlet and half hour (712); load 0.88 / "
+            "38.35 / 1.85 / 79.42 ms per article. The per-batch cost of the cross-batch check is the restore window "
+            "either side of the batch and reading the short texts; long texts are read only for grey-zone candidates.",
         ],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
