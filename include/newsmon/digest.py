@@ -66,6 +66,12 @@ SILENT_AFTER_DAYS = 2  # a feed with no new item for this many days is called si
 MOVE_MIN_BASELINE = 3.0  # a ratio move on a smaller baseline is noise, not news
 MOVE_RATIO = 1.5  # without a spike, a move this big (up or down) still makes the subject
 EVIDENCE_MAX_CHARS = 280
+# Query parameters that only track the reader (campaign tags, click ids); links in the digest go without them.
+TRACKING_PARAMS = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid|_hsenc|_hsmi)$", re.I
+)
+LANGUAGE_NAMES = {"zh": "Chinese", "ru": "Russian", "uk": "Ukrainian", "de": "German", "fr": "French",
+                  "es": "Spanish", "ar": "Arabic", "ja": "Japanese", "ko": "Korean", "pt": "Portuguese"}  # fmt: skip
 ALREADY_LISTED = "Its top stories are listed above."
 DEFAULT_SENDER = "newsmon <newsmon@localhost>"
 OUTBOX_RECIPIENT = "digest@localhost"  # the address on outbox files when no recipient is configured
@@ -129,6 +135,7 @@ class Story:
     url: str
     evidence: str
     outlets: int  # distinct outlets carrying this story today
+    gloss: str = ""  # for a headline not in English: its English copy's headline, else the language named
 
 
 @dataclass
@@ -312,18 +319,19 @@ def _top_stories(con, day: date, fig: Figure, level: str, exclude: set[str], lim
         con,
         f"""
         WITH a AS (
-            SELECT a.article_id, a.story_id, a.source, a.title, a.url, a.duplicate_of,
+            SELECT a.article_id, a.story_id, a.source, a.title, a.url, a.duplicate_of, a.language,
                    coalesce(a.published_at, a.fetched_at) AS ts
             FROM articles a WHERE a.day = ? AND {cond}
         ), s AS (
             SELECT story_id, count(DISTINCT source) AS outlets,
-                   arg_min(article_id, row(duplicate_of IS NOT NULL, ts, article_id)) AS rep
+                   arg_min(article_id, row(duplicate_of IS NOT NULL, ts, article_id)) AS rep,
+                   arg_min(title, ts) FILTER (WHERE language LIKE 'en%') AS english_title
             FROM a GROUP BY story_id
         ), c AS (
             SELECT article_id, sum(salience) AS salience, bool_or(about) AS about
             FROM article_countries WHERE country IN (SELECT unnest(?)) GROUP BY article_id
         )
-        SELECT s.story_id, s.outlets, a.article_id, a.source, a.title, a.url
+        SELECT s.story_id, s.outlets, a.article_id, a.source, a.title, a.url, a.language, s.english_title
         FROM s JOIN a ON a.article_id = s.rep LEFT JOIN c ON c.article_id = s.rep
         ORDER BY s.outlets DESC, coalesce(c.about, FALSE) DESC, coalesce(c.salience, 0) DESC, a.ts, a.article_id
         LIMIT ?
@@ -340,12 +348,37 @@ def _top_stories(con, day: date, fig: Figure, level: str, exclude: set[str], lim
             article_id=r["article_id"],
             outlet=r["source"] or "",
             headline=(r["title"] or "").strip() or "(untitled)",
-            url=r["url"] or "",
+            url=canonical_link(r["url"] or ""),
             evidence=evidence.get(r["article_id"], ""),
             outlets=int(r["outlets"]),
+            gloss=gloss(r["language"], r["english_title"]),
         )
         for r in rows
     ]
+
+
+def canonical_link(url: str) -> str:
+    """The link without tracking parameters (utm_*, click ids); everything else, fragment too, kept."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def gloss(language: str | None, english_title: str | None) -> str:
+    """A hint for a headline the reader may not read: the story's English headline, else the language's name."""
+    lang = (language or "").lower().split("-")[0]
+    if not lang or lang == "en":
+        return ""
+    if english_title:
+        return f"English copy: {' '.join(english_title.split())}"
+    return f"in {LANGUAGE_NAMES.get(lang, lang)}"
 
 
 def _evidence(con, article_ids: list[str], codes: list[str], titles: dict[str, str]) -> dict[str, str]:
@@ -507,6 +540,11 @@ class Digest:
         msg["Message-ID"] = message_id or digest_message_id(self.day, recipient, sender)
         msg["X-Newsmon-Digest-Day"] = self.day.isoformat()
         msg["Auto-Submitted"] = "auto-generated"
+        # Mail clients show an unsubscribe button for this; the address is the sender's, the subject says why.
+        msg["List-Unsubscribe"] = (
+            f"<mailto:{parseaddr(sender)[1] or 'newsmon@localhost'}?subject=unsubscribe>"
+        )
+        msg["List-Id"] = "newsmon daily digest <digest.newsmon.localhost>"
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
         msg.get_payload()[1].add_related(
@@ -654,6 +692,8 @@ def render_text(facts: Facts, subject: str) -> str:
                 f"  {f.name:<{width}}{f.stories:>5}   mean {_num(f.mean_28d):>5}   {_ratio_text(f):>5}{mark}"
             )
         lines.append(f"  (pairs: co-mentioned in the same {facts.pair_level})")
+        if rule_needed(facts):
+            lines.append(f"  {spike_rule()}")
         lines.append("")
     for key, stories in facts.stories.items():
         fig = _figure(facts, key)
@@ -663,6 +703,8 @@ def render_text(facts: Facts, subject: str) -> str:
         for s in stories:
             copies = f" [{s.outlets} outlets]" if s.outlets > 1 else ""
             lines.append(f"- {s.outlet}: {s.headline}{copies}")
+            if s.gloss:
+                lines.append(f"  ({s.gloss})")
             if s.url:
                 lines.append(f"  {s.url}")
             if s.evidence:
@@ -677,10 +719,35 @@ def _figure(facts: Facts, key: str) -> Figure:
     return next(f for f in facts.countries + facts.pairs if f.key == key)
 
 
+def spike_rule() -> str:
+    """The rule behind the SPIKE badge, in words, from the same constants the daily job uses."""
+    from newsmon.aggregates import SPIKE_MIN_RATIO, SPIKE_MIN_STORIES, SPIKE_MIN_Z
+
+    return (
+        f"SPIKE: at least {SPIKE_MIN_STORIES} stories, {SPIKE_MIN_RATIO:g}x the mean or more, and "
+        f"{SPIKE_MIN_Z:g} standard deviations above it; a big ratio on a small count (1 story against a mean "
+        "of 0.1) is not a spike."
+    )
+
+
+def rule_needed(facts: Facts) -> bool:
+    """The badge rule is shown when a badge is, or when a big ratio has none (42x on one story, say)."""
+    from newsmon.aggregates import SPIKE_MIN_RATIO
+
+    figures = facts.countries + facts.pairs
+    return any(f.spike for f in figures) or any((f.ratio_28d or 0) >= SPIKE_MIN_RATIO for f in figures)
+
+
+MANAGE_LINE = (
+    "You receive this digest because your address is on this newsmon's digest list. To stop it, reply with "
+    '"unsubscribe" or ask the person who runs it.'
+)
+
+
 def _footer_text(facts: Facts) -> str:
     return (
-        "Stories are distinct story groups (syndicated copies count once). Baselines are trailing means of the "
-        "days before this one; a spike follows the rule in docs/analysts.md. Sent once per day by newsmon."
+        "How to read it: a story is one news event; copies of it in other outlets count once. The mean is the "
+        f"average of the {facts.baseline_days or 'no'} days before this one. One digest a day. " + MANAGE_LINE
     )
 
 
@@ -749,7 +816,8 @@ def _figures_table(facts: Facts) -> str:
         )
     note = (
         f'<p style="margin:6px 0 0;font-size:12px;color:{MUTED};">Stories (syndicated copies count once). '
-        f"Pairs: co-mentioned in the same {_e(facts.pair_level)}.</p>"
+        f"Pairs: co-mentioned in the same {_e(facts.pair_level)}."
+        f"{' ' + _e(spike_rule()) if rule_needed(facts) else ''}</p>"
     )
     table = (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
@@ -768,6 +836,8 @@ def _stories_list(stories: list[Story]) -> str:
             else _e(s.headline)
         )
         copies = f' <span style="color:{MUTED};">· {s.outlets} outlets</span>' if s.outlets > 1 else ""
+        if s.gloss:
+            headline += f'<div style="font-size:13px;color:{MUTED};">({_e(s.gloss)})</div>'
         evidence = (
             f'<div style="margin-top:3px;font-size:14px;line-height:1.45;color:#4b5563;font-style:italic;">'
             f"“{_e(s.evidence)}”</div>"
