@@ -104,3 +104,13 @@ def test_a_short_history_is_named_by_its_length(tmp_path, monkeypatch):
     assert data.figures_day == date(2026, 1, 18) and data.history_days == 17
     page = render_page(data)
     assert "against the 17 days before" in page and "17-day mean" in page and "28-day" not in page
+
+
+def test_spike_rings_on_the_overview_lead_to_their_day(tmp_path_factory):
+    from helpers_explorer import demo_corpus
+
+    p, spike = demo_corpus(tmp_path_factory.mktemp("demo"))
+    page = render_page(load_page_data(p))
+    # the planted China-Russia spike, ringed in the pairs chart, is a link to the explorer's day view
+    assert f'<a href="day?day={spike}&amp;key=CN-RU&amp;level=sentence" target="_self"><circle' in page
+    assert f"CN-RU spike on {spike}: open its stories" in page

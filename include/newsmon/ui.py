@@ -321,6 +321,7 @@ def line_chart_svg(
     spikes: dict[str, list[bool]] | None = None,
     width: int = 620,
     height: int = 240,
+    level: str = DEFAULT_PAIR_LEVEL,
 ) -> str:
     """A line chart as inline SVG: one line per series, a ring on spike days, a legend, day labels."""
     left, right, top, bottom = 44, 96, 26, 30
@@ -365,9 +366,12 @@ def line_chart_svg(
         )
         for i, hit in enumerate((spikes or {}).get(name, [])):
             if hit and points[i] is not None:
+                # a ring leads to the stories behind it (the explorer's day view)
+                href = _e(f"day?day={days[i]}&key={name}&level={level}")
                 out.append(
-                    f'<circle cx="{x(i):.1f}" cy="{y(points[i]):.1f}" r="5" fill="none" stroke="{color}" '
-                    f'stroke-width="2" class="spike"><title>{_e(name)} spike on {days[i]}</title></circle>'
+                    f'<a href="{href}" target="_self"><circle cx="{x(i):.1f}" cy="{y(points[i]):.1f}" r="5" '
+                    f'fill="none" stroke="{color}" stroke-width="2" class="spike">'
+                    f"<title>{_e(name)} spike on {days[i]}: open its stories</title></circle></a>"
                 )
         ly = top + 14 + 18 * j
         out.append(
@@ -476,7 +480,11 @@ def _section(title: str, body: str) -> str:
 def _charts(data: PageData) -> str:
     countries = line_chart_svg("Countries", data.days, data.country_series, data.spikes)
     pairs = line_chart_svg(
-        f"Pairs (co-mentioned in one {data.pair_level})", data.days, data.pair_series, data.spikes
+        f"Pairs (co-mentioned in one {data.pair_level})",
+        data.days,
+        data.pair_series,
+        data.spikes,
+        level=data.pair_level,
     )
     return f'<div class="charts">{countries}{pairs}</div>'
 
