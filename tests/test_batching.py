@@ -311,3 +311,79 @@ def test_daily_refuses_days_after_tomorrow_and_writes_nothing(tmp_path, monkeypa
     with open_warehouse(paths) as con:
         assert con.execute("SELECT count(*) FROM daily_total").fetchall()[0][0] == 0
     assert main(["daily", "--date", str(today + timedelta(days=1))]) == 0  # tomorrow is allowed
+
+
+# ----------------------------------------------------------------------------------- boilerplate learned later
+
+APPEAL = (
+    "Independent reporting on China, Russia and the United States depends on readers like you: "
+    "please give what you can today."
+)
+TOWNS = ["Aberdour", "Balmaha", "Crail", "Dunbar", "Elie", "Fife Ness"]
+
+
+def _site_article(n: int, memory, when: datetime) -> Article:
+    """An article of one site as a fetch shard makes it: cleaned with the shared memory, then tagged."""
+    from types import SimpleNamespace
+
+    from newsmon.clean import CleanOptions, clean_text
+    from newsmon.config import Settings
+    from newsmon.pipeline import _page_key, _tag, _tagger
+
+    url = f"https://harbour.example/news/{n}"
+    raw = "\n".join([*_story(random.Random(n))[:3], APPEAL])  # the site's own story, then its appeal
+    cleaned = clean_text(
+        raw, "Harbour News", memory, CleanOptions(structure=False), article_key=_page_key(url)
+    )
+    article = Article(
+        article_id=content_hash(url)[:16],
+        url=url,
+        canonical_url=url,
+        guid=None,
+        feed="harbour",
+        source="Harbour News",
+        title=f"Quay reopens in {TOWNS[n]}",
+        text=cleaned.text,
+        text_source="page",
+        published_at=when,
+        published_from="page",
+        fetched_at=when,
+        removed=dict(cleaned.removed),
+    )
+    _tag(article, SimpleNamespace(tagger=_tagger(), settings=Settings()))
+    return article
+
+
+def test_an_appeal_learned_from_the_fifth_article_leaves_the_first_four_in_the_same_load(tmp_path):
+    from newsmon.clean import BoilerplateMemory
+    from newsmon.pipeline import load_and_publish
+
+    paths = Paths(tmp_path / "data").ensure()
+    start = datetime.now(UTC) - timedelta(days=2)
+    revised = []
+    for n in range(len(TOWNS)):  # one article per run, as a new site's first days look
+        memory = BoilerplateMemory(paths.state / "boilerplate")  # each run's shard loads the saved memory
+        article = _site_article(n, memory, start + timedelta(hours=5 * n))
+        memory.save()
+        assert (APPEAL in article.text) == (n < 4)  # the fetch side learns it from the 5th article on
+        stage_batch(paths.staging, f"run{n}", [article])
+        revised.append(load_and_publish(data_dir=paths.data_dir)["revised"]["articles"])
+    assert revised == [0, 0, 0, 0, 4, 0]  # the load of the 5th article revised the four stored before it
+    with open_warehouse(paths) as con:
+        texts = con.execute("SELECT text, removed_repetition, countries FROM articles").fetchall()
+        mentions = con.execute("SELECT count(*) FROM mention_spans").fetchall()[0][0]
+        logged = con.execute("SELECT count(*), count(DISTINCT day) FROM article_revisions").fetchall()[0]
+        stories = con.execute("SELECT count(DISTINCT story_id) FROM articles").fetchall()[0][0]
+        days = touched_days(con, None, today=datetime.now(UTC).date())
+    assert all(APPEAL not in t and removed == 1 and countries == [] for t, removed, countries in texts)
+    assert mentions == 0  # the appeal's China, Russia and United States went with it
+    assert logged[0] == 4 and set(days) >= {(start + timedelta(hours=5 * n)).date() for n in range(4)}
+    assert stories == len(TOWNS)
+    analyst = duckdb.connect(str(paths.analyst_db), read_only=True)
+    try:
+        published = analyst.execute(
+            "SELECT count(*) FROM articles WHERE text LIKE '%readers like you%'"
+        ).fetchall()
+    finally:
+        analyst.close()
+    assert published == [(0,)]

@@ -416,7 +416,10 @@ def touched_days(
     sql = "SELECT day FROM articles WHERE ?::TIMESTAMPTZ IS NULL OR loaded_at > ?::TIMESTAMPTZ"
     if _has_table(con, "story_merges"):  # days of stored articles whose story a later load renamed
         sql += " UNION SELECT unnest(days) FROM story_merges WHERE ?::TIMESTAMPTZ IS NULL OR merged_at > ?::TIMESTAMPTZ"
-        since += since
+        since += since[:2]
+    if _has_table(con, "article_revisions"):  # days of stored articles whose text a later load revised
+        sql += " UNION SELECT day FROM article_revisions WHERE ?::TIMESTAMPTZ IS NULL OR revised_at > ?::TIMESTAMPTZ"
+        since += since[:2]
     rows = con.execute(
         f"SELECT DISTINCT day FROM ({sql}) WHERE day BETWEEN ? AND ? ORDER BY day",
         [*since, today - timedelta(days=lookback_days), today + timedelta(days=1)],

@@ -529,6 +529,24 @@ class BoilerplateMemory:
                 found.add(fp)
         return found
 
+    def furniture(self, site: str) -> set[str]:
+        """Every fingerprint that is boilerplate for the site now (as `observe` would judge a stored article).
+
+        The loader compares this set with the one it last revised the site's stored articles against: a
+        paragraph learned since (an appeal, from the site's 5th article) is removed from the earlier ones too.
+        """
+        today = self._today()
+        with self._lock(site):
+            state = self._state(site)
+            since = today - self.window_days
+            recent_articles = sum(1 for day in state["articles"].values() if day >= since)
+            need = max(self.min_articles, self.min_share * recent_articles)
+            return {
+                fp
+                for fp, entry in state["fingerprints"].items()
+                if sum(c for day, c in entry["days"].items() if int(day) >= since) >= need
+            }
+
     def _prune(self, state: dict, today: int) -> None:
         since = today - self.window_days
         state["articles"] = {k: d for k, d in state["articles"].items() if d >= since}

@@ -5,7 +5,9 @@ plan_shards -> fetch_shard (feeds, pages, extract + clean, tag, stage Parquet) -
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import logging
 import multiprocessing
 import os
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from newsmon.config import Paths, Settings, load_feeds
@@ -643,9 +646,101 @@ def load_and_publish(batches: list[str] | None = None, data_dir: str | Path | No
 
     paths = get_paths(data_dir).ensure()
     wanted = {Path(b) for b in batches or []} | set(pending_batches(paths.staging))
+    started = datetime.now(UTC)
     counts = load_pending(paths, sorted(wanted, key=lambda p: p.name))
+    revised = revise_learned_boilerplate(paths, started)
     publish(paths)
-    return counts.as_dict()
+    return {**counts.as_dict(), "revised": revised}
+
+
+REVISED_STATE = "boilerplate-revised.json"  # site -> fingerprint of the furniture its stored articles lack
+
+
+def revise_learned_boilerplate(paths: Paths, loaded_since: datetime | None = None) -> dict:
+    """Remove boilerplate learned since from a site's stored articles, in the load that learned it.
+
+    The repetition layer learns a site's unmarked appeal from its 5th article; the second look cleans the
+    articles of the same run, but with 30-minute or daily runs the first four are stored already. So after each
+    load, for every site with articles loaded since `loaded_since` whose furniture set changed since the last
+    revision, the site's stored articles of the memory's window are judged again (judge only, nothing learned):
+    those that lose a paragraph are re-tagged, re-hashed, their stories settled again and their days logged for
+    `newsmon daily` (`warehouse.revise_articles`), and the next publish is a full one.
+    """
+    from newsmon.clean import BoilerplateMemory, CleanOptions
+    from newsmon.warehouse import mark_full_publish, open_warehouse, revise_articles
+
+    memory = BoilerplateMemory(paths.state / "boilerplate")
+    done_file = paths.state / REVISED_STATE
+    try:
+        done = json.loads(done_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        done = {}
+    judge_only = CleanOptions(structure=False, phrases=False, repetition=True, learn=False)
+    ctx = SimpleNamespace(tagger=None, settings=Settings.load())
+    result = {"sites": 0, "articles": 0, "stories_changed": 0}
+    with open_warehouse(paths) as con:
+        sources = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT source FROM articles WHERE ?::TIMESTAMPTZ IS NULL OR loaded_at >= ?::TIMESTAMPTZ",
+                [loaded_since, loaded_since],
+            ).fetchall()
+        ]
+        for source in sorted(sources):
+            furniture = memory.furniture(source)
+            signature = hashlib.sha1("\n".join(sorted(furniture)).encode()).hexdigest()[:16]
+            if not furniture or done.get(source) == signature:
+                continue
+            ctx.tagger = ctx.tagger or _tagger()
+            revised = _revise_site(con, source, memory, judge_only, ctx)
+            outcome = revise_articles(con, revised, "boilerplate")
+            if revised:
+                mark_full_publish(paths)  # old rows changed: appending new ones would not carry them
+                result["sites"] += 1
+                result["articles"] += outcome["articles"]
+                result["stories_changed"] += outcome["stories_changed"]
+            done[source] = signature
+    if result["sites"] or done:
+        paths.state.mkdir(parents=True, exist_ok=True)
+        tmp = done_file.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(done, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, done_file)
+    if result["articles"]:
+        log.info("boilerplate learned later removed from %s", result)
+    return result
+
+
+def _revise_site(con, source: str, memory, judge_only, ctx) -> list[Article]:
+    """The site's stored articles (within the memory's window) that lose paragraphs now, re-tagged."""
+    since = datetime.now(UTC) - timedelta(days=memory.window_days)
+    columns = ("article_id", "url", "canonical_url", "guid", "feed", "source", "title", "text", "text_source",
+               "published_at", "published_from", "fetched_at", "removed_repetition")  # fmt: skip
+    rows = con.execute(
+        f"SELECT {', '.join(columns)} FROM articles WHERE source = ? AND coalesce(published_at, fetched_at) >= ? "
+        "ORDER BY article_id",
+        [source, since],
+    ).fetchall()
+    revised = []
+    for row in rows:
+        stored = dict(zip(columns, row, strict=True))
+        cleaned = clean_text_for(stored, memory, judge_only)
+        if cleaned is None:
+            continue
+        repetition = int(stored.pop("removed_repetition") or 0) + cleaned.removed["repetition"]
+        article = Article(**{**stored, "text": cleaned.text, "removed": {"repetition": repetition}})
+        _tag(article, ctx)
+        revised.append(article)
+    return revised
+
+
+def clean_text_for(stored: dict, memory, judge_only):
+    """The stored text judged again by the repetition layer; None when nothing would be removed."""
+    from newsmon.clean import clean_text
+
+    result = clean_text(
+        stored["text"] or "", stored["source"], memory, judge_only, article_key=_page_key(stored["url"])
+    )
+    return result if result.removed["repetition"] else None
 
 
 # ---------------------------------------------------------------------------------------------------- one pass
@@ -748,6 +843,16 @@ def format_summary(summary: dict) -> str:
         lines.append(
             f"             capped at load: {load['mentions_capped']} mentions over max_mentions_per_country "
             f"in {load['articles_capped']} articles"
+        )
+    revised = load.get("revised") or {}
+    if revised.get("articles"):
+        lines.append(
+            f"  revised    {revised['articles']} stored articles of {revised['sites']} site(s) lost boilerplate "
+            f"learned since ({revised['stories_changed']} changed story)"
+        )
+    if load.get("stories_merged"):
+        lines.append(
+            f"  merged     {load['stories_merged']} stored stories linked by new articles (story_merges)"
         )
     for batch, reason in load.get("batches_failed", {}).items():
         lines.append(f"  FAILED     batch {batch} moved to staging/failed/: {reason}")

@@ -49,6 +49,7 @@ PUBLISHED_TABLES = (
     "fetch_log",
     "failed_batches",
     "story_merges",
+    "article_revisions",
     "daily_total",
     "daily_country",
     "daily_pair",
@@ -571,7 +572,12 @@ class LoadCounts:
         }
 
 
-def _story_index(con: duckdb.DuckDBPyConnection, oldest: datetime | None, newest: datetime | None):
+def _story_index(
+    con: duckdb.DuckDBPyConnection,
+    oldest: datetime | None,
+    newest: datetime | None,
+    exclude: set[str] = frozenset(),
+):
     """The stored articles a batch's articles may copy or be copied by: a window either side of the batch.
 
     From a window before the batch's oldest article to a window after its newest, so an old wire copy arriving
@@ -591,6 +597,7 @@ def _story_index(con: duckdb.DuckDBPyConnection, oldest: datetime | None, newest
            ORDER BY coalesce(published_at, fetched_at), article_id""",
         [LONG_TEXT_CHARS, (oldest or now) - window, (newest or now) + window],
     ).fetchall()
+    rows = [r for r in rows if r[0] not in exclude] if exclude else rows
     index.from_rows(rows, text_loader=lambda article_id: _stored_text(con, article_id))
     return index
 
@@ -621,6 +628,73 @@ def _apply_story_merges(con, merges: list[tuple[str, str]], batch_name: str, now
         log.info("story %s merged into %s (%d stored articles)", loser, survivor, stored[0])
         logged += 1
     return logged
+
+
+def revise_articles(con: duckdb.DuckDBPyConnection, revised: list[Article], reason: str) -> dict:
+    """Store new text for articles already loaded (e.g. boilerplate learned since), with their new tags and
+    fingerprints, and settle their stories again; every revision is logged in `article_revisions`, whose days
+    `aggregates.touched_days` recomputes. The caller makes the next publish a full one.
+
+    Tags first, text second: a crash between the two leaves the old text, so a rerun finds the same paragraphs
+    again and redoes both.
+    """
+    if not revised:
+        return {"articles": 0, "stories_changed": 0, "stories_merged": 0}
+    replace_tags(
+        con,
+        [(a.article_id, a) for a in revised],
+        {a.article_id: (a.relations, a.lexicon_version) for a in revised},
+    )
+    now = datetime.now(UTC)
+    ids = [a.article_id for a in revised]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rows = [
+            {
+                "article_id": a.article_id,
+                "text": a.text,
+                "content_hash": a.content_hash,
+                "removed_repetition": int(a.removed.get("repetition", 0)),
+            }
+            for a in revised
+        ]
+        table = _to_arrow(rows).append_column(
+            "simhash", pa.array([int(a.simhash) & 0xFFFFFFFFFFFFFFFF for a in revised], pa.uint64())
+        )
+        con.register("_revised", table)
+        con.execute(
+            "UPDATE articles SET text = r.text, content_hash = r.content_hash, simhash = r.simhash, "
+            "removed_repetition = r.removed_repetition FROM _revised r WHERE articles.article_id = r.article_id"
+        )
+        con.unregister("_revised")
+        changed, merged = _resettle_stories(con, revised, now)
+        con.execute(
+            "INSERT INTO article_revisions SELECT article_id, day, ?, ? FROM articles WHERE article_id IN ?",
+            [reason, now, ids],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return {"articles": len(revised), "stories_changed": changed, "stories_merged": merged}
+
+
+def _resettle_stories(con, revised: list[Article], now) -> tuple[int, int]:
+    """File revised articles again, against every other stored article around them (their old fingerprints
+    are gone): they join the stories they now match, which merge if several (logged as in a load)."""
+    ids = {a.article_id for a in revised}
+    times = [a.published_at or a.fetched_at for a in revised]
+    index = _story_index(con, min(times), max(times), exclude=ids)
+    for a in sorted(revised, key=lambda r: (r.published_at or r.fetched_at, r.article_id)):
+        index.add(a.article_id, a.text, a.published_at or a.fetched_at, a.source, a.simhash, a.content_hash)
+    merged = _apply_story_merges(con, index.merges, "revision", now)
+    old = dict(
+        con.execute("SELECT article_id, story_id FROM articles WHERE article_id IN ?", [list(ids)]).fetchall()
+    )
+    moves = [(index.story_of(aid), aid) for aid in ids if index.story_of(aid) != old.get(aid)]
+    for story, aid in moves:
+        con.execute("UPDATE articles SET story_id = ? WHERE article_id = ?", [story, aid])
+    return len(moves), merged
 
 
 def read_batch(batch: Path) -> dict[str, pa.Table]:

@@ -9,3 +9,12 @@ CREATE TABLE IF NOT EXISTS story_merges (
     merged_at TIMESTAMPTZ NOT NULL,
     staged_file VARCHAR NOT NULL
 );
+
+-- Stored articles whose text the loader changed after loading (`reason` 'boilerplate': a paragraph the site's
+-- repetition layer learned later was removed), with their new tags and story; their days are recomputed.
+CREATE TABLE IF NOT EXISTS article_revisions (
+    article_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    reason VARCHAR NOT NULL,
+    revised_at TIMESTAMPTZ NOT NULL
+);
