@@ -29,6 +29,13 @@ OUTBOX_DEADLINE_CALLBACK = "newsmon.health.deadline_notice_to_outbox"
 HANG_MINUTES = {"news_ingest": 45, "news_daily": 60, "news_digest": 30}
 DEFAULT_HANG_MINUTES = 60
 FAILURE_SUBJECT = "[newsmon] {{ ti.dag_id }}.{{ ti.task_id }} failed (run {{ ti.run_id }})"
+# The error as a person reads it: its message with its line breaks (a <pre> block), escaped, never a repr.
+FAILURE_HTML = (
+    "<p>Task <b>{{ ti.task_id }}</b> of DAG <b>{{ ti.dag_id }}</b> failed after its retries "
+    "(run {{ ti.run_id }}, try {{ ti.try_number }}, host {{ ti.hostname }}).</p>"
+    '<pre style="white-space:pre-wrap;font-family:monospace">{{ exception | string | e }}</pre>'
+    '<p>Log: <a href="{{ ti.log_url }}">{{ ti.log_url }}</a></p>'
+)
 
 
 def smtp_conn_id(env=None) -> str:
@@ -70,12 +77,12 @@ def failure_callbacks(env=None) -> list:
         return [failure_notice_to_outbox]
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    # html_content left unset: the provider's template lists run, try, host and the log link.
     return [
         SmtpNotifier(
             to=operators(env),
             from_email=_sender(env),
             subject=FAILURE_SUBJECT,
+            html_content=FAILURE_HTML,
             smtp_conn_id=smtp_conn_id(env),
         )
     ]

@@ -119,6 +119,11 @@ def test_task_failure_mails_operators_through_smtp_notifier(airflow_db, smtp_env
     msg = inbox.messages[0]
     assert msg["Subject"].startswith("[newsmon] newsmon_notify_smtp.broken failed")
     assert msg["To"] == "ops@example.org" and msg["From"] == "newsmon@example.org"
+    body = next(part for part in msg.walk() if part.get_content_type() == "text/html").get_payload(
+        decode=True
+    )
+    body = body.decode()
+    assert "<pre" in body and "the feed list is unreadable" in body and "RuntimeError(" not in body
 
 
 @pytest.mark.slow
