@@ -27,6 +27,7 @@ ORDER = [
     "relations",
     "loading",
     "aggregates",
+    "search",
     "end_to_end",
     "airflow_overhead",
 ]

@@ -90,3 +90,21 @@ def test_matching_sentence_is_the_one_holding_the_phrase():
         from newsmon.search import clean_phrase
 
         clean_phrase("x")
+
+
+def test_the_year_scale_bench_runs_small(tmp_path):
+    """bench/search.py at 0.5% of its size: it builds, searches every scope both ways, and finds the phrase."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "search.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--scale", "0.005", "--keep", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    figures = json.loads(out.stdout[out.stdout.index("{") :])
+    assert figures["articles"] == 5000
+    for scope in ("all", "country_CN", "pair_CN-RU"):
+        assert 0 < figures[f"{scope}_evidence_matches"] <= figures[f"{scope}_full_text_matches"]

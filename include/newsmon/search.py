@@ -5,9 +5,10 @@
 What is searched. By default the titles and the *evidence sentences* (the sentences that name a watched country,
 stored with the mentions), not the whole text: the question is "how much of China-Russia coverage talks about
 sanctions", and a sentence that names a country and the phrase answers it better than a word in the boilerplate
-of a long page. It is also about five times less text than the articles, which keeps a year's series (about a
-million articles) near a second on two cores without a full-text index (DuckDB's fts extension is not part of
-the wheel). `--full-text` searches the whole cleaned text instead (slower: measured in bench/search.py).
+of a long page. It is also less than half the text of the articles. There is no index (DuckDB's fts extension is
+not part of the wheel), so every search scans the evidence: at a year's scale (1M articles, ~0.5 GB of evidence)
+a 365-day series takes 3-5 s on this 2-core machine under load (bench/search.py), short of the 1 s goal; an index
+kept at load time is the way there. `--full-text` searches the whole cleaned text instead (4-19 s at that size).
 
 Matching is a case-insensitive substring match (Unicode lower case on both sides), so "sanction" finds
 "Sanctions" and a Chinese or Russian phrase works as typed. Counts: matching articles and distinct stories per
