@@ -26,6 +26,7 @@ from newsmon.relations import RelationFinder, score_labelled  # noqa: E402
 from newsmon.tagging import Tagger  # noqa: E402
 
 LABELLED = ROOT / "bench" / "data" / "relations_labelled.jsonl"
+EXTRA = ROOT / "bench" / "data" / "relations_tune_extra.jsonl"  # written after the first held-out figures
 GEO = ROOT.parent / "shared" / "benchmarks" / "geo" / "cru_country_mentions_gold.jsonl"
 GOAL_P, GOAL_R, GOAL_MBPS = 0.85, 0.80, 5.0
 
@@ -128,6 +129,13 @@ def main() -> int:
     goals: list[dict] = []
     print(f"labelled set: {len(records)} sentences ({LABELLED.relative_to(ROOT)})")
     accuracy_figures(tagger, finder, records, figures, goals, verbose="-v" in sys.argv)
+    extra = score_labelled(finder, read_jsonl(EXTRA), tagger)
+    print(
+        f"extra    {extra['sentences']:>3} sentences: precision {extra['precision']:.3f} recall {extra['recall']:.3f}"
+    )
+    for key in ("precision", "recall", "direction_accuracy", "class_accuracy"):
+        figures[f"extra_tune_{key}"] = round(extra[key], 4)
+    figures["extra_tune_sentences"] = extra["sentences"]
     corpora = {"dense": dense_corpus(records)}
     if GEO.exists():
         corpora["real_news"] = [d["text"] for d in read_jsonl(GEO)]
@@ -150,6 +158,12 @@ def main() -> int:
         "no counted form, a nominalised release left out, a meeting labelled as no relation, one supply statistic "
         'labelled differently in English and Chinese) were corrected and are marked "corrected" in the file; '
         "held-out labels were not touched and their errors were not looked at.",
+        "After the first held-out figures (P 0.931, R 0.771) a second tuning set of 60 new sentences "
+        "(bench/data/relations_tune_extra.jsonl, 40 English, 10 Chinese, 10 Russian) was written and scored before "
+        "any change: P 0.875, R 0.766, close to the held-out part, so the held-out figure was representative. Its "
+        "errors led to general rules (word boundaries of conjunctions, cue phrases ending in a preposition, noun "
+        "cues under a distant modal, Chinese relative clauses, more cues); 4 of its labels that contradicted "
+        "docs/relations.md were corrected and are marked. The held-out part was then measured once more.",
     ]
     result = {
         "title": "Relations: precision, recall and cost",

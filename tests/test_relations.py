@@ -192,6 +192,34 @@ def test_chinese_and_russian(text, expected):
             {("CN", "US", VX)},
         ),
         ("Beijing extended a $10 billion credit line to Moscow's development bank.", {("CN", "RU", MC)}),
+        # a cue phrase that ends in a preposition is no place ("hit back at Washington")
+        ("China hit back at Washington on Friday.", {("CN", "US", VX)}),
+        (
+            "The Russian and Chinese presidents exchanged New Year greetings.",
+            {("CN", "RU", VC), ("RU", "CN", VC)},
+        ),
+        ("Российские и американские дипломаты встретились в Стамбуле.", {("RU", "US", VC), ("US", "RU", VC)}),
+        # "за" is not the conjunction "а": what is criticised stays the content of the criticism
+        ("Вашингтон раскритиковал Пекин за поддержку российской армии.", {("US", "CN", VX)}),
+        # a participial clause takes the main clause's actor; a relative clause's subject is its noun
+        (
+            "The US widened its restrictions on chip sales to China, adding 14 Chinese companies to a list.",
+            {("US", "CN", MX)},
+        ),
+        ("Washington would act against companies that supplied Russia's military.", set()),
+        # a passive agent is no subject for the next verb; coordinated agents of a mutual cue act jointly
+        (
+            "It studied the agreements signed by China and Russia, and warned Chinese banks against helping Moscow.",
+            {("CN", "RU", MC), ("RU", "CN", MC)},
+        ),
+        ("分析人士指出，尽管美国提高了关税，中国出口依然保持韧性。", set()),
+        # a Chinese relative clause describes a thing, it is not an act
+        ("俄罗斯向中国供应的天然气量创新高。", set()),
+        # a noun cue keeps its class under a distant modal
+        (
+            "Russia said it would retaliate against the expulsion of its diplomats by the United States.",
+            {("RU", "US", VX), ("US", "RU", MX)},
+        ),
     ],
 )
 def test_clause_rules(text, expected):

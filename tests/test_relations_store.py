@@ -228,3 +228,80 @@ def test_trends_relations_cli(loaded, capsys, monkeypatch):
     assert "CN-US cooperation share" in out[9] and "latest 0.00 on 2026-11-21" in out[9]
     assert main(["trends", "--relations", "CN-RU-US"]) == 2
     assert "two country codes" in capsys.readouterr().err
+
+
+def test_digest_shows_how_ties_moved_with_the_strongest_relations(loaded):
+    from newsmon.digest import build_digest
+
+    run_daily(loaded, days=[date(2026, 11, 20), date(2026, 11, 21)])
+    digest = build_digest(loaded.analyst_db, date(2026, 11, 21))
+    ties = digest.facts["ties"]
+    assert [(t["pair"], t["cooperation"], t["conflict"], t["share"], t["share_28d"]) for t in ties] == [
+        ("CN-US", 0, 1, 0.0, None)
+    ]
+    assert [(r["source"], r["target"], r["cls"]) for r in ties[0]["relations"]] == [
+        ("CN", "US", "verbal_conflict"),
+        ("US", "CN", "verbal_conflict"),
+    ]
+    assert "HOW TIES MOVED" in digest.text
+    assert "China-US: 0% cooperation (0 cooperation, 1 conflict stories), no baseline yet" in digest.text
+    assert (
+        '- China -> US, verbal conflict (1 story), wire: "Beijing accused Washington of bullying."'
+        in digest.text
+    )
+    assert "How ties moved" in digest.html and "Beijing accused Washington of bullying." in digest.html
+    # the day before: China-Russia all cooperation, Russia-US all conflict, each with its sentence
+    before = build_digest(loaded.analyst_db, date(2026, 11, 20))
+    assert [(t["pair"], t["share"]) for t in before.facts["ties"]] == [("CN-RU", 1.0), ("RU-US", 0.0)]
+    assert "Washington imposed sanctions on Russian banks the same day." in before.text
+
+
+@pytest.mark.slow
+def test_demo_corpus_relations_reach_the_daily_tables_and_the_digest(
+    demo_server, data_dir, tmp_path, monkeypatch
+):
+    """The demo corpus through the real pipeline: the planted China-Russia summit (agreements signed) shows as
+    cooperation both ways on its day, the climate-talks exchange of blame as US-China conflict both ways, and the
+    summit day's digest says how ties moved with a sentence."""
+    from newsmon.demo.corpus import SPIKE_OFFSET
+    from newsmon.digest import build_digest
+    from newsmon.pipeline import run_once
+
+    feeds_file = tmp_path / "feeds.yaml"
+    demo_server.write_feeds_yaml(feeds_file)
+    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
+    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
+    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
+    run_once(feeds_file)
+    paths = Paths(data_dir)
+    lo, hi = rows(paths.analyst_db, "SELECT min(day), max(day) FROM articles")[0]
+    run_daily(paths, days=[lo + timedelta(days=i) for i in range((hi - lo).days + 1)])
+    db = paths.analyst_db
+    summit = rows(db, "SELECT max(day) FROM spikes WHERE key = 'CN-RU'")[0][0]
+    assert summit is not None and (hi - summit).days <= SPIKE_OFFSET + 1
+    by_class = dict(
+        ((src, tgt, cls), stories)
+        for src, tgt, cls, stories in rows(
+            db,
+            "SELECT source, target, class, stories FROM daily_relation WHERE day = ? AND stories > 0",
+            [summit],
+        )
+    )
+    for direction in (("CN", "RU"), ("RU", "CN")):
+        assert (
+            by_class.get((*direction, "material_cooperation"), 0) >= 2
+        )  # agreements signed, in several stories
+        assert by_class.get((*direction, "verbal_cooperation"), 0) >= 2
+    assert not any(cls.endswith("conflict") and {s, t} == {"CN", "RU"} for s, t, cls in by_class)
+    assert rows(db, "SELECT share FROM daily_cooperation WHERE day = ? AND pair = 'CN-RU'", [summit]) == [
+        (1.0,)
+    ]
+    blame = rows(
+        db,
+        "SELECT DISTINCT source, target FROM relation_evidence WHERE class = 'verbal_conflict' "
+        "AND evidence ILIKE '%climate%' ORDER BY ALL",
+    )
+    assert blame == [("CN", "US"), ("US", "CN")]
+    digest = build_digest(db, summit)
+    assert "HOW TIES MOVED" in digest.text and "China-Russia: 100% cooperation" in digest.text
+    assert any(r["cls"] == "material_cooperation" for r in digest.facts["ties"][0]["relations"])

@@ -166,6 +166,45 @@ class FeedHealth:
 
 
 @dataclass
+class TieRelation:
+    """One of the strongest relations of the day between a pair, with a sentence that shows it."""
+
+    source: str
+    target: str
+    cls: str
+    stories: int
+    outlet: str
+    evidence: str
+
+    def line(self) -> str:
+        what = self.cls.replace("_", " ")
+        return f"{_short_name(self.source)} -> {_short_name(self.target)}, {what} ({self.stories} stor{'y' if self.stories == 1 else 'ies'})"
+
+
+@dataclass
+class Tie:
+    """How ties between two countries moved: the day's cooperation share against the 28 days before."""
+
+    pair: str
+    cooperation: int
+    conflict: int
+    share: float | None
+    share_28d: float | None
+    relations: list[TieRelation] = field(default_factory=list)
+
+    def line(self) -> str:
+        a, b = self.pair.split("-")
+        name = f"{_short_name(a)}-{_short_name(b)}"
+        now = f"{self.share:.0%} cooperation" if self.share is not None else "no relation"
+        before = (
+            f"{self.share_28d:.0%} over the 28 days before"
+            if self.share_28d is not None
+            else "no baseline yet"
+        )
+        return f"{name}: {now} ({self.cooperation} cooperation, {self.conflict} conflict stories), {before}"
+
+
+@dataclass
 class Facts:
     day: date
     history_days: int  # days of data before `day` (0: first day of history)
@@ -179,6 +218,7 @@ class Facts:
     health: FeedHealth = field(default_factory=FeedHealth)
     main: Figure | None = None
     main_kind: str = "quiet"  # spike | move | quiet | first_day | empty
+    ties: list[Tie] = field(default_factory=list)  # pairs with relations that day (daily_cooperation)
 
     @property
     def spikes(self) -> list[Figure]:
@@ -204,6 +244,7 @@ class Facts:
             "stories": {k: [asdict(s) for s in v] for k, v in self.stories.items()},
             "feed_health": asdict(self.health) | {"line": self.health.line()},
             "trend_days": [d.isoformat() for d in self.trend_days],
+            "ties": [asdict(t) for t in self.ties],
         }
 
 
@@ -427,6 +468,53 @@ def _collect_stories(con, facts: Facts) -> None:
 # ---------------------------------------------------------------------------------------------------- feed health
 
 
+TIE_RELATIONS = 2  # strongest relations shown per pair
+
+
+def _ties(con, day: date) -> list[Tie]:
+    """Pairs with relations on `day`: the cooperation share against its baseline, and the strongest relations
+    (most stories) with one sentence each, from the outlet whose story has most copies."""
+    ties = []
+    for r in _rows(
+        con,
+        """SELECT pair, cooperation_stories, conflict_stories, share, share_28d FROM daily_cooperation
+           WHERE day = ? AND stories > 0 ORDER BY stories DESC, pair""",
+        [day],
+    ):
+        tie = Tie(r["pair"], r["cooperation_stories"], r["conflict_stories"], r["share"], r["share_28d"])
+        a, b = tie.pair.split("-")
+        for rel in _rows(
+            con,
+            """WITH r AS (
+                   SELECT r.source, r.target, r.class, a.story_id, a.source AS outlet, s.text AS evidence,
+                          count(*) OVER (PARTITION BY a.story_id) AS copies
+                   FROM relations r JOIN articles a USING (article_id)
+                   JOIN sentences s USING (article_id, sentence)
+                   WHERE a.day = ? AND ((r.source = ? AND r.target = ?) OR (r.source = ? AND r.target = ?))
+               )
+               SELECT source, target, class, count(DISTINCT story_id) AS stories,
+                      arg_max(outlet, copies) AS outlet, arg_max(evidence, copies) AS evidence
+               FROM r GROUP BY ALL ORDER BY stories DESC, source, target, class LIMIT ?""",
+            [day, a, b, b, a, TIE_RELATIONS],
+        ):
+            tie.relations.append(
+                TieRelation(
+                    rel["source"],
+                    rel["target"],
+                    rel["class"],
+                    rel["stories"],
+                    rel["outlet"],
+                    _shorten(rel["evidence"] or ""),
+                )
+            )
+        ties.append(tie)
+    return ties
+
+
+def _short_name(code: str) -> str:
+    return CHART_NAMES.get(code, COUNTRY_NAMES.get(code, code))
+
+
 def _feed_health(con, day: date) -> FeedHealth:
     rows = _rows(
         con,
@@ -512,6 +600,8 @@ def load_facts(analyst_db: Path, day: date, pair_level: str = DEFAULT_PAIR_LEVEL
             _collect_stories(con, facts)
         if "feed_health" in present:
             facts.health = _feed_health(con, day)
+        if {"daily_cooperation", "relations", "sentences"} <= present:
+            facts.ties = _ties(con, day)
     finally:
         con.close()
     return facts
@@ -710,6 +800,13 @@ def render_text(facts: Facts, subject: str) -> str:
             if s.evidence:
                 lines.append(f'  "{s.evidence}"')
         lines.append("")
+    if facts.ties:
+        lines.append("HOW TIES MOVED: cooperation share of the relations between each pair (by stories)")
+        for t in facts.ties:
+            lines.append(f"  {t.line()}")
+            for rel in t.relations:
+                lines.append(f'  - {rel.line()}, {rel.outlet}: "{rel.evidence}"')
+        lines.append("")
     lines.append(f"TREND: {_chart_caption(facts)} (chart in the HTML version)")
     lines += ["", facts.health.line(), "", _footer_text(facts)]
     return "\n".join(lines) + "\n"
@@ -855,6 +952,21 @@ def _stories_list(stories: list[Story]) -> str:
     )
 
 
+def _ties_html(ties: list[Tie]) -> str:
+    parts = []
+    for t in ties:
+        rels = "".join(
+            f'<div style="margin-top:4px;font-size:14px;line-height:1.45;">{_e(r.line())}, {_e(r.outlet)}: '
+            f'<span style="color:#4b5563;font-style:italic;">“{_e(r.evidence)}”</span></div>'
+            for r in t.relations
+        )
+        parts.append(
+            f'<div style="padding:8px 0;border-top:1px solid {RULE};font-size:15px;line-height:1.4;">'
+            f"{_e(t.line())}{rels}</div>"
+        )
+    return "".join(parts)
+
+
 def render_html(facts: Facts, subject: str, content_id: str) -> str:
     headline = subject.rsplit(" · ", 1)[0]
     summary = "".join(
@@ -878,6 +990,8 @@ def render_html(facts: Facts, subject: str, content_id: str) -> str:
             else f'<p style="margin:0;font-size:14px;color:{MUTED};">{_e(ALREADY_LISTED)}</p>'
         )
         sections.append(_section(_section_title(_figure(facts, key), facts), body))
+    if facts.ties:
+        sections.append(_section("How ties moved", _ties_html(facts.ties)))
     health = f'<p style="margin:0;font-size:14px;line-height:1.5;color:{INK};">{_e(facts.health.line())}</p>'
     sections.append(_section("Feed health", health))
     template = Template((TEMPLATES_DIR / "digest.html").read_text(encoding="utf-8"))

@@ -359,7 +359,8 @@ def _class_in_context(lang: Language, sentence: str, hit: _CueHit) -> str | None
     if lang.has("speculative", _last_words(lang, clause, 3)) or lang.has("hypothetical", clause):
         return None
     cls = hit.cue.cls
-    if cls in _VERBAL_OF and _intended(lang, clause):
+    near = _last_words(lang, clause, 2) if hit.cue.noun else clause
+    if cls in _VERBAL_OF and _intended(lang, near):
         return _VERBAL_OF[cls]
     return cls
 
@@ -389,11 +390,17 @@ class _Clause:
             return [], []  # "two detained US citizens", "the sanctioned Russian bank": a description
         if lang.before_agent and lang.before_agent.search(s[max(0, hit.start - 1) : hit.start]):
             return [], []  # "被拘押的中国公民": passive with no actor named
+        if lang.code == "zh" and not hit.cue.noun and s.startswith("的", hit.end):
+            return [], []  # "俄罗斯向中国供应的天然气": a relative clause describing the gas, not an act
         agent = _agent_after(lang, s, self.refs, hit)
         if agent is not None:  # "sanctions imposed by Washington on Moscow", "was sanctioned by Washington"
+            agents = self._coordinated_after(agent)
+            if hit.cue.mutual and len({a.country for a in agents}) > 1:
+                return _joint(agents), []  # "the agreements signed by China and Russia"
             others = self._objects(hit, {agent.country}, exclude=agent) if hit.cue.noun else []
             targets = others or self._subject(i) or self._objects(hit, {agent.country}, exclude=agent)
-            return [(agent.country, t.country) for t in targets], [agent]
+            # the agent is not the sentence's subject: a later "and warned ..." does not inherit it
+            return [(agent.country, t.country) for t in targets], []
         zh = _chinese_frame(lang, s, self.refs, hit)
         if zh is not None:
             sources, targets, joint = zh
@@ -424,6 +431,15 @@ class _Clause:
             return False
         after = self.s[hit.start : _clause_end(self.lang, self.s, hit.end)]
         return self.lang.has("reciprocal", after)
+
+    def _coordinated_after(self, first: _Ref) -> list[_Ref]:
+        out = [first]
+        for r in self.refs:
+            if r.start > out[-1].end and _coordination(self.lang, self.s[out[-1].end : r.start]) and r.actor:
+                out.append(r)
+            elif r.start > out[-1].end:
+                break
+        return out
 
     def _mutual(self, hit: _CueHit, sources: list[_Ref], objects: list[_Ref]) -> list[tuple[str, str]]:
         """Both directions when both sides act: joint subjects ("China and Russia signed"), or a watched
@@ -460,6 +476,10 @@ class _Clause:
         head = before[-1]
         gap = s[head.end : hit.start]
         prev = self.cues[i - 1] if i else None
+        if prev is not None and gap.strip() == "," and re.match(r"\w+ing\b", hit.text, re.I):
+            return self.sources[
+                i - 1
+            ]  # "..., adding 14 Chinese companies to a list": the main clause's actor
         if prev is not None and prev.end <= head.start:  # the nearest mention is the previous cue's object
             if _ends_with_conjunction(lang, gap):
                 return self.sources[i - 1]
@@ -467,6 +487,8 @@ class _Clause:
                 return []
         if lang.gap(gap) > lang.max_subject_gap or _crosses_cue(self.cues, head.end, hit.start):
             return self._inherited(i, clause_start)
+        if _relative_clause(lang, gap):
+            return []  # "act against companies that supplied Russia's military": the companies supply
         group = [head]
         for r in reversed(before[:-1]):
             joiner = s[r.end : group[-1].start]
@@ -508,7 +530,10 @@ class _Clause:
             if not out:
                 if lang.gap(lead) > lang.max_object_gap or lang.has("speech", lead):
                     break  # too far, or "... warned, Lavrov said": the speaker is no object
-                if r.country in sources or _location(lang, lead) or _product(s, r, lead):
+                outside = (
+                    s[max(begin, hit.end) : r.start] if r.start >= hit.end else ""
+                )  # "hit back at" is the cue
+                if r.country in sources or _location(lang, outside) or _product(s, r, lead):
                     continue  # the actor's own side, "talks in Moscow", "an American-made drone"
                 out.append(r)
             elif r.country == out[-1].country or _coordination(lang, lead):
@@ -555,7 +580,9 @@ def _ends_with_conjunction(lang: Language, gap: str) -> bool:
         return False
     tail = re.sub(r"^[’']s\b", "", gap).rstrip()
     m = re.search(
-        r"(?:,\s*)?(?:" + p.pattern + r"|but|then|и|а|но|并|并且|还)(?:\s+(?:then|also|later|immediately))?$",
+        r"(?:,\s*)?(?<!\w)(?:"
+        + p.pattern
+        + r"|but|then|и|а|но|并|并且|还)(?:\s+(?:then|also|later|immediately))?$",
         tail,
     )
     return m is not None and not lang.has("speech", tail)
@@ -573,6 +600,14 @@ def _content_of_previous(lang: Language, gap: str) -> bool:
             r"^[’']?s?\W*(?:for|against|over|about|of|from|to|in|on|into|в|за|от|к)\b", gap.strip(), re.I
         )
     )
+
+
+def _relative_clause(lang: Language, gap: str) -> bool:
+    """The cue's subject is a noun between the mention and a relative pronoun: "... companies that supplied"."""
+    if lang.code != "en":
+        return False
+    m = re.search(r"\b(\w+)\s+(?:that|which|who)\s+$", gap)
+    return bool(m) and not lang.has("speech", m.group(1)) and not lang.has("judging", m.group(1))
 
 
 def _participle(lang: Language, s: str, hit: _CueHit) -> bool:
@@ -699,7 +734,11 @@ def _clause_start(lang: Language, s: str, at: int) -> int:
 def _clause_end(lang: Language, s: str, at: int) -> int:
     p = lang.words.get("clause_breaks")
     m = p.search(s, at) if p is not None else None
-    return m.start() if m else len(s)
+    end = m.start() if m else len(s)
+    if lang.code == "zh":  # Chinese clauses are chained with commas: an object never stands past one
+        comma = s.find("，", at)
+        end = min(end, comma) if comma >= 0 else end
+    return end
 
 
 def _clause_before(lang: Language, s: str, at: int) -> str:
