@@ -99,5 +99,5 @@ def test_a_feed_that_fails_is_alerted_once_flagged_then_cleared(tmp_path, monkey
     run_once(feeds_file=feeds, data_dir=p.data_dir)
     data = load_page_data(p)
     page = render_page(data)
-    assert data.flags == [] and "No feed is flagged." in page
+    assert data.flags == [] and "none is flagged." in page
     assert [(a["feed"], a["kind"]) for a in data.alerts] == [(BROKEN, "failing")] and "(recovered " in page
