@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
+from helpers_aggregates import Doc, insert_docs, warehouse_connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from newsmon.aggregates import recompute_days, touched_days
@@ -387,3 +388,50 @@ def test_an_appeal_learned_from_the_fifth_article_leaves_the_first_four_in_the_s
     finally:
         analyst.close()
     assert published == [(0,)]
+
+
+# ------------------------------------------------------------------------------------ stories about a country
+
+
+def test_spikes_of_stories_about_a_country_apart_from_passing_mentions(tmp_path):
+    """Two US stories a day (one about the US) for 20 days; on day 20 six more name the US in passing, and on
+    day 21 six more are about it: the mention spike is flagged on both days, the about spike on day 21 only."""
+    d0 = date(2026, 10, 1)
+    docs = []
+    for i in range(22):
+        day = d0 + timedelta(days=i)
+        docs += [
+            Doc(f"about{i}", day, countries={"US": 3}, about=("US",)),
+            Doc(f"passing{i}", day, countries={"US": 1}),
+        ]
+        extra = 6 if i in (20, 21) else 0
+        docs += [
+            Doc(f"x{i}-{j}", day, countries={"US": 2}, about=("US",) if i == 21 else ()) for j in range(extra)
+        ]
+    paths = Paths(tmp_path / "data")
+    con = warehouse_connection(paths)
+    insert_docs(con, docs)
+    recompute_days(con, [d0 + timedelta(days=i) for i in range(22)])
+    rows = con.execute(
+        "SELECT day, stories, spike, stories_about, z_28d_about, spike_about FROM daily_country "
+        "WHERE country = 'US' AND day >= ? ORDER BY day",
+        [d0 + timedelta(days=19)],
+    ).fetchall()
+    con.close()
+    flags = [(r[1], r[2], r[3], r[5]) for r in rows]
+    assert flags == [(2, False, 1, False), (8, True, 1, False), (8, True, 7, True)]
+    assert rows[2][4] >= 3 and rows[1][4] == 0  # z of the about series: no change on the passing day
+
+
+def test_the_digest_leads_with_spikes_about_a_country_and_names_mention_only_spikes():
+    from newsmon.digest import Facts, Figure, _spike_phrase
+
+    passing = Figure(key="US", kind="country", stories=8, mean_28d=2.0, z_28d=4.2, ratio_28d=4.0, spike=True)
+    passing.stories_about, passing.spike_about = 1, False
+    about = Figure(key="CN", kind="country", stories=6, mean_28d=2.0, z_28d=3.1, ratio_28d=3.0, spike=True)
+    about.stories_about, about.spike_about = 5, True
+    pair = Figure(key="CN-US", kind="pair", stories=5, mean_28d=1.0, z_28d=3.5, ratio_28d=5.0, spike=True)
+    facts = Facts(date(2026, 11, 13), 20, 20, {}, [passing, about], [pair], "sentence", [])
+    assert [f.key for f in facts.spikes] == ["CN-US", "CN", "US"]  # the mention-only spike comes last
+    assert "mentions only: 1 of them about it" in _spike_phrase(passing, facts)
+    assert "mentions only" not in _spike_phrase(about, facts) + _spike_phrase(pair, facts)

@@ -195,7 +195,8 @@ WITH keys AS (
     SELECT DISTINCT day, country FROM _agg_ac
 ), agg AS (
     SELECT day, country, count(*) AS articles, count(DISTINCT story_id) AS stories,
-           count(DISTINCT source) AS sources, sum(mentions) AS mentions, count(*) FILTER (WHERE about) AS about
+           count(DISTINCT source) AS sources, sum(mentions) AS mentions, count(*) FILTER (WHERE about) AS about,
+           count(DISTINCT story_id) FILTER (WHERE about) AS stories_about
     FROM _agg_ac GROUP BY day, country
 )
 SELECT k.day, k.country,
@@ -204,7 +205,9 @@ SELECT k.day, k.country,
        coalesce(agg.about, 0)::INTEGER AS articles_about,
        coalesce(agg.articles, 0) / nullif(t.articles, 0) AS share,
        0 AS history_days, NULL::DOUBLE AS mean_7d, NULL::DOUBLE AS mean_28d, NULL::DOUBLE AS std_28d,
-       NULL::DOUBLE AS z_28d, NULL::DOUBLE AS ratio_28d, false AS spike
+       NULL::DOUBLE AS z_28d, NULL::DOUBLE AS ratio_28d, false AS spike,
+       coalesce(agg.stories_about, 0)::INTEGER AS stories_about, NULL::DOUBLE AS mean_28d_about,
+       NULL::DOUBLE AS z_28d_about, NULL::DOUBLE AS ratio_28d_about, false AS spike_about
 FROM keys k LEFT JOIN agg USING (day, country) JOIN _agg_daily_total t USING (day)
 """
 
@@ -327,15 +330,21 @@ def _replace_day(con, day: date) -> None:
         raise
 
 
-_BASELINE_SQL = """
-UPDATE {table} SET
+_BASELINE_SET = """
     history_days = b.n28,
     mean_7d = b.mean_7d, mean_28d = b.mean_28d, std_28d = b.std_28d, z_28d = b.z_28d, ratio_28d = b.ratio_28d,
-    spike = coalesce(b.n28 >= {min_history} AND b.stories >= {min_stories} AND b.z_28d >= {min_z}
-                     AND (b.mean_28d = 0 OR b.ratio_28d >= {min_ratio}), false)
+    spike = {spike}"""
+# The same rule on daily_country.stories_about: stories about the country, not every story naming it.
+_ABOUT_SET = """
+    mean_28d_about = b.mean_28d, z_28d_about = b.z_28d, ratio_28d_about = b.ratio_28d, spike_about = {spike}"""
+_SPIKE_RULE = """coalesce(b.n28 >= {min_history} AND b.stories >= {min_stories} AND b.z_28d >= {min_z}
+                     AND (b.mean_28d = 0 OR b.ratio_28d >= {min_ratio}), false)"""
+
+_BASELINE_SQL = """
+UPDATE {table} SET {sets}
 FROM (
     WITH src AS (
-        SELECT day, {keys}, stories::BIGINT AS stories FROM {table} WHERE day BETWEEN $lo - 28 AND $hi
+        SELECT day, {keys}, {metric}::BIGINT AS stories FROM {table} WHERE day BETWEEN $lo - 28 AND $hi
     ), w AS (
         SELECT *,
             coalesce(sum(stories) OVER w28, 0) AS s28,
@@ -389,9 +398,19 @@ def update_baselines(con: duckdb.DuckDBPyConnection, lo: date, hi: date) -> int:
     }
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, keys in BASELINE_KEYS.items():
+        spike = _SPIKE_RULE.format(**constants)
+        runs = [(t, k, "stories", _BASELINE_SET) for t, k in BASELINE_KEYS.items()]
+        runs.append(("daily_country", ["country"], "stories_about", _ABOUT_SET))
+        for table, keys, metric, sets in runs:
             join = " AND ".join(f"{table}.{k} = b.{k}" for k in ["day", *keys])
-            sql = _BASELINE_SQL.format(table=table, keys=", ".join(keys), join=join, **constants)
+            sql = _BASELINE_SQL.format(
+                table=table,
+                keys=", ".join(keys),
+                join=join,
+                metric=metric,
+                sets=sets.format(spike=spike),
+                **constants,
+            )
             con.execute(sql, params)
         con.execute(_SHARE_28D_SQL, {"lo": lo, "hi": hi})
         con.execute("COMMIT")

@@ -105,6 +105,14 @@ class Figure:
     ratio_28d: float | None = None
     spike: bool = False
     series: list[float | None] = field(default_factory=list)  # stories per day over the trend window
+    # countries only: the same rule on stories ABOUT the country (daily_country.spike_about); None for pairs
+    stories_about: int | None = None
+    spike_about: bool | None = None
+
+    @property
+    def mentions_only(self) -> bool:
+        """A country spike of stories that name it in passing, not of stories about it."""
+        return self.spike and self.spike_about is False
 
     @property
     def name(self) -> str:
@@ -222,7 +230,9 @@ class Facts:
 
     @property
     def spikes(self) -> list[Figure]:
-        return sorted((f for f in self.countries + self.pairs if f.spike), key=_change_size, reverse=True)
+        # spikes of coverage about a country lead; spikes of passing mentions come after them
+        spiking = sorted((f for f in self.countries + self.pairs if f.spike), key=_change_size, reverse=True)
+        return sorted(spiking, key=lambda f: f.mentions_only)
 
     def as_dict(self) -> dict:
         def fig(f: Figure) -> dict:
@@ -303,6 +313,11 @@ def _figures(
                 value = today.get(name)
                 setattr(fig, name, None if value is None or _is_nan(value) else float(value))
             fig.spike = bool(today.get("spike"))
+            if "spike_about" in today:
+                fig.stories_about, fig.spike_about = (
+                    int(today["stories_about"] or 0),
+                    bool(today["spike_about"]),
+                )
         else:  # no row today: nothing mentioned it, but the baseline still stands
             fig.mean_28d = _trailing_mean(series, BASELINE_DAYS)
             fig.mean_7d = _trailing_mean(series, 7)
@@ -748,7 +763,8 @@ def summary_sentences(facts: Facts) -> list[str]:
 
 def _spike_phrase(f: Figure, facts: Facts) -> str:
     z = f", z {f.z_28d:+.1f}" if f.z_28d is not None else ""
-    return f"{f.noun} {f.stories} vs {_num(f.mean_28d)} a day ({_ratio_text(f)}{z})"
+    passing = f"; mentions only: {f.stories_about} of them about it" if f.mentions_only else ""
+    return f"{f.noun} {f.stories} vs {_num(f.mean_28d)} a day ({_ratio_text(f)}{z}{passing})"
 
 
 def _ratio_text(f: Figure) -> str:

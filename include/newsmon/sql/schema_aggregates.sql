@@ -28,8 +28,21 @@ CREATE TABLE IF NOT EXISTS daily_country (
     std_28d        DOUBLE,
     z_28d          DOUBLE,
     ratio_28d      DOUBLE,
-    spike          BOOLEAN NOT NULL
+    spike          BOOLEAN NOT NULL,
+    -- the same baselines on the stories ABOUT the country (an article of the story has article_countries.about):
+    -- a spike here is coverage of the country, not of stories that name it in passing
+    stories_about  INTEGER NOT NULL DEFAULT 0,
+    mean_28d_about DOUBLE,
+    z_28d_about    DOUBLE,
+    ratio_28d_about DOUBLE,
+    spike_about    BOOLEAN NOT NULL DEFAULT false
 );
+-- warehouses made before the columns above (positional inserts need them at the end, as here)
+ALTER TABLE daily_country ADD COLUMN IF NOT EXISTS stories_about INTEGER DEFAULT 0;
+ALTER TABLE daily_country ADD COLUMN IF NOT EXISTS mean_28d_about DOUBLE;
+ALTER TABLE daily_country ADD COLUMN IF NOT EXISTS z_28d_about DOUBLE;
+ALTER TABLE daily_country ADD COLUMN IF NOT EXISTS ratio_28d_about DOUBLE;
+ALTER TABLE daily_country ADD COLUMN IF NOT EXISTS spike_about BOOLEAN DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS daily_pair (
     day          DATE NOT NULL,
