@@ -111,6 +111,8 @@ def test_story_and_feed_views(site):
     assert page.split('id="copies"')[1].split("</table>")[0].count("<tr>") == copies + 1
     status, _, page = get(f"{base}/feed?name={urllib.request.quote(feed)}")
     assert status == 200 and f"Feed: {feed}" in page and 'id="runs"' in page and "Items per day" in page
+    items = page.split("Items per day")[1].split("</table>")[0]
+    assert "built-in method" not in items and '<td class="num">' in items
 
 
 def test_topic_search_on_the_page(site):
@@ -178,6 +180,16 @@ def test_in_chromium_pick_a_range_click_the_spike_and_land_on_its_day(site):
         assert SUMMIT_TITLE in text
         assert browser.evaluate("document.querySelectorAll('blockquote.evidence mark').length") > 0
         browser.screenshot(ARTIFACTS / "explorer_day.png")
+        # on to the story (its headline link), then to its feed (from the provenance table)
+        browser.evaluate("document.querySelector('#stories .headline a').click()")
+        browser.wait_for("location.pathname.endsWith('/story') && !!document.getElementById('provenance')")
+        assert SUMMIT_TITLE in browser.evaluate("document.querySelector('h1').innerText")
+        browser.screenshot(ARTIFACTS / "explorer_story.png")
+        browser.evaluate("document.querySelector('#provenance a').click()")
+        browser.wait_for("location.pathname.endsWith('/feed') && !!document.getElementById('runs')")
+        assert browser.evaluate("document.querySelectorAll('#runs tr').length") >= 2
+        assert "built-in" not in browser.evaluate("document.body.innerText")
+        browser.screenshot(ARTIFACTS / "explorer_feed.png")
     finally:
         browser.close()
 

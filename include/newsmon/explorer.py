@@ -411,7 +411,7 @@ def feed_data(con, name: str, now: datetime, days: int = 30) -> dict:
         "feed": name,
         "health": row,
         "runs": runs,
-        "per_day": [{"day": d, "items": n, "pct": round(100 * n / top) if top else 0} for d, n in per_day],
+        "per_day": [{"day": d, "count": n, "pct": round(100 * n / top) if top else 0} for d, n in per_day],
         "flags": [{**f, "rule": rules.get(f["kind"], "")} for f in flags],
         "failing_after": hs.failing_after,
         "days": days,
