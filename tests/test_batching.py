@@ -21,7 +21,7 @@ from newsmon.aggregates import recompute_days, touched_days
 from newsmon.config import Paths
 from newsmon.dedupe import StoryIndex, content_hash, hamming, simhash
 from newsmon.models import Article
-from newsmon.warehouse import load_pending, open_warehouse, publish, stage_batch
+from newsmon.warehouse import load_pending, open_warehouse, stage_batch
 
 T0 = datetime(2026, 11, 10, 6, tzinfo=UTC)
 SYLLABLES = "ka lo mi ne su ta ri po ve da gu an el or is um ba ce fo hi ju ke ly mo nu pe".split()
@@ -162,7 +162,7 @@ def test_restored_rows_judge_grey_zone_copies_as_one_batch_would():
 
 
 def _article(a: dict) -> Article:
-    url = f"https://{a['source'].lower().replace(' ', '-')}.example/news/{a['id']}"
+    url = _url(a)
     return Article(
         article_id=content_hash(url)[:16],
         url=url,
@@ -184,22 +184,68 @@ def _article(a: dict) -> Article:
 
 
 def _load(tmp_path, name: str, batches: list[list[dict]], publish_each: bool = False):
+    """Each batch as one fetch run and load: appeal-site items are cleaned with the saved memory (and a second
+    look within the run, as `pipeline.second_look`), then staged and loaded with `load_and_publish`."""
+    from newsmon.clean import BoilerplateMemory
+    from newsmon.pipeline import load_and_publish
+
     paths = Paths(tmp_path / name).ensure()
     for n, batch in enumerate(batches):
-        stage_batch(paths.staging, f"b{n:04d}", [_article(a) for a in batch])
-        load_pending(paths)
+        memory = BoilerplateMemory(paths.state / "boilerplate")
+        articles = [
+            _site_article(a["site"], memory, a["when"]) if "site" in a else _article(a) for a in batch
+        ]
+        _second_look([a for a in articles if a.source == "Harbour News"], memory)
+        memory.save()
+        stage_batch(paths.staging, f"b{n:04d}", articles)
         if publish_each:
-            publish(paths)
+            load_and_publish(data_dir=paths.data_dir)
+        else:
+            load_pending(paths)
+            _revise(paths)
     return paths
 
 
+def _revise(paths: Paths) -> None:
+    from newsmon.pipeline import revise_learned_boilerplate
+
+    revise_learned_boilerplate(paths)
+
+
+def _second_look(articles: list[Article], memory) -> None:
+    from types import SimpleNamespace
+
+    from newsmon.clean import CleanOptions, clean_text
+    from newsmon.config import Settings
+    from newsmon.pipeline import _page_key, _tag, _tagger
+
+    judge_only = CleanOptions(structure=False, phrases=False, repetition=True, learn=False)
+    for a in articles:
+        result = clean_text(a.text, a.source, memory, judge_only, article_key=_page_key(a.url))
+        if result.removed["repetition"]:
+            a.text = result.text
+            a.removed["repetition"] = a.removed.get("repetition", 0) + result.removed["repetition"]
+            _tag(a, SimpleNamespace(tagger=_tagger(), settings=Settings()))
+
+
+def _url(a: dict) -> str:
+    if "site" in a:
+        return f"https://harbour.example/news/{a['site']}"
+    return f"https://{a['source'].lower().replace(' ', '-')}.example/news/{a['id']}"
+
+
 def _stories(paths: Paths, corpus: list[dict]) -> dict[str, str]:
-    ids = {content_hash(_article(a).url)[:16]: a["id"] for a in corpus}
+    ids = {content_hash(_url(a))[:16]: a["id"] for a in corpus}
     with open_warehouse(paths) as con:
         return {
             ids[aid]: story
             for aid, story in con.execute("SELECT article_id, story_id FROM articles").fetchall()
         }
+
+
+def _texts(paths: Paths) -> dict[str, str]:
+    with open_warehouse(paths) as con:
+        return dict(con.execute("SELECT article_id, text FROM articles").fetchall())
 
 
 def _daily(paths: Paths) -> dict:
@@ -240,7 +286,13 @@ def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split):
     assert _daily(many) == _daily(one)
 
 
-CORPUS = _corpus()
+# The appeal site's articles are dated two days back from now: the memory and the revision look 30 days back.
+APPEAL_SITE = [
+    {"id": f"h{n}", "truth": 100 + n, "site": n, "source": "Harbour News",
+     "when": datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2, hours=-5 * n)}
+    for n in range(6)
+]  # fmt: skip
+CORPUS = _corpus() + APPEAL_SITE
 ONE_BATCH: dict = {}
 
 
@@ -254,14 +306,17 @@ ONE_BATCH: dict = {}
     order=st.permutations(range(6)),
 )
 def test_any_split_into_batches_gives_the_tables_of_one_batch(tmp_path_factory, slots, order):
-    """Each article goes to one of six batches, loaded in any order: stories and daily rows as in one batch."""
+    """Each article goes to one of six batches, fetched and loaded in any order: stories, the appeal site's texts
+    and the daily rows (mentions included) as in one batch."""
     if not ONE_BATCH:
         one = _load(tmp_path_factory.mktemp("one"), "one", [CORPUS])
-        ONE_BATCH.update(partition=_partition(_stories(one, CORPUS)), daily=_daily(one))
+        ONE_BATCH.update(partition=_partition(_stories(one, CORPUS)), daily=_daily(one), texts=_texts(one))
     batches = [[a for a, slot in zip(CORPUS, slots, strict=True) if slot == b] for b in order]
     many = _load(tmp_path_factory.mktemp("split"), "many", [b for b in batches if b])
     assert _partition(_stories(many, CORPUS)) == ONE_BATCH["partition"] == _truth(CORPUS)
     assert _daily(many) == ONE_BATCH["daily"]
+    assert _texts(many) == ONE_BATCH["texts"]
+    assert not any(APPEAL in text for text in _texts(many).values())
 
 
 def test_a_merge_is_logged_touches_its_days_and_reaches_the_published_rows(tmp_path):
