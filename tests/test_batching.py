@@ -8,6 +8,7 @@ the original was in an earlier batch.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -297,7 +298,7 @@ ONE_BATCH: dict = {}
 
 
 @settings(
-    max_examples=4,
+    max_examples=int(os.environ.get("NEWSMON_BATCHING_EXAMPLES", "4")),  # bench/batching.py runs 40
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
