@@ -4,6 +4,9 @@ against tagging alone, in the same run.
 
     .venv/bin/python bench/relations.py [-v]
 
+-v lists the errors of the tuning sets only (the tuning part, tune_extra, tune_extra2); the held-out part is
+only ever printed as aggregate figures, so that it stays held out.
+
 The labelled set (bench/data/relations_labelled.jsonl) is 405 original newswire sentences in English,
 Chinese and Russian, judged against ../shared/docs/RELATIONS_POLICY.md. Its held-out third (sha256 of the
 text divisible by 3, recorded as "split" in each line) was fixed before the lexicon was tuned; only the
@@ -27,6 +30,7 @@ from newsmon.tagging import Tagger  # noqa: E402
 
 LABELLED = ROOT / "bench" / "data" / "relations_labelled.jsonl"
 EXTRA = ROOT / "bench" / "data" / "relations_tune_extra.jsonl"  # written after the first held-out figures
+EXTRA2 = ROOT / "bench" / "data" / "relations_tune_extra2.jsonl"  # written before the third round of rules
 GEO = ROOT.parent / "shared" / "benchmarks" / "geo" / "cru_country_mentions_gold.jsonl"
 GOAL_P, GOAL_R, GOAL_MBPS = 0.85, 0.80, 5.0
 
@@ -129,13 +133,18 @@ def main() -> int:
     goals: list[dict] = []
     print(f"labelled set: {len(records)} sentences ({LABELLED.relative_to(ROOT)})")
     accuracy_figures(tagger, finder, records, figures, goals, verbose="-v" in sys.argv)
-    extra = score_labelled(finder, read_jsonl(EXTRA), tagger)
-    print(
-        f"extra    {extra['sentences']:>3} sentences: precision {extra['precision']:.3f} recall {extra['recall']:.3f}"
-    )
-    for key in ("precision", "recall", "direction_accuracy", "class_accuracy"):
-        figures[f"extra_tune_{key}"] = round(extra[key], 4)
-    figures["extra_tune_sentences"] = extra["sentences"]
+    for name, path in (("extra_tune", EXTRA), ("extra2_tune", EXTRA2)):
+        extra = score_labelled(finder, read_jsonl(path), tagger)
+        print(
+            f"{name:<12} {extra['sentences']:>3} sentences: precision {extra['precision']:.3f} recall "
+            f"{extra['recall']:.3f} (tp {extra['tp']} fp {extra['fp']} fn {extra['fn']})"
+        )
+        for key in ("precision", "recall", "direction_accuracy", "class_accuracy"):
+            figures[f"{name}_{key}"] = round(extra[key], 4)
+        figures[f"{name}_sentences"] = extra["sentences"]
+        if "-v" in sys.argv:  # tuning sets only
+            for e in extra["errors"]:
+                print(f"    {e['id']}: {e['text']}\n        gold {e['gold']}\n        got  {e['got']}")
     corpora = {"dense": dense_corpus(records)}
     if GEO.exists():
         corpora["real_news"] = [d["text"] for d in read_jsonl(GEO)]
@@ -164,6 +173,15 @@ def main() -> int:
         "errors led to general rules (word boundaries of conjunctions, cue phrases ending in a preposition, noun "
         "cues under a distant modal, Chinese relative clauses, more cues); 4 of its labels that contradicted "
         "docs/relations.md were corrected and are marked. The held-out part was then measured once more.",
+        "Third round: a third tuning set of 96 new sentences (bench/data/relations_tune_extra2.jsonl, 71 English, "
+        "12 Chinese, 13 Russian, 24 with no relation) was written and scored before any change: P 0.949, R 0.813 "
+        "(tp 74 fp 4 fn 17), a second estimate of held-out behaviour (held-out then: P 0.931, R 0.771). Only "
+        "tuning-set errors were read (bench/relations.py -v lists no held-out error). Its misses led to general "
+        "rules and cues (receiving a visitor, defending, offering, discussing, reaching a deal, stepping up "
+        "coordination, harassing, signing a roadmap, 'exports of X to' as a noun, what is demanded or alleged is "
+        "no act, 驻 as a place, a possessive after a coordinator); after them: tune_extra2 "
+        f"P {figures['extra2_tune_precision']:.3f} R {figures['extra2_tune_recall']:.3f}, held-out "
+        f"P {figures['heldout_precision']:.3f} R {figures['heldout_recall']:.3f}. No tune_extra2 label was changed.",
     ]
     result = {
         "title": "Relations: precision, recall and cost",

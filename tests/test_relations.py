@@ -226,6 +226,87 @@ def test_clause_rules(text, expected):
     assert tuples(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # receiving a visitor is hosting (one-way); receiving goods is not
+        ("Putin received Chinese Foreign Minister Wang Yi at the Kremlin.", {("RU", "CN", VC)}),
+        ("Xi received Putin in Beijing on Tuesday.", {("CN", "RU", VC)}),
+        ("China received Russian oil worth $5 billion in May.", set()),
+        # defending another country and offering it something are verbal cooperation
+        ("Moscow defended Beijing's position on the South China Sea.", {("RU", "CN", VC)}),
+        ("Beijing offered Moscow a larger yuan credit line.", {("CN", "RU", VC)}),
+        # discussing, reaching an agreement and stepping up coordination are done together
+        (
+            "Russian and American diplomats discussed arms control in Geneva.",
+            {("RU", "US", VC), ("US", "RU", VC)},
+        ),
+        (
+            "China and the United States reached a deal on fentanyl controls.",
+            {("CN", "US", VC), ("US", "CN", VC)},
+        ),
+        ("Russia and China intensified their coordination on Iran.", {("CN", "RU", VC), ("RU", "CN", VC)}),
+        # harassing another country's forces is material conflict
+        ("Chinese coast guard vessels harassed American survey ships.", {("CN", "US", MX)}),
+        # "exports of X to" is a noun phrase, not the verb: a ban on it is no supply
+        ("Beijing banned exports of gallium to the United States.", {("CN", "US", MX)}),
+        # signing a roadmap or protocol is signing
+        ("Russia and China signed a roadmap on lunar research.", {("CN", "RU", MC), ("RU", "CN", MC)}),
+        # what is demanded has not happened
+        ("Washington demanded that Beijing release the detained Americans.", {("US", "CN", VX)}),
+        ("The US urged that Russia hand over the suspects.", {("US", "RU", VX)}),
+        # Chinese: what an accusation alleges is not an act; what a condemnation judges is
+        ("美国指责中国向俄罗斯出口无人机零部件。", {("US", "CN", VX)}),
+        ("中方谴责美国对俄罗斯实施制裁。", {("CN", "US", VX), ("US", "RU", MX)}),
+        # 驻 makes the next country a place: "China's ambassador to the US criticised the US"
+        ("中国驻美国大使批评美方的关税政策。", {("CN", "US", VX)}),
+    ],
+)
+def test_recall_rules_from_the_third_tuning_set(text, expected):
+    assert tuples(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # hosting someone for talks: the talks are held together; sending a delegation is a visit (one-way)
+        (
+            "Beijing hosted Russian Foreign Minister Sergei Lavrov for talks on Iran.",
+            {("CN", "RU", VC), ("RU", "CN", VC)},
+        ),
+        ("Moscow sent a delegation to Washington for consultations.", {("RU", "US", VC)}),
+        # a call with an adjective before it is still a call
+        ("Putin had a long phone call with Trump on Tuesday.", {("RU", "US", VC), ("US", "RU", VC)}),
+        # "the two leaders" stands for the two countries the sentence names, only for cooperation
+        (
+            "Xi welcomed Putin in Beijing, where the two leaders held talks.",
+            {("CN", "RU", VC), ("RU", "CN", VC)},
+        ),
+        ("Trump praised Putin, and the two leaders criticised the court ruling.", {("US", "RU", VC)}),
+        # general cue vocabulary in the three languages
+        ("Washington hit Moscow with fresh sanctions on Friday.", {("US", "RU", MX)}),
+        ("The US and Russia inked a deal on fishing quotas.", {("RU", "US", MC), ("US", "RU", MC)}),
+        ("Russia lauded China's peace plan.", {("RU", "CN", VC)}),
+        ("Chinese customs officials said a Russian court ruling was irrelevant.", set()),
+        ("中方怒斥美方的无端指责。", {("CN", "US", VX)}),
+        ("中俄双方商讨能源合作。", {("CN", "RU", VC), ("RU", "CN", VC)}),
+        ("Россия и Китай обсудили сотрудничество в Арктике.", {("CN", "RU", VC), ("RU", "CN", VC)}),
+        ("Москва внесла американских сенаторов в санкционный список.", {("RU", "US", MX)}),
+        # a deployment said to be aimed at a country is material conflict toward it
+        ("Russia moved bombers to the Arctic to deter the United States.", {("RU", "US", MX)}),
+        # "was open to talks" is one-sided and no passive
+        ("Moscow said it was open to dialogue with Washington.", {("RU", "US", VC)}),
+        # a planned trip is a visit
+        ("The Kremlin said Putin would travel to China in May.", {("RU", "CN", VC)}),
+        # two coordinated countries building ties between them: both ways
+        ("Russia and China vowed to boost trade.", {("CN", "RU", VC), ("RU", "CN", VC)}),
+        ("Russia and China vowed to boost support for Iran.", set()),
+    ],
+)
+def test_general_cues_and_pair_subjects(text, expected):
+    assert tuples(text) == expected
+
+
 # ---------------------------------------------------------------------------------------------------- evidence
 
 

@@ -31,6 +31,8 @@ DEFAULT_LEXICON_FILE = Path(__file__).parent / "config" / "relations.yaml"
 _CUE_KINDS = ("verbs", "nouns", "mutual_verbs", "mutual_nouns", "judgements")
 _WORD_LISTS = (
     "negators",
+    "demands",
+    "pair_subjects",
     "hypothetical",
     "speculative",
     "intention",
@@ -404,6 +406,8 @@ class _Clause:
         zh = _chinese_frame(lang, s, self.refs, hit)
         if zh is not None:
             sources, targets, joint = zh
+            if self._object_of_verbal_cue(i, sources[0]):
+                return [], []  # "指责中国向俄罗斯提供...": what the accusation is about, not an act
             if joint and hit.cue.mutual:
                 return _joint(sources + targets), sources
             return [(a.country, t.country) for a in sources if a.actor for t in targets], sources
@@ -425,6 +429,18 @@ class _Clause:
         if len(countries) > 1 and not objects and self._reciprocal(hit):
             return _joint(sources), sources  # "Xi and Putin pledged to deepen their partnership"
         return [(a.country, o.country) for a in sources for o in objects], sources
+
+    def _object_of_verbal_cue(self, i: int, actor: _Ref) -> bool:
+        """Chinese: the actor of this cue is the object right after an earlier accusing or demanding cue
+        ("鲁比奥指责中国向俄罗斯提供物资"): the clause is what that cue alleges, not an act of its own. After
+        a cue that judges a fact ("谴责美方对中国企业实施制裁") the act stands."""
+        prev = self.cues[i - 1] if i else None
+        return (
+            prev is not None
+            and self.lang.has("demands", prev.text)
+            and prev.end <= actor.start
+            and self.lang.gap(self.s[prev.end : actor.start]) <= 1
+        )
 
     def _reciprocal(self, hit: _CueHit) -> bool:
         if not hit.cue.cls.endswith("cooperation"):
@@ -472,7 +488,7 @@ class _Clause:
         before = [r for r in self.refs if clause_start <= r.start and r.end <= hit.start]
         before = _without_places(lang, s, before)
         if not before:
-            return self._inherited(i, clause_start)
+            return self._pair_subject(i, clause_start) or self._inherited(i, clause_start)
         head = before[-1]
         gap = s[head.end : hit.start]
         prev = self.cues[i - 1] if i else None
@@ -485,6 +501,8 @@ class _Clause:
                 return self.sources[i - 1]
             if prev.cue.cls.startswith("verbal") and _content_of_previous(lang, gap):
                 return []
+            if _demanded(lang, prev, s[prev.end : head.start]):
+                return []  # "demanded that Russia release ...": what is demanded has not happened
         if lang.gap(gap) > lang.max_subject_gap or _crosses_cue(self.cues, head.end, hit.start):
             return self._inherited(i, clause_start)
         if _relative_clause(lang, gap):
@@ -503,6 +521,21 @@ class _Clause:
             else:
                 break
         return group
+
+    def _pair_subject(self, i: int, clause_start: int) -> list[_Ref]:
+        """ "..., where the two leaders held talks", "The two sides agreed to ..., the Kremlin said, referring
+        to Putin and Trump": a cooperative cue whose subject is a pair word stands for the two countries the
+        sentence names as actors, when it names exactly two."""
+        lang, s, hit = self.lang, self.s, self.cues[i]
+        if not hit.cue.cls.endswith("cooperation"):
+            return []
+        if not lang.has("pair_subjects", _last_words(lang, s[clause_start : hit.start], 4)):
+            return []
+        first: dict[str, _Ref] = {}
+        for r in self.refs:
+            if r.actor:
+                first.setdefault(r.country, r)
+        return list(first.values()) if len(first) == 2 else []
 
     def _inherited(self, i: int, clause_start: int) -> list[_Ref]:
         """With no subject of its own, a cue takes the one of the cue before it in the same sentence when
@@ -600,6 +633,12 @@ def _content_of_previous(lang: Language, gap: str) -> bool:
             r"^[’']?s?\W*(?:for|against|over|about|of|from|to|in|on|into|в|за|от|к)\b", gap.strip(), re.I
         )
     )
+
+
+def _demanded(lang: Language, prev: _CueHit, between: str) -> bool:
+    """ "Rubio demanded that Russia release ...": a cue of the `demands` list followed by "that" and the
+    next cue's actor: what is demanded or alleged is not an act."""
+    return lang.has("demands", prev.text) and bool(re.fullmatch(r"\s*that\s+(?:the\s+)?", between, re.I))
 
 
 def _relative_clause(lang: Language, gap: str) -> bool:
@@ -700,7 +739,8 @@ def _crosses_cue(cues: list[_CueHit], start: int, end: int) -> bool:
 
 def _coordination(lang: Language, joiner: str) -> bool:
     """'China and Russia', 'China, Russia', 'Russia and the United States', 'Russian and Chinese'."""
-    j = re.sub(r"\s+the$", "", joiner.strip(), flags=re.I).strip()
+    # "Tsivilev and his Chinese counterpart": a possessive before the second actor still coordinates
+    j = re.sub(r"\s+(?:the|his|her|its|their)$", "", joiner.strip(), flags=re.I).strip()
     if not j or j in {",", "、", "，"}:
         return lang.code == "zh" or bool(j)
     p = lang.words.get("coordinators")
