@@ -214,6 +214,7 @@ class DigestSection(BaseModel):
     to: list[StrictStr] | StrictStr = []
     from_: StrictStr | None = Field(None, alias="from")
     pair_level: StrictStr | None = None
+    manage_url: StrictStr | None = None
 
 
 def check_sections(settings: Settings, path: Path) -> None:

@@ -632,6 +632,7 @@ class Digest:
     facts: dict
     content_id: str  # the chart's Content-ID, without angle brackets; the HTML says src="cid:<this>"
     recipients: list[str] = field(default_factory=list)
+    manage_url: str = ""  # digest.manage_url: a page where readers stop or change the digest (optional)
 
     def message(
         self, recipient: str, sender: str = DEFAULT_SENDER, message_id: str | None = None
@@ -646,9 +647,8 @@ class Digest:
         msg["X-Newsmon-Digest-Day"] = self.day.isoformat()
         msg["Auto-Submitted"] = "auto-generated"
         # Mail clients show an unsubscribe button for this; the address is the sender's, the subject says why.
-        msg["List-Unsubscribe"] = (
-            f"<mailto:{parseaddr(sender)[1] or 'newsmon@localhost'}?subject=unsubscribe>"
-        )
+        unsubscribe = f"<mailto:{parseaddr(sender)[1] or 'newsmon@localhost'}?subject=unsubscribe>"
+        msg["List-Unsubscribe"] = unsubscribe + (f", <{self.manage_url}>" if self.manage_url else "")
         msg["List-Id"] = "newsmon daily digest <digest.newsmon.localhost>"
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
@@ -669,9 +669,15 @@ class Digest:
 
 
 def build_digest(
-    analyst_db: Path, day: date, recipients: list[str] | None = None, pair_level: str = DEFAULT_PAIR_LEVEL
+    analyst_db: Path,
+    day: date,
+    recipients: list[str] | None = None,
+    pair_level: str = DEFAULT_PAIR_LEVEL,
+    manage_url: str = "",
 ) -> Digest:
-    """Build the digest of one day from the analyst database (read-only). Never fails for lack of news."""
+    """Build the digest of one day from the analyst database (read-only). Never fails for lack of news.
+
+    manage_url: where readers stop or change the digest (the footer names it, List-Unsubscribe carries it)."""
     facts = load_facts(analyst_db, day, pair_level)
     content_id = f"trend-{day.isoformat()}@newsmon"
     subject = make_subject(facts)
@@ -679,12 +685,13 @@ def build_digest(
     return Digest(
         day=day,
         subject=subject,
-        text=render_text(facts, subject),
-        html=render_html(facts, subject, content_id),
+        text=render_text(facts, subject, manage_url),
+        html=render_html(facts, subject, content_id, manage_url),
         png=png,
         facts=facts.as_dict() | {"subject": subject},
         content_id=content_id,
         recipients=list(recipients or []),
+        manage_url=manage_url,
     )
 
 
@@ -782,7 +789,7 @@ def _section_title(f: Figure, facts: Facts) -> str:
 # ---------------------------------------------------------------------------------------------------- text
 
 
-def render_text(facts: Facts, subject: str) -> str:
+def render_text(facts: Facts, subject: str, manage_url: str = "") -> str:
     lines = [f"newsmon daily digest, {facts.day:%A %d %B %Y} (UTC)", "", subject.rsplit(" · ", 1)[0], ""]
     lines += summary_sentences(facts) + [""]
     if facts.main_kind != "empty":
@@ -824,7 +831,7 @@ def render_text(facts: Facts, subject: str) -> str:
                 lines.append(f'  - {rel.line()}, {rel.outlet}: "{rel.evidence}"')
         lines.append("")
     lines.append(f"TREND: {_chart_caption(facts)} (chart in the HTML version)")
-    lines += ["", facts.health.line(), "", _footer_text(facts)]
+    lines += ["", facts.health.line(), "", _footer_text(facts, manage_url)]
     return "\n".join(lines) + "\n"
 
 
@@ -857,10 +864,48 @@ MANAGE_LINE = (
 )
 
 
-def _footer_text(facts: Facts) -> str:
+def manage_line(manage_url: str = "") -> str:
+    """Why the reader gets this and how to stop it: the manage page when there is one, else a reply."""
+    if not manage_url:
+        return MANAGE_LINE
+    return (
+        "You receive this digest because your address is on this newsmon's digest list. To stop it or change "
+        f'where it goes: {manage_url} (or reply with "unsubscribe").'
+    )
+
+
+def digest_manage_url(settings: Settings | None = None, env: dict | None = None) -> str:
+    """NEWSMON_DIGEST_MANAGE_URL, else settings.yaml digest.manage_url, else none; an http(s) address only."""
+    from urllib.parse import urlsplit
+
+    env = os.environ if env is None else env
+    if env.get("NEWSMON_DIGEST_MANAGE_URL"):
+        raw, origin = env["NEWSMON_DIGEST_MANAGE_URL"], "NEWSMON_DIGEST_MANAGE_URL"
+    else:
+        settings = settings or Settings.load()
+        raw, origin = settings.section("digest").get("manage_url") or "", "settings.yaml digest.manage_url"
+    url = str(raw).strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in ' <>,"'):
+        raise ConfigError(f"digest manage_url {url!r} (from {origin}) must be an http:// or https:// address")
+    return url
+
+
+def _footer_html(facts: Facts, manage_url: str = "") -> str:
+    """The footer, escaped, with the manage page as a link."""
+    footer = _e(_footer_text(facts, manage_url))
+    if manage_url:
+        footer = footer.replace(_e(manage_url), f'<a href="{_e(manage_url)}">{_e(manage_url)}</a>', 1)
+    return footer
+
+
+def _footer_text(facts: Facts, manage_url: str = "") -> str:
     return (
         "How to read it: a story is one news event; copies of it in other outlets count once. The mean is the "
-        f"average of the {facts.baseline_days or 'no'} days before this one. One digest a day. " + MANAGE_LINE
+        f"average of the {facts.baseline_days or 'no'} days before this one. One digest a day. "
+        + manage_line(manage_url)
     )
 
 
@@ -983,7 +1028,7 @@ def _ties_html(ties: list[Tie]) -> str:
     return "".join(parts)
 
 
-def render_html(facts: Facts, subject: str, content_id: str) -> str:
+def render_html(facts: Facts, subject: str, content_id: str, manage_url: str = "") -> str:
     headline = subject.rsplit(" · ", 1)[0]
     summary = "".join(
         f'<p style="margin:0 0 8px;font-size:16px;line-height:1.5;">{_e(s)}</p>'
@@ -1018,7 +1063,7 @@ def render_html(facts: Facts, subject: str, content_id: str) -> str:
         headline=_e(headline),
         summary=summary,
         sections="\n".join(sections),
-        footer=_e(_footer_text(facts)),
+        footer=_footer_html(facts, manage_url),
         font=FONT,
         ink=INK,
         muted=MUTED,
@@ -1305,7 +1350,8 @@ def send_digest(
             log.info("digest for %s already delivered to all %d recipients; nothing to send", day, len(to))
             return report
         level = settings.section("digest").get("pair_level") or DEFAULT_PAIR_LEVEL
-        digest = build_digest(paths.analyst_db, day, pending, pair_level=level)
+        manage_url = digest_manage_url(settings)
+        digest = build_digest(paths.analyst_db, day, pending, pair_level=level, manage_url=manage_url)
         report.subject = digest.subject
         sender = _sender(smtp, settings)
         forced_at = datetime.now(UTC) if force else None
@@ -1451,7 +1497,9 @@ def cli_digest(args) -> int:
     settings = Settings.load()
     if getattr(args, "preview", None):
         level = settings.section("digest").get("pair_level") or DEFAULT_PAIR_LEVEL
-        digest = build_digest(paths.analyst_db, day, args.to, pair_level=level)
+        digest = build_digest(
+            paths.analyst_db, day, args.to, pair_level=level, manage_url=digest_manage_url(settings)
+        )
         out = Path(args.preview)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(digest.preview_html(), encoding="utf-8")
