@@ -204,6 +204,10 @@ def _work(task: tuple[str, str, list[str], tuple[str, ...]]) -> dict[str, tuple[
     urls = {i: p.url for i, p in load_set(set_name).items() if i in bodies}
     out = {}
     for i, body in bodies.items():
+        if system == BEFORE:
+            before, before_options = _before()
+            out[i] = (before.clean_page(body, urls[i], "bench", None, before_options).text, [])
+            continue
         if system in TRAFILATURA_SYSTEMS:
             text = trafilatura.extract(decode_html(body), url=urls[i], **TRAFILATURA_SYSTEMS[system]) or ""
             out[i] = (text, [])
@@ -217,6 +221,18 @@ def _work(task: tuple[str, str, list[str], tuple[str, ...]]) -> dict[str, tuple[
         page = clean_page(body, urls[i], "bench", None, options, record_rules=True)
         out[i] = (page.text, sorted(page.rules_matched or ()))
     return out
+
+
+BEFORE = f"newsmon before issue 16 ({BASELINE_REV})"
+_BEFORE: list = []
+
+
+def _before():
+    """The cleaner of BASELINE_REV, loaded once per worker process."""
+    if not _BEFORE:
+        module, phrases = load_baseline(BASELINE_REV, Path(tempfile.mkdtemp(prefix="newsmon-before-")))
+        _BEFORE.extend([module, module.CleanOptions(phrases_file=phrases)])
+    return _BEFORE[0], _BEFORE[1]
 
 
 def run_system(
@@ -316,6 +332,7 @@ def evaluate(set_name: str, limit: int | None, pool) -> dict:
     texts["newsmon raw (trafilatura inside newsmon, no layers)"] = raw
     texts["newsmon, structure layer only"] = {i: phrases.apply(a, layer=False) for i, a in annotated.items()}
     texts["newsmon, phrase layer only"] = {i: phrases.apply(a) for i, a in raw_annotated.items()}
+    texts[BEFORE] = _texts(run_system(pool, BEFORE, set_name, ids))
     texts["newsmon clean_page"] = full
     systems = {name: summarise(out, pages) for name, out in texts.items()}
 
@@ -427,7 +444,7 @@ def main() -> int:
     figures = {"metric_selftest_f1": check["f1"]}
     for set_name, res in results.items():
         figures[f"{set_name}_pages"] = res["pages"]
-        for name in ("trafilatura (favor_precision)", "newsmon clean_page"):
+        for name in ("trafilatura (favor_precision)", BEFORE, "newsmon clean_page"):
             for k, v in res["systems"][name].items():
                 figures[f"{set_name}_{_key(name)}_{k}"] = v
     result = {

@@ -489,3 +489,96 @@ def test_memory_forgets_one_off_paragraphs_after_a_week_but_keeps_repeats(tmp_pa
     kept = json.loads(memory.file_for("site").read_text())["fingerprints"]
     assert fingerprint("A paragraph seen twice.") in kept
     assert fingerprint("A paragraph seen once.") not in kept and len(kept) == 1
+
+
+def _page(body: str, url_host: str = "www.riverside-courier.example") -> str:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Guide</title>'
+        f'<link rel="canonical" href="https://{url_host}/guide"></head><body><main><article>'
+        f"{body}</article></main></body></html>"
+    )
+
+
+def test_an_ad_container_that_broken_markup_wrapped_around_story_paragraphs_keeps_them():
+    story = "".join(f"<p>{p}</p>" for p in STORY[:3])
+    wrapped = "".join(f"<p>{p}</p>" for p in STORY[3:6])
+    html = _page(
+        f'<div class="article-body">{story}<div class="article-ad"><p>Advertisement</p>{wrapped}</div>'
+        f'<p>{STORY[6]}</p><div class="inline-ad"><p>Sponsored: cheap ferry tickets to anywhere</p></div></div>'
+    )
+    page = clean_page(html, None, "courier")
+    for p in STORY:
+        assert p in page.text.splitlines(), f"story paragraph lost: {p[:50]}"
+    assert "cheap ferry tickets" not in page.text  # a real ad slot is still cut
+    off = clean_page(html, None, "c", options=CleanOptions(disabled_rules=frozenset({"keep-story-in-ad"})))
+    assert STORY[4] not in off.text  # it was the keeping rule that saved them
+
+
+def _roundup(items: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f'<p><a href="{href}">{name}</a></p><p>{STORY[k]}</p>' for k, (name, href) in enumerate(items)
+    )
+    return _page(f'<div class="article-body"><p>{STORY[6]}</p>{body}</div>')
+
+
+def _cut_by_structure(page) -> list[str]:
+    return [text for layer, text in page.removed_text if layer == "structure"]
+
+
+def test_a_roundups_linked_item_names_are_not_cut_as_link_paragraphs():
+    # (trafilatura's own link-density test may still drop some; the structure layer must not be the one)
+    names = [
+        ("Amur Ferry Line", "/reviews/amur-ferry"),
+        ("Heihe River Tours", "/reviews/heihe"),
+        ("Blago", "/b"),
+    ]
+    assert _cut_by_structure(clean_page(_roundup(names), None, "courier")) == []
+    off = CleanOptions(disabled_rules=frozenset({"keep-linked-subhead"}))
+    assert _cut_by_structure(clean_page(_roundup(names), None, "c", options=off)) == [n for n, _ in names]
+    one = _roundup(names[:1])  # a single linked line between paragraphs is a pointer, not a roundup's subhead
+    assert _cut_by_structure(clean_page(one, None, "c")) == ["Amur Ferry Line"]
+    numbered = _roundup([("1. Amur Ferry Line", "/reviews/amur-ferry")])
+    assert _cut_by_structure(clean_page(numbered, None, "c")) == []
+
+
+def test_short_links_to_other_sites_are_content_but_pointers_are_cut():
+    links = [
+        ("B&H Photo", "https://www.bhphotovideo.example/item/1"),  # a shop: content of a guide
+        ("Harbin Outdoor", "https://harbin.example/"),
+        ("Mayor opens new bridge across the Amur", "/world/bridge"),  # the site's own story
+        ("Read more: border markets boom", "https://other-news.example/x"),  # a pointer, wherever it links
+    ]
+    body = "".join(
+        f"<p>{STORY[k]}</p><p><a href='{href}'>{name}</a></p>" for k, (name, href) in enumerate(links)
+    )
+    page = clean_page(_page(f'<div class="article-body">{body}<p>{STORY[5]}</p></div>'), None, "courier")
+    assert _cut_by_structure(page) == [links[2][0], links[3][0]]
+
+
+def test_author_bios_and_rating_widgets_are_cut_from_guides():
+    html = _page(
+        '<div class="article-body">' + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
+        '<div class="star-rating"><span>4.5 out of 5 stars</span><p>Rate this ferry guide</p></div>'
+        '<div class="author-bio"><p>Mara Quill has covered the Russian Far East and north-east China for the '
+        "Courier since 2015 and lives in Khabarovsk with two cats and a great many maps of the Amur.</p></div>"
+    )
+    page = clean_page(html, None, "courier")
+    assert page.text.splitlines() == STORY
+    assert "Rate this" not in page.text and "two cats" not in page.text
+
+
+def test_when_the_cuts_lose_the_story_the_uncut_extraction_less_the_cut_furniture_is_used():
+    from newsmon.clean import _better_of_cut_and_uncut, _misses_the_story
+
+    story = [" ".join(p.split()) for p in STORY]
+    assert _misses_the_story(STORY[0], story)
+    assert not _misses_the_story("\n".join(STORY[:5]), story)
+    html = _page(
+        '<div class="article-body">' + "".join(f"<p>{p}</p>" for p in STORY) + f"<p>{NEWSLETTER}</p></div>"
+    )
+    text = _better_of_cut_and_uncut(STORY[0], html, None, [NEWSLETTER], CleanOptions())
+    assert text.splitlines() == STORY  # the uncut text wins, the cut newsletter line stays out
+    # no more story text without the cuts: the cut extraction stays
+    assert _better_of_cut_and_uncut("\n".join(STORY), html, None, [NEWSLETTER], CleanOptions()) == "\n".join(
+        STORY
+    )

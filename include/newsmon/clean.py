@@ -111,14 +111,28 @@ FURNITURE_RULES = {
     r"latest[- ]?(news|stories|articles|posts|videos|headlines)|top[- ]?stories|editors?[- ]?picks?",
     "video": r"video[- ]?(caption|description|player|title|meta|details)|jw[- ]?player|vjs|brightcove",
     "cookie": r"cookie|cookies|consent|gdpr|cmp|privacy[- ]?(banner|notice)",
-    "ads": r"ad|ads|advert|adverts|advertisement|dfp|ad[- ]?(slot|unit|container|wrapper)|sponsor|sponsored|"
-    r"promo|promoted|promotion",
-    "tags": r"tags|tag[- ]?list|topics",
+    "ads": r"ad|ads|advert|adverts|advertisement|dfp|ad[- ]?(slot|unit|container|wrapper)",
+    "sponsored": r"sponsor|sponsored|promo|promoted|promotion",
+    # (no "tags" family: tag and topic lists hurt more held-out wcxb_test pages than they helped, bench/extraction.py)
     "print-skip": r"print[- ]?only|skip[- ]?link",
+    # guides and listicles: the writer's bio box and star-rating widgets. (Pros/cons boxes are not here: on the
+    # wcxb dev pages cutting them hurt 13 pages and helped none, their gold text keeps them.)
+    "author-bio": r"author[- ]?(bio|box|info|card|details|description|profile|about)|about[- ]?(the[- ]?)?author|"
+    r"authorbox|bio[- ]?box|author[- ]?bio[- ]?box",
+    "rating": r"star[- ]?rating|rating[- ]?stars?|ratings?[- ]?(widget|box|summary|bar)|review[- ]?score|"
+    r"rating|ratings",
 }
 # Rules that are not word families: hidden blocks, link paragraphs and link lists, the repeated headline.
 OTHER_STRUCTURE_RULES = ("hidden", "link-paragraph", "link-list", "repeated-title")
-STRUCTURE_RULES = (*FURNITURE_RULES, *OTHER_STRUCTURE_RULES)
+# Rules that spare what another rule would cut, or re-extract when the cuts lost the story (see _should_cut).
+KEEPING_RULES = (
+    "keep-story-in-ad",
+    "keep-story-in-link-list",
+    "keep-linked-subhead",
+    "keep-link-elsewhere",
+    "uncut-check",
+)
+STRUCTURE_RULES = (*FURNITURE_RULES, *OTHER_STRUCTURE_RULES, *KEEPING_RULES)
 
 
 @lru_cache(maxsize=64)
@@ -134,6 +148,7 @@ _EMBED_RX = re.compile(
     r"(?:^|[- ])(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?=[- ]|$)"
 )
 _NAMING_ATTRIBUTES = {"class", "id", "role", "aria-label", "itemprop"}
+_HIDING_ATTRIBUTES = {"hidden", "style"}
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _DATA_PAYLOAD = re.compile(r"[{}/=:]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -145,10 +160,10 @@ _LINK_PARAGRAPHS = {"p", "dd"}  # not headings: a listicle's subheads are often 
 _LINK_PARAGRAPH_MAX_CHARS = 300
 
 
-def _attribute_words(el: etree._Element) -> str:
-    """The element's descriptive attributes as lowercase dash-joined tokens separated by spaces."""
+def _attribute_words(items: tuple[tuple[str, str], ...]) -> str:
+    """An element's descriptive attributes as lowercase dash-joined tokens separated by spaces."""
     values = []
-    for name, value in el.attrib.items():
+    for name, value in items:
         if name in _NAMING_ATTRIBUTES:
             values.append(value)
         elif name.startswith("data-"):
@@ -161,6 +176,18 @@ def _attribute_words(el: etree._Element) -> str:
     # BEM modifiers ("header--social-icons-left") describe layout, not what the block is.
     joined = " ".join(token[:80].split("--")[0] for value in values for token in value.split())
     return _NON_WORD.sub("-", _CAMEL.sub("-", joined).lower())
+
+
+@lru_cache(maxsize=65_536)
+def _attribute_verdict(items: tuple[tuple[str, str], ...]) -> tuple[bool, frozenset[str]]:
+    """(hidden from readers, furniture families named) for one set of attributes. Memoised: the same class
+    and id values recur on every page of a site, and a page asks about most of its elements twice."""
+    attrs = dict(items)
+    hidden = "hidden" in attrs or _HIDDEN_STYLE.search(attrs.get("style") or "") is not None
+    words = _attribute_words(items)
+    if not words or _EMBED_RX.search(words) or not _furniture_rx().search(words):
+        return hidden, frozenset()  # an embedded post or video is part of the story, whatever its wrapper is
+    return hidden, frozenset(name for name, rx in _FURNITURE_ONE.items() if rx.search(words))
 
 
 @dataclass
@@ -181,18 +208,40 @@ class StructureRules:
         if self.matched is not None:
             self.matched.update(rules)
 
+    def keeps(self, rule: str) -> bool:
+        """A keeping rule (one that spares a block another rule would cut) applies: noted, and on."""
+        self.note(rule)
+        return self.on(rule)
+
 
 def _is_furniture(el: etree._Element, rules: StructureRules) -> bool:
-    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+    return _furniture_rule(el, rules) is not None
+
+
+def _furniture_rule(el: etree._Element, rules: StructureRules) -> str | None:
+    """Why the element's markup says it is furniture: "hidden", "ads" when an ad word is all that marks it
+    (broken markup wraps ad containers around story text, so the caller checks what it holds), "furniture" for
+    any other family; None when nothing marks it."""
+    # only the attributes that can name a block or hide it: an href or src would make every link a new key
+    items = tuple(
+        (name, value)
+        for name, value in el.items()
+        if name in _NAMING_ATTRIBUTES or name in _HIDING_ATTRIBUTES or name.startswith("data-")
+    )
+    if not items:
+        return None
+    hidden, families = _attribute_verdict(items)
+    if hidden:
         rules.note("hidden")
         if rules.on("hidden"):
-            return True
-    words = _attribute_words(el)
-    if not words or _EMBED_RX.search(words):
-        return False  # an embedded post or video is part of the story, whatever its wrapper is called
-    if rules.matched is not None:
-        rules.note(*(name for name, rx in _FURNITURE_ONE.items() if rx.search(words)))
-    return _furniture_rx(rules.disabled).search(words) is not None
+            return "hidden"
+    if not families:
+        return None
+    rules.note(*families)
+    live = families - rules.disabled
+    if live - {"ads"}:
+        return "furniture"
+    return "ads" if live else None
 
 
 def _text_len(el: etree._Element) -> int:
@@ -226,22 +275,13 @@ def _link_block_rule(el: etree._Element) -> str | None:
     return None
 
 
-def _is_link_block(el: etree._Element, rules: StructureRules) -> bool:
-    rule = _link_block_rule(el)
-    if rule is None:
-        return False
-    rules.note(rule)
-    return rules.on(rule)
-
-
-def _story_container(tree: etree._Element, rules: StructureRules) -> etree._Element | None:
-    """The element that holds the most story-length paragraphs as children: the article body."""
+def _story_container(long_ps: list[etree._Element], rules: StructureRules) -> etree._Element | None:
+    """The element that holds the most story-length paragraphs (`long_ps`) as children: the article body."""
     counts: dict[etree._Element, int] = {}
-    for p in tree.iter("p"):
-        if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS:
-            parent = p.getparent()
-            if parent is not None:
-                counts[parent] = counts.get(parent, 0) + 1
+    for p in long_ps:
+        parent = p.getparent()
+        if parent is not None:
+            counts[parent] = counts.get(parent, 0) + 1
     # A furniture-marked block (an appeal with long paragraphs beside a very short story) is not the story.
     candidates = [el for el in counts if not _is_furniture(el, rules)]
     return max(candidates, key=counts.get) if candidates else None
@@ -263,17 +303,29 @@ def _paragraphs_of(el: etree._Element) -> list[str]:
     return found
 
 
-def prune_structure(tree: etree._Element, rules: StructureRules | None = None) -> list[str]:
-    """Cut furniture blocks from the tree in place; returns the paragraphs they held."""
-    rules = rules or StructureRules()
+def prune_structure(
+    tree: etree._Element, rules: StructureRules | None = None, url: str | None = None
+) -> list[str]:
+    """Cut furniture blocks from the tree in place; returns the paragraphs they held. `url`: the page's."""
+    return _prune(tree, rules or StructureRules(), url)[0]
+
+
+def _prune(tree: etree._Element, rules: StructureRules, url: str | None) -> tuple[list[str], list[str]]:
+    """prune_structure, also returning the story container's story-length paragraphs (before any cut)."""
+    site = _page_site(tree, url)
     body = tree.find("body")
     root = body if body is not None else tree
-    story = _story_container(root, rules)
+    # story-length paragraphs, measured once (in document order: the story container's ties go to the first)
+    long_ps = [p for p in root.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS]
+    long_set = set(long_ps)
+    story = _story_container(long_ps, rules)
+    story_texts = []
     protected: set[etree._Element] = set()
     if story is not None:
+        story_texts = [" ".join(p.text_content().split()) for p in story if p in long_set]
         protected.add(story)
         protected.update(story.iterancestors())
-    story_paras = sum(1 for p in root.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS)
+    story_paras = len(long_ps)
     doomed: list[etree._Element] = []
     # (element, inside site chrome): link lists in <nav>, <header> and <footer> are menus that trafilatura drops
     # anyway; cutting them here would only inflate the structure count.
@@ -282,24 +334,173 @@ def prune_structure(tree: etree._Element, rules: StructureRules | None = None) -
         el, in_chrome = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        links = not in_chrome and _is_link_block(el, rules)
-        if el.tag not in _NEVER_CUT and el not in protected and (_is_furniture(el, rules) or links):
-            # a block holding most of the story (and at least three story-length paragraphs) is a wrapper
-            # with an unlucky class name ("subscriber-content"), not furniture
-            if _long_paragraphs(el) < max(3, 0.6 * story_paras):
-                doomed.append(el)
-                continue
+        if (
+            el.tag not in _NEVER_CUT
+            and el not in protected
+            and _should_cut(el, in_chrome, rules, site, story_paras, long_set)
+        ):
+            doomed.append(el)
+            continue
         chrome = in_chrome or el.tag in ("nav", "header", "footer")
         stack.extend((child, chrome) for child in reversed(el))
     removed: list[str] = []
     for el in doomed:
         removed.extend(_paragraphs_of(el))
         _drop(el)
-    return removed
+    return removed, story_texts
 
 
-def _long_paragraphs(el: etree._Element) -> int:
-    return sum(1 for p in el.iter("p") if len(p.text_content().strip()) >= _STORY_PARAGRAPH_CHARS)
+def _should_cut(
+    el: etree._Element,
+    in_chrome: bool,
+    rules: StructureRules,
+    site: str | None,
+    story_paras: int,
+    long_ps: set[etree._Element],
+) -> bool:
+    """Whether a block is furniture to cut. Never when it holds story text its markup cannot vouch for."""
+    link_rule = None if in_chrome else _link_block_rule(el)
+    # a roundup's linked item name heads the paragraphs about it
+    if link_rule == "link-paragraph" and _is_linked_subhead(el) and rules.keeps("keep-linked-subhead"):
+        link_rule = None
+    if link_rule == "link-paragraph" and _names_another_site(el, site) and rules.keeps("keep-link-elsewhere"):
+        link_rule = None
+    if link_rule:
+        rules.note(link_rule)
+        if not rules.on(link_rule):
+            link_rule = None
+    why = _furniture_rule(el, rules)
+    if why is None and link_rule is None:
+        return False
+    # a block holding most of the story (and at least three story-length paragraphs) is a wrapper
+    # with an unlucky class name ("subscriber-content"), not furniture
+    if sum(1 for p in el.iter("p") if p in long_ps) >= max(3, 0.6 * story_paras):
+        return False
+    # An ad slot never holds two story-length paragraphs of unlinked text, nor does one item of a list of links
+    # (a teaser has one summary): when they do, broken markup has wrapped the block around the story. The walk
+    # goes on inside it, so the ad's own parts are still cut.
+    if why == "ads" and _story_paragraphs(el) >= 2 and rules.keeps("keep-story-in-ad"):
+        return False
+    if (
+        why is None
+        and link_rule == "link-list"
+        and any(_story_paragraphs(li) >= 2 for li in el)
+        and rules.keeps("keep-story-in-link-list")
+    ):
+        return False
+    return True
+
+
+def _names_another_site(el: etree._Element, site: str | None) -> bool:
+    """A short link line to other sites that does not read as a pointer: a guide's shop, product or source.
+    Pointers to the site's other stories link to the site itself."""
+    text = el.text_content()
+    return (
+        site is not None
+        and len(text.split()) <= _NAME_MAX_WORDS
+        and not _POINTER.match(text)
+        and _links_elsewhere(el, site)
+    )
+
+
+def _site_of(host: str | None) -> str | None:
+    """A host's site, as its last two labels ("www.example.com" -> "example.com"): crude for "co.uk", where it
+    errs towards "the same site", i.e. towards cutting as before."""
+    if not host:
+        return None
+    return ".".join(host.lower().rstrip(".").split(".")[-2:])
+
+
+def _links_elsewhere(el: etree._Element, site: str) -> bool:
+    """Every link of the block goes to another site (absolute http(s) links to a host that is not the page's)."""
+    found = False
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href.lower().startswith(("http://", "https://", "//")):
+            return False  # relative, fragment, mailto: the page's own site or nowhere
+        try:
+            host = urlsplit(href if not href.startswith("//") else "https:" + href).hostname
+        except ValueError:
+            return False
+        if _site_of(host) in (None, site):
+            return False
+        found = True
+    return found
+
+
+def _page_site(tree: etree._Element, url: str | None) -> str | None:
+    """The page's site from its URL, else from its canonical or og:url link."""
+    candidates = [url] if url else []
+    candidates += [el.get("href") for el in tree.iter("link") if "canonical" in (el.get("rel") or "").lower()]
+    candidates += [el.get("content") for el in tree.iter("meta") if (el.get("property") or "") == "og:url"]
+    for candidate in candidates:
+        try:
+            site = _site_of(urlsplit((candidate or "").strip()).hostname)
+        except ValueError:
+            continue
+        if site:
+            return site
+    return None
+
+
+def _story_paragraphs(el: etree._Element) -> int:
+    return sum(1 for p in el.iter("p") if _is_story_paragraph(p))
+
+
+def _holds_story_paragraph(el: etree._Element) -> bool:
+    return any(_is_story_paragraph(p) for p in el.iter("p"))
+
+
+_SUBHEAD_MAX_CHARS = 100
+# How a line pointing readers to another story (on this site or another) begins.
+_POINTER = re.compile(
+    r"\W*(read|see|also|related|more|watch|listen|click|follow|subscribe|sign up|download|get|visit)\b|"
+    r"\W*how to (listen|watch|subscribe|follow)\b",
+    re.I,
+)
+_SUBHEAD_MAX_WORDS = 6
+_NAME_MAX_WORDS = 8  # a shop's or product's name, not a headline
+_ITEM_NUMBER = re.compile(r"^\s*(?:#\s*)?\d{1,3}\s*[.):]\s")
+
+
+def _is_linked_subhead(el: etree._Element) -> bool:
+    """A link paragraph that names the item the next paragraph is about: numbered ("3. Name"), or one of
+    several link paragraphs of its parent that each head a story-length paragraph (a roundup's product names).
+    An inline "Read more" pointer is alone of its kind."""
+    if (
+        _text_len(el) > _SUBHEAD_MAX_CHARS
+        or _POINTER.match(el.text_content())
+        or not _heads_story_paragraph(el)
+    ):
+        return False
+    if _ITEM_NUMBER.match(el.text_content()):
+        return True
+    if len(el.text_content().split()) > _SUBHEAD_MAX_WORDS:
+        return False  # a headline-length line between paragraphs is a pointer to another story
+    parent = el.getparent()
+    if parent is None:
+        return False
+    heads = 0
+    for sibling in parent:
+        if sibling.tag in _LINK_PARAGRAPHS and _link_block_rule(sibling) and _heads_story_paragraph(sibling):
+            heads += 1
+            if heads >= 2:
+                return True
+    return False
+
+
+def _heads_story_paragraph(el: etree._Element) -> bool:
+    following = el.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    if following is None or following.tag not in ("p", "div", "ul", "ol"):
+        return False
+    return _holds_story_paragraph(following) if following.tag != "p" else _is_story_paragraph(following)
+
+
+def _is_story_paragraph(p: etree._Element) -> bool:
+    length = _text_len(p)
+    return length >= _STORY_PARAGRAPH_CHARS * 0.85 and _link_ratio(p, length) < 0.5
 
 
 def _drop(el: etree._Element) -> None:
@@ -647,11 +848,19 @@ def clean_page(
     html = body if isinstance(body, str) else decode_html(body, content_type)
     removed, removed_text = _empty_removed(), []
     tree = parse_html(html)
+    cut, story_texts = [], []
     if tree is not None and options.structure:
-        cut = prune_structure(tree, rules)
+        cut, story_texts = _prune(tree, rules, url)
         removed["structure"] = len(cut)
         removed_text.extend(("structure", p) for p in cut)
     extracted = extract_page(tree, url, favor_precision=options.favor_precision) if tree is not None else None
+    if (
+        extracted
+        and any(len(p) >= _STORY_PARAGRAPH_CHARS for p in cut)  # short lines cannot move trafilatura's pick
+        and _misses_the_story(extracted.text, story_texts)
+        and rules.keeps("uncut-check")
+    ):
+        extracted.text = _better_of_cut_and_uncut(extracted.text, html, url, cut, options)
     paragraphs = extracted.text.splitlines() if extracted else []
     if extracted and options.structure:
         paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text, rules)
@@ -674,6 +883,34 @@ def clean_page(
         date_source=extracted.date_source if extracted else None,
         rules_matched=rules.matched,
     )
+
+
+def _misses_the_story(text: str, story_texts: list[str]) -> bool:
+    """After the cuts trafilatura left out most of the paragraphs of the block that holds the story: the cuts
+    may have changed which part of the page it picked."""
+    if len(story_texts) < 2:
+        return False
+    flat = " ".join(text.split())
+    found = sum(1 for para in story_texts if para in flat)
+    return found < 0.5 * len(story_texts)
+
+
+def _better_of_cut_and_uncut(
+    text: str, html: str, url: str | None, cut: list[str], options: CleanOptions
+) -> str:
+    """trafilatura on the uncut page, less the paragraphs the structure layer cut (the furniture filters still
+    apply), when that holds more story-length text than the extraction after the cuts."""
+    tree = parse_html(html)
+    if tree is None:
+        return text
+    uncut = extract_page(tree, url, favor_precision=options.favor_precision).text
+    furniture = {" ".join(p.split()) for p in cut}
+    kept = [line for line in uncut.splitlines() if " ".join(line.split()) not in furniture]
+    return "\n".join(kept) if _story_chars(kept) > _story_chars(text.splitlines()) else text
+
+
+def _story_chars(lines: list[str]) -> int:
+    return sum(len(line) for line in lines if len(line) >= _STORY_PARAGRAPH_CHARS)
 
 
 def _title_words(text: str) -> str:
