@@ -472,8 +472,11 @@ def main() -> int:
             "newsmon = clean_page without repetition memory (one page per site gives it nothing to learn); "
             "trafilatura.extract gets the same decoded HTML. Snippets are compared as runs of word tokens.",
             "Structure rules: the furniture word families of clean.FURNITURE_RULES, hidden blocks, link paragraphs, "
-            "link lists and the repeated headline; phrases:<lang>:<n> is pattern n of that language in "
-            "config/boilerplate_phrases.yaml (only patterns that removed something on a set are listed).",
+            "link lists and the repeated headline; keep-* rules spare a block another rule would cut (story "
+            "paragraphs in an ad slot or a link list, a roundup's linked item names, short links to other sites) and "
+            "uncut-check re-extracts the uncut page when the cuts lost the story; phrases:<lang>:<n> is pattern n "
+            "of that language in config/boilerplate_phrases.yaml (only patterns that removed something on a set "
+            "are listed).",
             "A boilerplate line: an output line of at most 100 characters containing comments, sign up, subscribe, "
             "click here, read more or newsletter.",
         ],

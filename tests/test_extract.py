@@ -206,6 +206,36 @@ def test_byline_without_metadata_is_found():
     assert extract_page(html, None).authors == ["Mara Quill"]
 
 
+def test_pages_with_no_byline_hint_skip_the_finder_and_agree_with_it():
+    from newsmon.extract import _byline_authors, _has_byline_hint, parse_html
+    from trafilatura.metadata import extract_author
+
+    story = "".join(
+        f"<p>Paragraph {i} of a story long enough to be the article body here.</p>" for i in range(5)
+    )
+    plain = parse_html(f"<html><body><article><h1>Ferry reopens</h1>{story}</article></body></html>")
+    assert not _has_byline_hint(plain) and _byline_authors(plain) == [] and extract_author(plain) is None
+    for marked in ("<span class='author-name'>Mara Quill</span>", "<a rel='author'>Mara Quill</a>"):
+        tree = parse_html(f"<html><body><article><p>{marked}</p>{story}</article></body></html>")
+        assert _has_byline_hint(tree) and _byline_authors(tree) == ["Mara Quill"]
+
+
+def test_main_text_is_what_bare_extraction_returns():
+    import trafilatura
+    from newsmon.extract import _main_text, _squash_lines, _text_of, parse_html
+
+    params = {"include_comments": False, "include_tables": True, "with_metadata": False, "fast": True}
+    for html in (
+        ARTICLE,
+        page("x"),
+        "<html><body><table><tr><td>a</td><td>b</td></tr></table></body></html>",
+    ):
+        ours = _squash_lines(_main_text(parse_html(html), None, params))
+        theirs = _text_of(trafilatura.bare_extraction(parse_html(html), **params))
+        assert ours == theirs
+    assert "Благовещенск" in _main_text(parse_html(ARTICLE), None, params)
+
+
 # ------------------------------------------------------------------------------- real pages (evaluation only)
 
 ZYTE = (
