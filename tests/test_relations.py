@@ -301,6 +301,22 @@ def test_recall_rules_from_the_third_tuning_set(text, expected):
         # two coordinated countries building ties between them: both ways
         ("Russia and China vowed to boost trade.", {("CN", "RU", VC), ("RU", "CN", VC)}),
         ("Russia and China vowed to boost support for Iran.", set()),
+        # signing a joint statement is signing (material cooperation), as docs/relations.md reads the policy
+        (
+            "Putin and Xi signed a joint statement on a multipolar world.",
+            {("CN", "RU", MC), ("RU", "CN", MC)},
+        ),
+        ("Russian troops opened fire on American drones.", {("RU", "US", MX)}),
+        (
+            "American and Chinese negotiators wrapped up two days of talks in London.",
+            {("CN", "US", VC), ("US", "CN", VC)},
+        ),
+        # an adverb after the country is no head: "firmly" is not "a firm"
+        ("China firmly opposes the US decision.", {("CN", "US", VX)}),
+        ("A Chinese firm supplied Russia with drones.", set()),
+        ("俄罗斯向中国提供了先进的防空系统。", {("RU", "CN", MC)}),
+        ("中国外交部表示，美国的做法是霸凌行径。", {("CN", "US", VX)}),
+        ("Лавров заявил, что Россия готова к диалогу с США.", {("RU", "US", VC)}),
     ],
 )
 def test_general_cues_and_pair_subjects(text, expected):

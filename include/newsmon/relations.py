@@ -854,7 +854,9 @@ def _head_words(after: str, n: int, r: _Ref) -> list[str]:
     text = re.sub(r"^[’']s\b", "", after)
     if r.kind == "demonym":
         text = re.sub(r"^[\s-]*(?:and|и)\s+\w+\s+", " ", text)  # "Russian and Chinese ships"
-    return [w.lower() for w in re.findall(r"[\w-]+", text)[:n]]
+    # an adverb is no head: "China firmly opposes" is not "a Chinese firm", "officially" no official
+    words = [w.lower() for w in re.findall(r"[\w-]+", text) if not re.fullmatch(r"[a-z]{3,}ly", w.lower())]
+    return words[:n]
 
 
 def _starts_with_any(words: list[str], stems: tuple[str, ...]) -> bool:
