@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -181,14 +182,29 @@ class PageGate:
 
 def _pipeline_process(extra_env: dict | None = None, prefix: list[str] | None = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "newsmon.cli", "run", "--once", "--no-progress"]
-    return subprocess.Popen(
+    # Output to files, not pipes: waiting for the process, not for the end of a pipe that some other
+    # process of the test session may have inherited, is what tells the run is over.
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
         (prefix or []) + command,
         env={**os.environ, **(extra_env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
         start_new_session=True,  # its own process group: the kill reaches everything it started
     )
+    proc.err_file = err
+    return proc
+
+
+def _finished(proc: subprocess.Popen, timeout: float) -> str:
+    """Wait for the run to end; its standard error as text."""
+    proc.wait(timeout)
+    return _stderr(proc)
+
+
+def _stderr(proc: subprocess.Popen) -> str:
+    proc.err_file.seek(0)
+    return proc.err_file.read().decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
@@ -199,7 +215,7 @@ def test_killed_mid_fetch_then_one_rerun_holds_every_article_exactly_once(newsro
     gate.wrap(newsroom)
     proc = _pipeline_process()
     try:
-        assert gate.reached.wait(120), f"the pipeline never reached page 4: {proc.communicate(timeout=5)}"
+        assert gate.reached.wait(120), f"the pipeline never reached page 4: {_stderr(proc)}"
         os.killpg(proc.pid, sig)
         proc.wait(60)
     finally:
@@ -225,7 +241,7 @@ def test_disk_full_while_staging_then_one_rerun_holds_every_article_exactly_once
     # The staging folder on a 16 KiB tmpfs in a private mount namespace: the batch cannot fit.
     mount = f'mount -t tmpfs -o size=16k newsmon-full {staging} && exec "$@"'
     proc = _pipeline_process(prefix=["unshare", "--mount", "sh", "-c", mount, "sh"])
-    _, err = proc.communicate(timeout=180)
+    err = _finished(proc, 180)
     assert proc.returncode != 0 and "No space left on device" in err, err
     assert not list((get_paths().state / "feeds").glob("*.json")), "no feed state before the batch is staged"
     summary = run_once()
