@@ -91,17 +91,23 @@ KILL_POINTS = {
     "newsmon.warehouse:_write_part@return": "staging: after a part file",
     "c:replace<newsmon.warehouse:stage_batch": "staging: batch complete, before its rename",
     "newsmon.warehouse:stage_batch@return": "staging: batch renamed into place",
+    "newsmon.feeds:commit_states": "staging: batch durable, feed states not committed yet",
+    "newsmon.feeds:commit_states@return": "staging: feed states committed, shard not reported yet",
     # load
     "newsmon.warehouse:load_batch": "load: before a batch is read",
     "newsmon.warehouse:_insert_children": "load: inside the transaction (articles inserted)",
     "newsmon.warehouse:_insert_fetch_log@return": "load: inside the transaction, just before commit",
     "newsmon.warehouse:load_batch@return": "load: committed, batch not moved to loaded/ yet",
+    "c:replace<newsmon.warehouse:load_pending": "load: moving a loaded batch to loaded/",
+    "newsmon.warehouse:prune_loaded": "load: pruning old loaded batches",
     "newsmon.warehouse:load_pending@return": "load: every batch loaded and moved, before publish",
     # publish
     "newsmon.warehouse:publish": "publish: starts",
     "c:sendfile<shutil:_fastcopy_sendfile": "publish: during the copy of the previous analyst database",
     "newsmon.warehouse:_create_analyst_views": "publish: full rebuild written, views not yet",
     "c:replace<newsmon.warehouse:publish": "publish: temp copy complete, before its rename",
+    "c:replace<newsmon.warehouse:_point_analyst_db_at": "publish: new version in place, before the symlink swap",
+    "newsmon.warehouse:_prune_versions": "publish: symlink swapped, old versions not pruned yet",
     "newsmon.warehouse:publish@return": "publish: renamed into place",
     # aggregates
     "newsmon.aggregates:_replace_day": "aggregates: replacing one day's rows",
@@ -224,6 +230,7 @@ class Run:
     fired: list[dict] = field(default_factory=list)
     hung: bool = False
     last_error: str = ""
+    traceback: bool = False  # the run ended with a Python traceback instead of a one-line error
 
     @property
     def ok(self) -> bool:
@@ -241,6 +248,9 @@ class Env:
         for d in (self.data, self.marks, self.logs):
             d.mkdir(parents=True, exist_ok=True)
         self.runs: list[Run] = []
+        self.corrupt_batch: tuple[str, set[str]] | None = (
+            None  # name and article keys of a batch damaged on purpose
+        )
 
     def environ(self, fault: dict | None) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
@@ -285,10 +295,11 @@ class Env:
             _end_group(proc.pid, hung)
             proc.wait()
         fired = [json.loads(p.read_text()) for p in sorted(self.marks.glob("fired-*.json"))]
-        text = log_path.read_text(errors="replace").strip().splitlines()
-        run = Run(
-            step, proc.returncode, round(time.monotonic() - started, 2), fired, hung, text[-1] if text else ""
-        )
+        output = log_path.read_text(errors="replace")
+        text = output.strip().splitlines()
+        seconds = round(time.monotonic() - started, 2)
+        last = text[-1] if text else ""
+        run = Run(step, proc.returncode, seconds, fired, hung, last, "Traceback (most recent call" in output)
         self.runs.append(run)
         return run
 
@@ -348,11 +359,7 @@ class Reader(threading.Thread):
                     self._problem("the analyst database disappeared")
                 continue
             try:
-                con = duckdb.connect(str(self.db), read_only=True)
-                try:
-                    count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-                finally:
-                    con.close()
+                count = self._count()
             except duckdb.Error as exc:
                 if not self.db.exists():  # replaced between the check and the open: try again
                     continue
@@ -363,6 +370,15 @@ class Reader(threading.Thread):
             if count < self.last_count:
                 self._problem(f"articles went down from {self.last_count} to {count}")
             self.last_count = count
+
+    def _count(self) -> int:
+        import duckdb
+
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            return con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        finally:
+            con.close()
 
     def _problem(self, text: str) -> None:
         if text not in self.problems:
@@ -409,6 +425,11 @@ class Outcome:
     runs: list[dict]
     lost_keys: list[str] = field(default_factory=list)
     note: str = ""
+    set_aside: int = (
+        0  # articles of a corrupt batch moved to staging/failed/ with its reason: an error, not lost
+    )
+    operator: list[str] = field(default_factory=list)  # documented recovery steps taken (newsmon rebuild)
+    tracebacks: int = 0  # runs after the fault that ended in a traceback rather than a one-line error
 
     @property
     def held(self) -> bool:
@@ -420,6 +441,12 @@ class Outcome:
         verdict = "ok  " if self.held else "FAIL"
         extra = "" if self.fired else "  (the fault did not fire)"
         problems = f"  reader: {'; '.join(self.readable)}" if self.readable else ""
+        if self.set_aside:
+            extra += f", set aside in staging/failed/ {self.set_aside}"
+        if self.operator:
+            extra += f", operator: {', '.join(self.operator)}"
+        if self.tracebacks:
+            extra += f", tracebacks {self.tracebacks}"
         return (
             f"{verdict} {self.case.label}: lost {self.lost}, duplicated {self.duplicated}, "
             f"unexpected {self.unexpected}, reruns {self.reruns}{extra}{problems}{self.note}"
@@ -546,41 +573,66 @@ def _must(run: Run) -> None:
         raise RuntimeError(f"an undisturbed run failed ({run.step}, exit {run.returncode}): {run.last_error}")
 
 
-TMPFS_BYTES = (
-    24 * 1024 * 1024
-)  # the demo corpus needs ~14 MB at its peak: warehouse, analyst copy and its temp
+# The demo corpus needs ~20 MB at its peak: warehouse, two analyst versions and a publish's temp copy.
+TMPFS_BYTES = 32 * 1024 * 1024
 
 
 def execute(case: Case, env: Env, expected: list[str]) -> Outcome:
     """The case's phases, its fault, then up to RERUNS ordinary runs; count what the analyst database holds."""
     reader = Reader(env.data / "newsmon.duckdb")
     reader.start()
-    note = ""
+    note, operator = "", []
     try:
         fired = _fault_run(case, env)
+        after_fault = len(env.runs) - (case.kind != "corrupt")
         reruns = 0
         while reruns < RERUNS:
             if env.runs[-1].ok and _counts(expected, env)[:3] == (0, 0, 0):
                 break
+            if _asks_for_rebuild(env) and not operator:
+                operator.append("newsmon rebuild")  # the documented recovery the error message names
+                env.run("operator-rebuild", argv=["-m", "newsmon.cli", "rebuild"])
             reruns += 1
             set_phase(env.urls, "B")
             env.run(f"rerun-{reruns}")
     except Exception as exc:  # a harness problem is a failed case with its reason, not a crashed sweep
-        fired, reruns, note = False, RERUNS, f"  harness: {type(exc).__name__}: {exc}"
+        fired, reruns, after_fault = False, RERUNS, len(env.runs)
+        note = f"  harness: {type(exc).__name__}: {exc}"
     problems = reader.finish()
     lost, duplicated, unexpected, lost_keys = _counts(expected, env)
+    set_aside = _set_aside(env, lost_keys)
     return Outcome(
         case,
         fired,
-        lost,
+        lost - len(set_aside),
         duplicated,
         unexpected,
         reruns,
         problems,
         [asdict(r) for r in env.runs],
-        lost_keys[:20],
+        [k for k in lost_keys if k not in set_aside][:20],
         note,
+        len(set_aside),
+        operator,
+        sum(r.traceback for r in env.runs[after_fault:]),
     )
+
+
+def _asks_for_rebuild(env: Env) -> bool:
+    last = env.runs[-1]
+    return not last.ok and "newsmon rebuild" in last.last_error
+
+
+def _set_aside(env: Env, lost_keys: list[str]) -> set[str]:
+    """Lost articles that were in a corrupt batch the loader moved to staging/failed/ with a reason: the run said
+    so, and the operator has the batch to repair; nothing vanished silently."""
+    if not env.corrupt_batch:
+        return set()
+    name, keys = env.corrupt_batch
+    quarantined = env.data / "staging" / "failed" / name
+    if not any(quarantined.glob("_REASON*")):
+        return set()
+    return set(lost_keys) & keys
 
 
 def _counts(expected: list[str], env: Env) -> tuple[int, int, int, list[str]]:
@@ -641,9 +693,9 @@ def corrupt(case: Case, env: Env) -> Path:
         batches = [b for b in batches if not b.name.startswith(".")]
         if not batches:
             raise RuntimeError("no staged batch to corrupt")
-        target = rng.choice(batches) / rng.choice(
-            ("articles.parquet", "mentions.parquet", "fetch_log.parquet")
-        )
+        batch = rng.choice(batches)
+        env.corrupt_batch = (batch.name, _staged_keys(batch))
+        target = batch / rng.choice(("articles.parquet", "mentions.parquet", "fetch_log.parquet"))
     else:
         target = env.data / "warehouse.duckdb"
     data = target.read_bytes()
@@ -665,6 +717,13 @@ def corrupt(case: Case, env: Env) -> Path:
     else:
         raise ValueError(f"unknown corruption {case.how!r}")
     return target
+
+
+def _staged_keys(batch: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(batch / "articles.parquet", columns=["canonical_url"])
+    return {urlsplit(u).path for u in table.column("canonical_url").to_pylist()}
 
 
 def _disk_case_main(spec_file: str) -> int:
