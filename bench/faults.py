@@ -63,6 +63,7 @@ PROPERTY = (
 )
 RUN_TIMEOUT = 240.0  # seconds for one pipeline run on a loaded 2-core machine (an undisturbed one takes ~5 s)
 RERUNS = 2
+TERM_GRACE = 30.0  # seconds a run may take to stop after SIGTERM before it gets SIGKILL, as under Airflow
 PHASE_A_SHARE = 0.7
 
 # Kill points, chosen from the code: `module:qualname` (a Python function), `c:name<module:qualname` (a C
@@ -249,7 +250,10 @@ class Env:
             d.mkdir(parents=True, exist_ok=True)
         self.runs: list[Run] = []
         self.corrupt_batch: tuple[str, set[str]] | None = (
-            None  # name and article keys of a batch damaged on purpose
+            None  # a batch damaged on purpose: name, article keys
+        )
+        self.phase_a: Path | None = (
+            None  # a data folder after an undisturbed phase-A run, to start later cases from
         )
 
     def environ(self, fault: dict | None) -> dict:
@@ -287,13 +291,8 @@ class Env:
                 start_new_session=True,
                 cwd=self.root,
             )
-            hung = False
-            try:
-                proc.wait(RUN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                hung = True
-            _end_group(proc.pid, hung)
-            proc.wait()
+            hung = _wait(proc, self.marks, RUN_TIMEOUT)
+            _end_group(proc, hung)
         fired = [json.loads(p.read_text()) for p in sorted(self.marks.glob("fired-*.json"))]
         output = log_path.read_text(errors="replace")
         text = output.strip().splitlines()
@@ -304,23 +303,38 @@ class Env:
         return run
 
 
-def _end_group(pgid: int, kill: bool) -> None:
+def _wait(proc: subprocess.Popen, marks: Path, timeout: float) -> bool:
+    """Wait for the run's main process; True when it had to be stopped: past `timeout`, or still going
+    TERM_GRACE seconds after an injected SIGTERM (Airflow, too, sends SIGKILL after a grace period)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        now = time.monotonic()
+        fired = [p for p in marks.glob("fired-*.json") if "SIGTERM" in p.read_text()]
+        if fired:
+            deadline = min(deadline, min(p.stat().st_mtime for p in fired) - time.time() + now + TERM_GRACE)
+        if now >= deadline:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _end_group(proc: subprocess.Popen, kill: bool) -> None:
     """Wait until every process of the run's group is gone (orphaned workers too); SIGKILL them when asked or slow."""
     deadline = time.monotonic() + (0 if kill else 60)
     while True:
+        proc.poll()  # reap the main process: a zombie still counts as a member of its group
         try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            return
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            break
         if time.monotonic() >= deadline:
             try:
-                os.killpg(pgid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
-                return
+                break
             deadline = time.monotonic() + 30
         time.sleep(0.05)
+    proc.wait()
 
 
 # ---------------------------------------------------------------------------------------------------- checking
@@ -440,6 +454,9 @@ class Outcome:
     def line(self) -> str:
         verdict = "ok  " if self.held else "FAIL"
         extra = "" if self.fired else "  (the fault did not fire)"
+        slow = [r["step"] for r in self.runs if r.get("hung")]
+        if slow:
+            extra += f", SIGKILLed after hanging: {', '.join(slow)}"
         problems = f"  reader: {'; '.join(self.readable)}" if self.readable else ""
         if self.set_aside:
             extra += f", set aside in staging/failed/ {self.set_aside}"
@@ -479,6 +496,8 @@ class Harness:
             if step == "later":
                 set_phase(env.urls, "A")
                 _must(env.run("phase-A"))
+                # Later cases start from a copy of this folder instead of running phase A again each.
+                shutil.copytree(env.data, self._phase_a_dir(shards), symlinks=True)
             set_phase(env.urls, "B")
             _must(env.run("census", {"mode": "count", "points": "\n".join(points)}))
             counts = dict.fromkeys(points, 0)
@@ -489,6 +508,9 @@ class Harness:
             self._counts[key] = counts
             shutil.rmtree(env.root, ignore_errors=True)
         return self._baseline[key], self._counts[key]
+
+    def _phase_a_dir(self, shards: int) -> Path:
+        return self.workdir / f"phase-A-{shards}"
 
     def reachable(self, point: str, step: str, shards: int) -> int:
         return self.census(step, shards)[1].get(point, 0)
@@ -537,6 +559,7 @@ class Harness:
         if case.kind == "disk":
             return self._in_namespace(case, expected)
         env = self._env(case.kind, case.shards)
+        env.phase_a = self._phase_a_dir(case.shards)
         return execute(case, env, expected)
 
     def _in_namespace(self, case: Case, expected: list[str]) -> Outcome:
@@ -547,6 +570,7 @@ class Harness:
             "root": str(env.root),
             "feeds": str(self.feeds),
             "urls": self.corpus.urls,
+            "phase_a": str(self._phase_a_dir(case.shards)),
         }
         spec_file = env.root / "case.json"
         spec_file.write_text(json.dumps({**spec, "expected": expected}))
@@ -584,7 +608,7 @@ def execute(case: Case, env: Env, expected: list[str]) -> Outcome:
     note, operator = "", []
     try:
         fired = _fault_run(case, env)
-        after_fault = len(env.runs) - (case.kind != "corrupt")
+        after_fault = len(env.runs) - (case.kind == "corrupt")  # the runs after the fault, or from corruption on
         reruns = 0
         while reruns < RERUNS:
             if env.runs[-1].ok and _counts(expected, env)[:3] == (0, 0, 0):
@@ -645,7 +669,9 @@ def _counts(expected: list[str], env: Env) -> tuple[int, int, int, list[str]]:
 
 def _fault_run(case: Case, env: Env) -> bool:
     """Bring the data folder to the case's step, inject the fault; True when the fault really happened."""
-    if case.step == "later":
+    if case.step == "later" and env.phase_a and env.phase_a.exists():
+        shutil.copytree(env.phase_a, env.data, symlinks=True, dirs_exist_ok=True)
+    elif case.step == "later":
         set_phase(env.urls, "A")
         _must(env.run("phase-A"))
     set_phase(env.urls, "B")
@@ -731,6 +757,7 @@ def _disk_case_main(spec_file: str) -> int:
     spec = json.loads(Path(spec_file).read_text())
     case = Case(**spec["case"])
     env = Env(Path(spec["root"]), Path(spec["feeds"]), spec["urls"], case.shards)
+    env.phase_a = Path(spec["phase_a"])
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(env.data)], check=True)
     try:
         outcome = execute(case, env, spec["expected"])
@@ -770,57 +797,133 @@ def sweep(
     return outcomes
 
 
-def summary(outcomes: list[Outcome]) -> str:
-    injected = sum(o.fired for o in outcomes)
-    lost = sum(o.lost for o in outcomes)
-    duplicated = sum(o.duplicated for o in outcomes)
+def summary(records: list[dict]) -> str:
+    injected = sum(bool(r["fired"]) for r in records)
+    lost = sum(r["lost"] for r in records)
+    duplicated = sum(r["duplicated"] for r in records)
     return f"faults injected {injected}, articles lost {lost}, duplicated {duplicated}"
 
 
-def write_results(outcomes: list[Outcome], seed: int, seconds: float, command: str) -> dict:
-    by_kind: dict[str, dict] = {}
-    for o in outcomes:
-        k = by_kind.setdefault(o.case.kind, {"cases": 0, "held": 0, "lost": 0, "duplicated": 0})
-        k["cases"] += 1
-        k["held"] += o.held
-        k["lost"] += o.lost
-        k["duplicated"] += o.duplicated
-    failing = [o for o in outcomes if not o.held]
+def record(o: Outcome) -> dict:
+    """One case as plain data: what was done and what it left."""
+    return {
+        **asdict(o.case),
+        "held": o.held,
+        "fired": o.fired,
+        "lost": o.lost,
+        "duplicated": o.duplicated,
+        "unexpected": o.unexpected,
+        "reruns": o.reruns,
+        "set_aside": o.set_aside,
+        "operator": o.operator,
+        "tracebacks": o.tracebacks,
+        "readable": o.readable,
+        "stopped_by_sigkill": any(r["hung"] for r in o.runs),
+        "line": o.line(),
+    }
+
+
+NOTES = [
+    "Corpus: the demo corpus (81 articles, 10 feeds, 7 outlets) on two loopback hosts, so runs plan two shards in "
+    "spawn worker processes (or one, NEWSMON_SHARDS=1, drawn per case); published in two phases (the older 70%, "
+    "then all), so a fault hits a first run or a later, incremental one.",
+    "Kills: SIGKILL or SIGTERM to the run's whole process group on the Nth call (drawn from the counts of an "
+    "undisturbed run) of a named function, by a profile hook loaded through sitecustomize in every process of the "
+    "run; production code has no hooks. SIGTERM becomes SystemExit, as Airflow stops a task.",
+    "Full disk: the data folder is a 32 MB tmpfs in a private mount namespace; a ballast file fills it at the point, "
+    "leaving the drawn number of bytes free, and is deleted before the reruns.",
+    "Corruption between runs: a feed state file, a staged batch (fetched by the DAG's fetch step, not yet loaded) "
+    "or the warehouse. Articles of a corrupt batch the loader sets aside in staging/failed/ with a reason count as "
+    "'set aside' (a clear error), not as lost; the documented `newsmon rebuild` is run when the error asks for it.",
+    "Expected: the article keys (canonical URL paths) an undisturbed run over the same phases stores. A reader "
+    "thread opens the analyst database every 0.2 s for the whole case.",
+]
+
+
+def results(records: list[dict], seeds: list[int], seconds: float, command: str) -> dict:
+    """The bench/results JSON (see bench/run_all.py) from case records, of one sweep or several merged."""
     figures = {
-        "seed": seed,
-        "faults_injected": sum(o.fired for o in outcomes),
-        "cases": len(outcomes),
-        "cases_holding": sum(o.held for o in outcomes),
-        "articles_lost": sum(o.lost for o in outcomes),
-        "articles_duplicated": sum(o.duplicated for o in outcomes),
-        "unreadable_moments": sum(bool(o.readable) for o in outcomes),
+        "seeds": ", ".join(map(str, seeds)),
+        "faults_injected": sum(bool(r["fired"]) for r in records),
+        "cases": len(records),
+        "cases_holding": sum(bool(r["held"]) for r in records),
+        "articles_lost": sum(r["lost"] for r in records),
+        "articles_duplicated": sum(r["duplicated"] for r in records),
+        "articles_set_aside": sum(r.get("set_aside", 0) for r in records),
+        "cases_unreadable": sum(bool(r.get("readable")) for r in records),
+        "runs_ending_in_traceback": sum(r.get("tracebacks", 0) for r in records),
         "kill_points": len(KILL_POINTS),
         "seconds": round(seconds, 1),
     }
-    for kind, k in by_kind.items():
-        figures[f"{kind}_cases"] = k["cases"]
-        figures[f"{kind}_holding"] = k["held"]
-        figures[f"{kind}_lost"] = k["lost"]
-    result = {
+    for kind in ("kill", "disk", "corrupt"):
+        mine = [r for r in records if r["kind"] == kind]
+        if mine:
+            figures[f"{kind}_cases"] = len(mine)
+            figures[f"{kind}_holding"] = sum(bool(r["held"]) for r in mine)
+            figures[f"{kind}_articles_lost"] = sum(r["lost"] for r in mine)
+    failing = [r["line"] for r in records if not r["held"]]
+    return {
         "title": "Fault injection: kills, full disk and corrupt files against the real pipeline",
         "command": command,
+        "markdown": render_markdown(records),
         "figures": figures,
         "goals": [
             {
                 "goal": "0 articles lost or duplicated over every fault (the property: " + PROPERTY + ")",
-                "met": not failing and figures["faults_injected"] == len(outcomes),
-                "note": summary(outcomes),
+                "met": not failing and figures["faults_injected"] == len(records),
+                "note": summary(records),
             }
         ],
-        "notes": [o.line() for o in failing][:60],
-        "cases": [
-            {**asdict(o.case), "held": o.held, "lost": o.lost, "duplicated": o.duplicated, "reruns": o.reruns}
-            for o in outcomes
-        ],
+        "notes": [*NOTES, *failing[:60]],
+        "cases": records,
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1))
-    return result
+
+
+def write_results(data: dict, path: Path = RESULTS) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, default=str))
+
+
+def _cell(c: dict) -> str:
+    if c.get("held"):
+        verdict = "ok"
+    else:
+        parts = [f"{c[k]} {k}" for k in ("lost", "duplicated", "unexpected") if c.get(k)]
+        if c.get("readable"):
+            parts.append("unreadable")
+        if not c.get("fired", True):
+            parts.append("did not fire")
+        verdict = "**" + ", ".join(parts or ["failed"]) + "**"
+    extra = [f"{c['set_aside']} set aside"] if c.get("set_aside") else []
+    extra += c.get("operator") or []
+    if c.get("stopped_by_sigkill"):
+        extra.append(f"still running {TERM_GRACE:.0f} s after SIGTERM: SIGKILL")
+    if c.get("tracebacks"):
+        extra.append(f"{c['tracebacks']} traceback(s)")
+    where = (
+        f"#{c['nth']} {c['step']}, {c['shards']} sh"
+        if c["kind"] != "corrupt"
+        else f"{c['step']}, {c['shards']} sh"
+    )
+    return f"{verdict} ({where}{''.join('; ' + e for e in extra)})"
+
+
+def render_markdown(cases: list[dict]) -> str:
+    """One row per kill point (SIGKILL and SIGTERM side by side), per fill point and per corruption."""
+    lines = ["| kill point | moment | SIGKILL | SIGTERM |", "|---|---|---|---|"]
+    for point, what in KILL_POINTS.items():
+        by_signal = {c["signal"]: _cell(c) for c in cases if c["kind"] == "kill" and c["point"] == point}
+        if by_signal:
+            lines.append(
+                f"| `{point}` | {what} | {by_signal.get('KILL', '')} | {by_signal.get('TERM', '')} |"
+            )
+    lines += ["", "| full disk at | moment | free bytes left | result |", "|---|---|---|---|"]
+    for c in (c for c in cases if c["kind"] == "disk"):
+        lines.append(f"| `{c['point']}` | {FILL_POINTS.get(c['point'], '')} | {c['how']} | {_cell(c)} |")
+    lines += ["", "| corrupt file | how | result |", "|---|---|---|"]
+    for c in (c for c in cases if c["kind"] == "corrupt"):
+        lines.append(f"| {c['point']} | {c['how']} | {_cell(c)} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -830,10 +933,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--points", default="", help="only points whose name contains this")
     parser.add_argument("--signals", default="KILL,TERM")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--out", default=str(RESULTS), help="where the results JSON goes")
+    parser.add_argument(
+        "--merge", nargs="+", help="merge the results JSON of several partial sweeps into --out"
+    )
     parser.add_argument("--disk-case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.disk_case:
         return _disk_case_main(args.disk_case)
+    if args.merge:
+        return _merge(args.merge, Path(args.out))
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"fault sweep seed {seed} (rerun with --seed {seed})", flush=True)
     print(f"property: {PROPERTY}", flush=True)
@@ -848,10 +957,23 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"work folder kept: {workdir}")
-    line = summary(outcomes)
-    print(line)
+    records = [record(o) for o in outcomes]
+    print(summary(records))
     command = ".venv/bin/python bench/faults.py" + (f" {' '.join(argv)}" if argv else "")
-    write_results(outcomes, seed, time.monotonic() - started, command)
+    write_results(results(records, [seed], time.monotonic() - started, command), Path(args.out))
+    return 0
+
+
+def _merge(files: list[str], out: Path) -> int:
+    parts = [json.loads(Path(f).read_text()) for f in files]
+    records = [r for p in parts for r in p["cases"]]
+    seeds = sorted(
+        {int(x) for p in parts for x in str(p["figures"].get("seeds", p["figures"].get("seed"))).split(", ")}
+    )
+    seconds = sum(p["figures"]["seconds"] for p in parts)
+    commands = " && ".join(p["command"] for p in parts)
+    write_results(results(records, seeds, seconds, commands), out)
+    print(summary(records))
     return 0
 
 

@@ -22,25 +22,17 @@ import faults  # noqa: E402
 
 SEED = int(os.environ.get("NEWSMON_FAULT_SEED") or random.randrange(1 << 30))
 
-# The kill points a draw chooses from: every one of them holds on today's code. bench/faults.py sweeps all of
-# faults.KILL_POINTS and reports the others (feed state saved before staging: issue 11, finding 1).
-HOLDING_KILL_POINTS = [
-    "newsmon.warehouse:load_batch",
-    "newsmon.warehouse:_insert_children",
-    "newsmon.warehouse:_insert_fetch_log@return",
-    "newsmon.warehouse:load_batch@return",
-    "newsmon.warehouse:load_pending@return",
-    "newsmon.warehouse:publish",
-    "c:sendfile<shutil:_fastcopy_sendfile",
-    "newsmon.warehouse:_create_analyst_views",
-    "c:replace<newsmon.warehouse:publish",
-    "newsmon.warehouse:publish@return",
-    "newsmon.aggregates:_replace_day",
-    "newsmon.aggregates:update_baselines",
-    "newsmon.aggregates:_save_mark",
+# Faults whose fix has not landed: bench/faults.py still sweeps them and reports what they lose; a draw here
+# leaves them out so this test holds on main. Empty them as fixes land.
+NOT_YET: dict[str, str] = {}
+KILL_POINTS = [p for p in faults.KILL_POINTS if p not in NOT_YET]
+FILL_POINTS = [p for p in faults.FILL_POINTS if p not in NOT_YET]
+CORRUPTIONS = [
+    (target, how)
+    for target, kinds in faults.CORRUPTIONS.items()
+    for how in kinds
+    if f"{target}:{how}" not in NOT_YET
 ]
-HOLDING_FILL_POINTS = ["newsmon.warehouse:publish"]
-HOLDING_CORRUPTIONS = [("state", "garbage"), ("state", "truncate")]
 KILLS_PER_DRAW = 8
 
 
@@ -51,10 +43,10 @@ def harness(tmp_path_factory):
 
 
 def _draw(harness: faults.Harness, rng: random.Random) -> list[faults.Case]:
-    kills = rng.sample(HOLDING_KILL_POINTS, KILLS_PER_DRAW)
+    kills = rng.sample(KILL_POINTS, KILLS_PER_DRAW)
     cases = [harness.draw_kill(rng, point, seed=SEED) for point in kills]
-    cases.append(harness.draw_disk(rng, rng.choice(HOLDING_FILL_POINTS), seed=SEED))
-    target, how = rng.choice(HOLDING_CORRUPTIONS)
+    cases.append(harness.draw_disk(rng, rng.choice(FILL_POINTS), seed=SEED))
+    target, how = rng.choice(CORRUPTIONS)
     cases.append(harness.draw_corrupt(rng, target, how, seed=SEED))
     return cases
 
@@ -67,7 +59,7 @@ def test_after_any_single_fault_and_at_most_two_reruns_every_article_is_stored_o
     outcomes = [harness.run_case(case) for case in _draw(harness, random.Random(SEED))]
     for outcome in outcomes:
         print(outcome.line())
-    print(faults.summary(outcomes))
+    print(faults.summary([faults.record(o) for o in outcomes]))
     assert all(o.fired for o in outcomes), "a fault did not happen: see the lines above"
     broken = [o.line() for o in outcomes if not o.held]
     assert not broken, f"seed {SEED}: the property does not hold:\n" + "\n".join(broken)
@@ -128,3 +120,18 @@ def test_the_reader_sees_the_analyst_database_shrink(tmp_path):
     while reader.last_count != 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert reader.finish() == ["articles went down from 3 to 2"]
+
+
+def test_python_dash_m_newsmon_cli_gives_one_line_errors_too(tmp_path):
+    """Found by the suite: under `python -m newsmon.cli` a WarehouseError (a UserError of newsmon.cli) was not
+    caught by the __main__ copy of the module and ended in a traceback with exit status 1."""
+    import subprocess
+
+    env = {**os.environ, "NEWSMON_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "rebuild"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("newsmon rebuild: nothing to rebuild from")
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -170,4 +170,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m newsmon.cli` runs this file as __main__, a second copy of the module: hand over to the imported
+    # newsmon.cli, whose UserError is the class the other modules raise (WarehouseError and friends), so main()
+    # catches them and prints one line instead of a traceback.
+    from newsmon.cli import main as package_main
+
+    sys.exit(package_main())
