@@ -608,7 +608,9 @@ def execute(case: Case, env: Env, expected: list[str]) -> Outcome:
     note, operator = "", []
     try:
         fired = _fault_run(case, env)
-        after_fault = len(env.runs) - (case.kind == "corrupt")  # the runs after the fault, or from corruption on
+        after_fault = len(env.runs) - (
+            case.kind == "corrupt"
+        )  # the runs after the fault, or from corruption on
         reruns = 0
         while reruns < RERUNS:
             if env.runs[-1].ok and _counts(expected, env)[:3] == (0, 0, 0):
