@@ -518,11 +518,16 @@ class Harness:
     # ------------------------------------------------------------------ drawing cases
 
     def draw_kill(
-        self, rng: random.Random, point: str, signal_name: str | None = None, seed: int = 0
+        self,
+        rng: random.Random,
+        point: str,
+        signal_name: str | None = None,
+        seed: int = 0,
+        shards_from=(1, 2),
     ) -> Case:
-        shards = rng.choice((1, 2))
+        shards = rng.choice(shards_from)
         steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
-        if not steps:
+        if not steps and len(shards_from) > 1:
             shards = 3 - shards
             steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
         if not steps:
@@ -533,8 +538,8 @@ class Harness:
         nth = rng.randint(1, self.reachable(point, step, shards))
         return Case("kill", point, step, shards, nth, signal_name or rng.choice(("KILL", "TERM")), seed=seed)
 
-    def draw_disk(self, rng: random.Random, point: str, seed: int = 0) -> Case:
-        shards = rng.choice((1, 2))
+    def draw_disk(self, rng: random.Random, point: str, seed: int = 0, shards_from=(1, 2)) -> Case:
+        shards = rng.choice(shards_from)
         steps = [s for s in ("first", "later") if self.reachable(point, s, shards)]
         if not steps:
             raise ValueError(
@@ -546,10 +551,17 @@ class Harness:
             "disk", point, step, shards, nth, how=str(rng.choice((0, 4096, 65536, 262144))), seed=seed
         )
 
-    def draw_corrupt(self, rng: random.Random, target: str, how: str | None = None, seed: int = 0) -> Case:
+    def draw_corrupt(
+        self, rng: random.Random, target: str, how: str | None = None, seed: int = 0, shards_from=(1, 2)
+    ) -> Case:
         step = "later" if target in ("state", "warehouse") else rng.choice(("first", "later"))
         return Case(
-            "corrupt", target, step, rng.choice((1, 2)), how=how or rng.choice(CORRUPTIONS[target]), seed=seed
+            "corrupt",
+            target,
+            step,
+            rng.choice(shards_from),
+            how=how or rng.choice(CORRUPTIONS[target]),
+            seed=seed,
         )
 
     # ------------------------------------------------------------------ running one

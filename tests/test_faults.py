@@ -36,7 +36,8 @@ CORRUPTIONS = [
     for how in kinds
     if f"{target}:{how}" not in NOT_YET
 ]
-KILLS_PER_DRAW = 8
+KILLS_PER_DRAW = 6
+SHARDS = (2,)  # two spawn workers, as Airflow's mapped tasks; the sweep draws one shard too
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,10 @@ def harness(tmp_path_factory):
 
 def _draw(harness: faults.Harness, rng: random.Random) -> list[faults.Case]:
     kills = rng.sample(KILL_POINTS, KILLS_PER_DRAW)
-    cases = [harness.draw_kill(rng, point, seed=SEED) for point in kills]
-    cases.append(harness.draw_disk(rng, rng.choice(FILL_POINTS), seed=SEED))
+    cases = [harness.draw_kill(rng, point, seed=SEED, shards_from=SHARDS) for point in kills]
+    cases.append(harness.draw_disk(rng, rng.choice(FILL_POINTS), seed=SEED, shards_from=SHARDS))
     target, how = rng.choice(CORRUPTIONS)
-    cases.append(harness.draw_corrupt(rng, target, how, seed=SEED))
+    cases.append(harness.draw_corrupt(rng, target, how, seed=SEED, shards_from=SHARDS))
     return cases
 
 
