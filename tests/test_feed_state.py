@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -413,3 +414,23 @@ def test_a_query_string_that_changes_every_request_stores_no_copies(newsroom, gu
     assert_each_once([alpha])
     urls = [r[0] for r in analyst_rows("SELECT url FROM articles")]
     assert all("?cb=" in u for u in urls)
+
+
+def test_an_unreadable_staged_batch_gives_its_items_back_so_the_next_run_holds_them(newsroom):
+    """The state was committed once the batch was staged; if the batch then cannot be read at load, its
+    manifest releases the items and the next ordinary run fetches them again: nothing is lost."""
+    outlets = [Outlet(newsroom, "alpha", ["a1", "a2", "a3"]), Outlet(newsroom, "beta", [None] * 3)]
+    newsroom.write_feeds(*outlets)
+    report = fetch_shard(["alpha", "beta"], "poisoned")
+    batch = Path(report["batch"])
+    assert (get_paths().state / "batches" / f"{batch.name}.json").exists()
+    (batch / "articles.parquet").write_bytes(b"not parquet at all")
+    loaded = load_and_publish([str(batch)])
+    assert list(loaded["batches_failed"]) == [batch.name]
+    assert not list((get_paths().state / "batches").glob("*.json"))  # settled: released, then removed
+    assert all(not state_of(o).seen_ids and state_of(o).etag is None for o in outlets)
+    summary = run_once()
+    assert summary["load"]["articles_new"] == 6, format_summary(summary)
+    assert_each_once(outlets)
+    again = run_once()  # a loaded batch's manifest is removed and its items stay seen
+    assert again["fetch"]["items"] == 0 and not list((get_paths().state / "batches").glob("*.json"))

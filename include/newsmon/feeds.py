@@ -569,10 +569,12 @@ class FeedStateStore:
             )
         return state
 
-    def save(self, state: FeedState, feed: FeedConfig | None = None) -> Path:
+    def save(
+        self, state: FeedState, feed: FeedConfig | None = None, configured_url: str | None = None
+    ) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         data = _state_to_dict(state)
-        data["configured_url"] = feed.url if feed else None
+        data["configured_url"] = feed.url if feed else configured_url
         data["version"] = STATE_VERSION
         path = self.path_for(state.name)
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.stem}.", suffix=".tmp")
@@ -948,6 +950,31 @@ def commit_states(store: FeedStateStore, feeds: Iterable[FeedConfig], results: I
             failed += 1
             log.error("feed %s: state not saved (%s); its items will be fetched again", r.feed, exc)
     return failed
+
+
+def staged_item_keys(results: Iterable[FeedResult]) -> dict[str, list[str]]:
+    """Per feed, the GUIDs and URLs of the new items these results hand to a batch (its manifest)."""
+    return {r.feed: [k for item in r.items for k in _item_keys(item)] for r in results if r.items}
+
+
+def release_items(store: FeedStateStore, keys_by_feed: dict[str, list[str]]) -> int:
+    """Forget that these items were seen, and the feeds' validators and body hash, so the next run fetches
+    them again. For a staged batch that turned out unreadable: its items were marked seen when it was staged.
+    Returns the feeds released."""
+    released = 0
+    for name, keys in keys_by_feed.items():
+        raw = store._read(store.path_for(name))
+        if raw is None:
+            continue  # no state (or a damaged one, set aside): the feed starts afresh anyway
+        state = _state_from_dict(raw, None)
+        drop = set(keys)
+        state.seen_ids = [k for k in state.seen_ids if k not in drop]
+        state.etag = state.last_modified = state.body_hash = (
+            None  # a 304 or an unchanged body must not hide them
+        )
+        store.save(state, configured_url=raw.get("configured_url"))
+        released += 1
+    return released
 
 
 def _interleave_by_host(indices: Iterable[int], url_of) -> list[int]:

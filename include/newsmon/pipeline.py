@@ -168,7 +168,7 @@ def fetch_shard(
     durably staged: killed, out of disk or failing anywhere before that, the shard leaves the old state and the
     next run fetches the same items again (loading drops what was staged twice).
     """
-    from newsmon.feeds import FeedStateStore, commit_states, fetch_many
+    from newsmon.feeds import FeedStateStore, commit_states, fetch_many, staged_item_keys
 
     paths = get_paths(data_dir).ensure()
     settings = Settings.load()
@@ -239,7 +239,10 @@ def fetch_shard(
     # A name of its own per attempt: a retried task may have fetched more than an earlier attempt staged.
     batch_id = f"{_safe(run_id)}-s{shard:02d}-{uuid.uuid4().hex[:8]}"
     batch = stage_batch(paths.staging, batch_id, articles, rejections, health, fetch_log)
-    commit_states(store, feeds, results)  # only now: the items these states mark as seen are on disk
+    # Only now, and only with the batch's manifest beside the state: the items these states mark as seen are
+    # on disk, and should the batch prove unreadable at load, the manifest says which items to fetch again.
+    if write_manifest(paths, batch.name, staged_item_keys(results)):
+        commit_states(store, feeds, results)
     ctx.report.batch = str(batch)
     log.info("shard %s: %s", shard, ctx.report.as_dict())
     errors = feed_errors_table(fetch_log)
@@ -648,9 +651,55 @@ def load_and_publish(batches: list[str] | None = None, data_dir: str | Path | No
     wanted = {Path(b) for b in batches or []} | set(pending_batches(paths.staging))
     started = datetime.now(UTC)
     counts = load_pending(paths, sorted(wanted, key=lambda p: p.name))
+    settle_manifests(paths, counts.failed)
     revised = revise_learned_boilerplate(paths, started)
     publish(paths)
     return {**counts.as_dict(), "revised": revised}
+
+
+MANIFESTS = "batches"  # data/state/batches/<batch>.json: per feed, the item keys a staged batch holds
+
+
+def write_manifest(paths: Paths, batch_name: str, keys_by_feed: dict[str, list[str]]) -> bool:
+    """Write a staged batch's manifest (temp name, then rename); False, logged, when it cannot be written.
+
+    Without it the feeds' state is not committed: the items are fetched again and loading drops the copies.
+    """
+    folder = paths.state / MANIFESTS
+    tmp = folder / f".{batch_name}.json.tmp-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(keys_by_feed, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / f"{batch_name}.json")
+        return True
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.error("batch %s: manifest not written (%s); its items will be fetched again", batch_name, exc)
+        return False
+
+
+def settle_manifests(paths: Paths, failed: dict[str, str]) -> dict[str, int]:
+    """After a load: a batch that went to staging/failed/ gives its items back to the feeds (fetched again next
+    run, so an unreadable batch loses nothing); a loaded batch's manifest is no longer needed."""
+    from newsmon.feeds import FeedStateStore, release_items
+
+    folder = paths.state / MANIFESTS
+    store = FeedStateStore(paths.state / "feeds")
+    settled = {"released_feeds": 0, "removed": 0}
+    for manifest in sorted(folder.glob("*.json")) if folder.exists() else []:
+        name = manifest.stem
+        if name in failed or (paths.staging / "failed" / name).exists():
+            try:
+                keys = json.loads(manifest.read_text(encoding="utf-8"))
+                settled["released_feeds"] += release_items(store, keys)
+                log.warning("batch %s is unreadable: its items are fetched again next run", name)
+            except (OSError, ValueError) as exc:
+                log.error("manifest of batch %s unreadable (%s): its items are not fetched again", name, exc)
+        elif (paths.staging / name).exists():
+            continue  # still staged: the next load takes it
+        manifest.unlink(missing_ok=True)
+        settled["removed"] += 1
+    return settled
 
 
 REVISED_STATE = "boilerplate-revised.json"  # site -> fingerprint of the furniture its stored articles lack
