@@ -1045,6 +1045,25 @@ def load_pending(
     counts = LoadCounts()
     counts.temps_removed = len(clean_staging_temps(paths))
     batches = pending_batches(paths.staging) if batches is None else [Path(b) for b in batches]
+    try:
+        _load_into_warehouse(paths, batches, counts, settings, started)
+    except duckdb.IOException as exc:  # the warehouse file itself, not a batch: every batch stays staged
+        raise WarehouseError(_storage_problem(paths.warehouse, exc)) from None
+    log.info("loaded %s", counts.as_dict())
+    return counts
+
+
+def _storage_problem(path: Path, exc: Exception) -> str:
+    """One line for an I/O error of the warehouse file: a full disk, or a damaged (e.g. truncated) file."""
+    text = _one_line(exc)
+    if "space" in text.lower():
+        return f"the warehouse {path} could not be written ({text}): free space and rerun; every batch stays staged"
+    return f"the warehouse {path} is damaged ({text}): move it aside and {REBUILD_HINT}"
+
+
+def _load_into_warehouse(
+    paths: Paths, batches: list[Path], counts: LoadCounts, settings: Settings, started: datetime
+) -> None:
     done_dir = paths.staging / "loaded"
     with open_warehouse(paths, guard=True) as con:
         for batch in batches:
@@ -1064,8 +1083,6 @@ def load_pending(
             os.replace(batch, done_dir / batch.name)
         counts.loaded_pruned = prune_loaded(con, paths, settings.loaded_retention_days)
         _forget_handled_failures(con, paths, started)
-    log.info("loaded %s", counts.as_dict())
-    return counts
 
 
 def _record_failure(
