@@ -99,9 +99,10 @@ KILL_POINTS = {
     "newsmon.warehouse:_insert_children": "load: inside the transaction (articles inserted)",
     "newsmon.warehouse:_insert_fetch_log@return": "load: inside the transaction, just before commit",
     "newsmon.warehouse:load_batch@return": "load: committed, batch not moved to loaded/ yet",
-    "c:replace<newsmon.warehouse:load_pending": "load: moving a loaded batch to loaded/",
+    "c:replace<newsmon.warehouse:_load_into_warehouse": "load: moving a loaded batch to loaded/",
     "newsmon.warehouse:prune_loaded": "load: pruning old loaded batches",
     "newsmon.warehouse:load_pending@return": "load: every batch loaded and moved, before publish",
+    "newsmon.pipeline:settle_manifests": "load: batches loaded, manifests not settled (failed items not released)",
     # publish
     "newsmon.warehouse:publish": "publish: starts",
     "c:sendfile<shutil:_fastcopy_sendfile": "publish: during the copy of the previous analyst database",
