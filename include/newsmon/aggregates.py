@@ -705,15 +705,20 @@ def cli_trends(args) -> int:
         relation = con.sql(" UNION ALL ".join(parts) + " ORDER BY key, level, day", params=params)
         rows = relation.fetchall()
         print(render_trends(keys, rows, start, end))
-        if args.csv:
-            relation.write_csv(args.csv, header=True)
-        if args.parquet:
-            relation.write_parquet(args.parquet)
+        _export(relation, args)
     except duckdb.Error as exc:
         raise _user_error(_one_line(exc)) from None
     finally:
         con.close()
     return 0
+
+
+def _export(relation, args) -> None:
+    """`--csv FILE` / `--parquet FILE`: the rows a trends command printed, as a file."""
+    if args.csv:
+        relation.write_csv(args.csv, header=True)
+    if args.parquet:
+        relation.write_parquet(args.parquet)
 
 
 def render_trends(keys: list[TrendKey], rows: list[tuple], start: date, end: date) -> str:
@@ -773,10 +778,7 @@ def cli_relation_trends(args) -> int:
             {"pair": pair, "start": start, "end": end},
         ).fetchall()
         print(render_relation_trends(pair, rows, share, start, end))
-        if args.csv:
-            relation.write_csv(args.csv, header=True)
-        if args.parquet:
-            relation.write_parquet(args.parquet)
+        _export(relation, args)
     except duckdb.Error as exc:
         raise _user_error(_one_line(exc)) from None
     finally:

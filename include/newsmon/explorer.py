@@ -74,12 +74,9 @@ def render(template: str, **context) -> str:
 
 
 def _time(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, datetime):
-        v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
-        return f"{v:%Y-%m-%d %H:%M}"
-    return str(v)
+    from newsmon.ui import utc_minute  # the templates escape; the page's own HTML escapes in ui._time
+
+    return utc_minute(v)
 
 
 # ---------------------------------------------------------------------------------------------------- inputs

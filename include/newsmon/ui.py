@@ -654,13 +654,18 @@ def _ratio(v) -> str:
     return "–" if v is None or v != v else f"×{v:.2f}"
 
 
-def _time(v) -> str:
+def utc_minute(v) -> str:
+    """A timestamp as the page and the explorer show it (UTC, to the minute); '–' for none; other values as text."""
     if v is None:
         return "–"
     if isinstance(v, datetime):
         v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
         return f"{v:%Y-%m-%d %H:%M}"
-    return _e(v)
+    return str(v)
+
+
+def _time(v) -> str:
+    return _e(utc_minute(v))
 
 
 def _is_http(url: str | None) -> bool:
