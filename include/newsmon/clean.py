@@ -588,6 +588,99 @@ def fingerprint(paragraph: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+_DIGITS = re.compile(r"\d+")
+_SHAPE_MIN_WORDS = 3
+
+
+def shape_print(paragraph: str) -> str | None:
+    """The fingerprint of a paragraph with every run of digits made one: "Updated at 10:32" and "Updated at 9:05"
+    share it. Only the template signal uses it (a block at the same place of the page template whose figures
+    vary is a timestamp or a counter, not news); None for a paragraph without digits or with few words."""
+    if not _DIGITS.search(paragraph) or len(paragraph.split()) < _SHAPE_MIN_WORDS:
+        return None
+    return "~" + fingerprint(_DIGITS.sub("0", paragraph))[1:]
+
+
+# -- template keys: where on the page a paragraph sits, as a site's page template would place it
+
+_PATH_BLOCKS = (*_TEXT_BLOCKS, "div", "section", "aside", "td", "th", "span")
+_WRAPPERS = {"div", "section", "aside", "span", "td", "th"}
+_INLINE = {"em", "i", "strong", "b", "small", "span", "a", "sup", "sub", "mark", "cite", "q"}
+_CLASS_TOKEN = re.compile(r"[a-z][a-z_-]+")
+_PATH_DEPTH = 8  # ancestors kept: enough to tell a footer note from the story body, short enough to be stable
+_TEMPLATE_EDGE = 3  # paragraphs from the start or the end of the story that can be template places
+
+
+def block_paths(tree: etree._Element) -> dict[str, etree._Element]:
+    """Every text block of the page by its text (whitespace collapsed), so that trafilatura's output lines can
+    be placed (`_place_of` gives a line's DOM path). Read before trafilatura runs: it prunes the tree it is
+    given, and the blocks it removes stay here. A text found twice keeps its last (innermost) block."""
+    body = tree.find("body")
+    blocks: dict[str, etree._Element] = {}
+    for el in (body if body is not None else tree).iter(*_PATH_BLOCKS):
+        if el.tag in _WRAPPERS and not (el.text or "").strip():
+            continue  # a wrapper: its text is its children's, placed at the children
+        text = " ".join(el.text_content().split())
+        if text:
+            blocks[text] = el
+    return blocks
+
+
+def _dom_path(el: etree._Element, text: str) -> str:
+    steps = []
+    children = [c for c in el if isinstance(c.tag, str)]
+    # "<p><em>Corrections: ...</em></p>": the inline wrapper is what marks the block
+    if len(children) == 1 and children[0].tag in _INLINE and not (el.text or "").strip():
+        if " ".join(children[0].text_content().split()) == text:
+            steps.append(_step(children[0]))
+    node = el
+    while node is not None and node.tag not in ("body", "html") and len(steps) < _PATH_DEPTH:
+        steps.append(_step(node))
+        node = node.getparent()
+    return ">".join(reversed(steps))
+
+
+def _step(el: etree._Element) -> str:
+    tokens = sorted(
+        {t.strip("-_") for t in _CLASS_TOKEN.findall(_DIGITS.sub("", (el.get("class") or "").lower()))}
+    )
+    tokens = [t for t in tokens if len(t) >= 2][:3]
+    return ".".join([el.tag, *tokens])
+
+
+def _place_of(blocks: dict[str, etree._Element], paragraph: str) -> str | None:
+    """A trafilatura output line's DOM path: tag names with their class tokens (lower case, digits stripped, at
+    most three, sorted), from its block up to `_PATH_DEPTH` ancestors below <body>. None when no block has the
+    line's text (a paragraph split at <br>, text trafilatura joined). List items come out as "- item"."""
+    text = " ".join(paragraph.split())
+    el = blocks.get(text)
+    if el is None and text.startswith("- "):
+        text = text[2:]
+        el = blocks.get(text)
+    return _dom_path(el, text) if el is not None else None
+
+
+def template_keys(paragraphs: list[str], paths: list[str | None]) -> list[str | None]:
+    """Each paragraph's place in the site's page template, or None when it has none: its DOM path and its
+    position counted from the nearer end of the story ("s0" the first paragraph, "e0" the last), for the
+    `_TEMPLATE_EDGE` paragraphs at either end. Paragraphs on the page's story path (the DOM path most of its
+    story-length paragraphs share) have no place: a story's own paragraphs, and a quote another story shares,
+    are judged by the count alone."""
+    story = Counter(
+        path
+        for para, path in zip(paragraphs, paths, strict=True)
+        if path and len(para) >= _STORY_PARAGRAPH_CHARS
+    ) or Counter(path for path in paths if path)
+    story_path = story.most_common(1)[0][0] if story else None
+    n, keys = len(paragraphs), []
+    for i, path in enumerate(paths):
+        from_end = n - 1 - i
+        position = f"s{i}" if i <= from_end else f"e{from_end}"
+        near_edge = min(i, from_end) < _TEMPLATE_EDGE
+        keys.append(f"{position}|{path}" if path and path != story_path and near_edge else None)
+    return keys
+
+
 class BoilerplateMemory:
     """Per-site memory of paragraph fingerprints, persisted as one JSON file per site under `path`.
 
@@ -601,6 +694,15 @@ class BoilerplateMemory:
     once). Fingerprints not seen for a window are forgotten, those seen in one article only after
     `single_sighting_days` (7); at most `max_fingerprints` per site are kept (least recently seen go first).
 
+    Template signal: a page's paragraph at the same place of the site's page template (the same template key:
+    DOM path with classes, and position from the story's start or end, see `template_keys`) on
+    `min_template_pages` (3) distinct pages is furniture from then on, sooner than the count alone would say:
+    a corrections note or an "Updated at ..." line (its shape print, digits ignored, when only figures vary).
+    Only blocks whose DOM path differs from the page's story paragraphs get a template key, so a quote two
+    stories share in their ordinary paragraphs is judged by the count alone. What the template signal learns
+    is a paragraph (fingerprint or shape print) for the whole site, so stored text without DOM is judged the
+    same way (`furniture`, the loader's revision).
+
     Files load lazily (on first use of a site) and are written by `save()`; each site has its own lock, so the
     threads of a fetch shard can clean articles of different sites in parallel.
     """
@@ -611,6 +713,7 @@ class BoilerplateMemory:
         *,
         min_articles: int = 5,
         min_share: float = 0.05,
+        min_template_pages: int = 3,
         window_days: int = 30,
         max_fingerprints: int = 50_000,
         keys_per_fingerprint: int = 16,
@@ -620,6 +723,7 @@ class BoilerplateMemory:
         self.path = Path(path) if path else None
         self.min_articles = min_articles
         self.min_share = min_share
+        self.min_template_pages = min_template_pages
         self.window_days = window_days
         self.max_fingerprints = max_fingerprints
         self.keys_per_fingerprint = keys_per_fingerprint  # recent article keys per paragraph: re-fetches
@@ -651,7 +755,7 @@ class BoilerplateMemory:
         return state
 
     def _load(self, site: str) -> dict:
-        empty = {"version": 1, "site": site, "articles": {}, "fingerprints": {}}
+        empty = {"version": 1, "site": site, "articles": {}, "fingerprints": {}, "templates": {}}
         file = self.file_for(site)
         if file is None or not file.exists():
             return empty
@@ -659,6 +763,8 @@ class BoilerplateMemory:
             data = json.loads(file.read_text(encoding="utf-8"))
             if not isinstance(data.get("articles"), dict) or not isinstance(data.get("fingerprints"), dict):
                 raise ValueError("missing 'articles' or 'fingerprints'")
+            if not isinstance(data.get("templates"), dict):
+                data["templates"] = {}  # a file from before the template signal: it learns from now on
             return data
         except (OSError, ValueError, AttributeError) as exc:
             # Keep the broken file for inspection and start learning again; cleaning must not stop.
@@ -693,14 +799,24 @@ class BoilerplateMemory:
         return int(self.clock() // 86400)
 
     def observe(
-        self, site: str, article_key: str, fingerprints: Iterable[str], learn: bool = True
+        self,
+        site: str,
+        article_key: str,
+        fingerprints: Iterable[str],
+        learn: bool = True,
+        templates: Iterable[tuple[str, str]] = (),
+        shapes: Iterable[str] = (),
     ) -> set[str]:
         """Record an article's paragraph fingerprints and return those that are boilerplate for the site.
 
+        `templates`: (template key, fingerprint or shape print) of the article's paragraphs at a place of the
+        page template (see `template_keys`); `shapes`: the shape prints of its paragraphs, judged against what
+        the template signal learned. The returned set holds fingerprints and shape prints.
         The article itself counts (learning first), so the `min_articles`-th article with an appeal is cleaned.
         With learn=False the memory is not changed, but the article still counts once in the judgement.
         """
         fps = list(dict.fromkeys(fingerprints))
+        own = list(dict.fromkeys(templates))
         today = self._today()
         with self._lock(site):
             state = self._state(site)
@@ -708,17 +824,33 @@ class BoilerplateMemory:
             if learn:
                 articles[article_key] = today
                 for fp in fps:
-                    entry = table.setdefault(fp, {"days": {}, "keys": [], "day": today})
-                    if article_key not in entry["keys"]:  # a re-fetched article counts once
-                        entry["keys"].append(article_key)
-                        del entry["keys"][: -self.keys_per_fingerprint]
-                        entry["days"][str(today)] = entry["days"].get(str(today), 0) + 1
-                    entry["day"] = today
-                if len(table) > self.max_fingerprints * 1.2:
+                    self._count_in(table.setdefault(fp, self._new_entry(today)), article_key, today)
+                places = state.setdefault("templates", {})
+                for key, pr in own:
+                    self._count_in(
+                        places.setdefault(pr, {}).setdefault(key, self._new_entry(today)), article_key, today
+                    )
+                if len(table) > self.max_fingerprints * 1.2 or len(places) > self.max_fingerprints * 1.2:
                     self._prune(state, today)
                 with self._guard:
                     self._dirty.add(site)
-            return self._judge(state, article_key, fps, today, counted=learn)
+            found = self._judge(state, article_key, fps, today, counted=learn)
+            return found | self._judge_templates(state, article_key, [*fps, *shapes], own, today, learn)
+
+    @staticmethod
+    def _new_entry(today: int) -> dict:
+        return {"days": {}, "keys": [], "day": today}
+
+    def _count_in(self, entry: dict, article_key: str, today: int) -> None:
+        if article_key not in entry["keys"]:  # a re-fetched article counts once
+            entry["keys"].append(article_key)
+            del entry["keys"][: -self.keys_per_fingerprint]
+            entry["days"][str(today)] = entry["days"].get(str(today), 0) + 1
+        entry["day"] = today
+
+    @staticmethod
+    def _seen(entry: dict, since: int) -> int:
+        return sum(c for day, c in entry["days"].items() if int(day) >= since)
 
     def _judge(self, state: dict, key: str, fps: list[str], today: int, counted: bool) -> set[str]:
         articles, table = state["articles"], state["fingerprints"]
@@ -729,18 +861,43 @@ class BoilerplateMemory:
         found = set()
         for fp in fps:
             entry = table.get(fp) or {"days": {}, "keys": []}
-            n = sum(c for day, c in entry["days"].items() if int(day) >= since)
+            n = self._seen(entry, since)
             if not counted and key not in entry["keys"]:
                 n += 1
             if n >= need:
                 found.add(fp)
         return found
 
+    def _judge_templates(
+        self, state: dict, key: str, prints: list[str], own: list[tuple[str, str]], today: int, counted: bool
+    ) -> set[str]:
+        """The prints that sit at one place of the site's template on `min_template_pages` pages (this article's
+        own places count once even when it is not learned from)."""
+        places = state.get("templates") or {}
+        since = today - self.window_days
+        mine: dict[str, set[str]] = {}
+        for place, pr in own:
+            mine.setdefault(pr, set()).add(place)
+        found = set()
+        for pr in dict.fromkeys([*prints, *mine]):
+            seen = places.get(pr) or {}
+            for place in set(seen) | mine.get(pr, set()):
+                entry = seen.get(place) or {"days": {}, "keys": []}
+                n = self._seen(entry, since)
+                if not counted and place in mine.get(pr, ()) and key not in entry["keys"]:
+                    n += 1
+                if n >= self.min_template_pages:
+                    found.add(pr)
+                    break
+        return found
+
     def furniture(self, site: str) -> set[str]:
-        """Every fingerprint that is boilerplate for the site now (as `observe` would judge a stored article).
+        """Every fingerprint (and shape print) that is boilerplate for the site now (as `observe` would judge a
+        stored article).
 
         The loader compares this set with the one it last revised the site's stored articles against: a
-        paragraph learned since (an appeal, from the site's 5th article) is removed from the earlier ones too.
+        paragraph learned since (an appeal, from the site's 5th article; a template block, from its 3rd page) is
+        removed from the earlier ones too.
         """
         today = self._today()
         with self._lock(site):
@@ -748,16 +905,31 @@ class BoilerplateMemory:
             since = today - self.window_days
             recent_articles = sum(1 for day in state["articles"].values() if day >= since)
             need = max(self.min_articles, self.min_share * recent_articles)
-            return {
-                fp
-                for fp, entry in state["fingerprints"].items()
-                if sum(c for day, c in entry["days"].items() if int(day) >= since) >= need
+            found = {fp for fp, entry in state["fingerprints"].items() if self._seen(entry, since) >= need}
+            return found | {
+                pr
+                for pr, seen in (state.get("templates") or {}).items()
+                if any(self._seen(entry, since) >= self.min_template_pages for entry in seen.values())
             }
 
     def _prune(self, state: dict, today: int) -> None:
         since = today - self.window_days
         state["articles"] = {k: d for k, d in state["articles"].items() if d >= since}
-        table = state["fingerprints"]
+        state["fingerprints"] = self._pruned(state["fingerprints"], today)
+        places = {}
+        for pr, seen in (state.get("templates") or {}).items():
+            live = self._pruned(seen, today, cap=False)
+            if live:
+                places[pr] = live
+        if len(places) > self.max_fingerprints:
+            latest = sorted(
+                places.items(), key=lambda kv: max(e["day"] for e in kv[1].values()), reverse=True
+            )
+            places = dict(latest[: self.max_fingerprints])
+        state["templates"] = places
+
+    def _pruned(self, table: dict, today: int, cap: bool = True) -> dict:
+        since = today - self.window_days
         # Most paragraphs are the story's own and are seen once: after a week without a second sighting they
         # are not furniture of a site that publishes at least weekly, so they go early and keep the files small.
         once_until = today - min(self.single_sighting_days, self.window_days)
@@ -767,10 +939,10 @@ class BoilerplateMemory:
                 continue
             entry["days"] = {d: c for d, c in entry["days"].items() if int(d) >= since}
             live[fp] = entry
-        if len(live) > self.max_fingerprints:
+        if cap and len(live) > self.max_fingerprints:
             keep = sorted(live.items(), key=lambda kv: kv[1]["day"], reverse=True)[: self.max_fingerprints]
             live = dict(keep)
-        state["fingerprints"] = live
+        return live
 
     def stats(self, site: str) -> dict:
         with self._lock(site):
@@ -793,23 +965,37 @@ def clean_paragraphs(
     article_key: str,
     removed: dict[str, int],
     removed_text: list[tuple[str, str]],
+    paths: list[str | None] | None = None,
 ) -> list[str]:
-    """Layers 2 and 3 over a list of paragraphs; fills `removed` and `removed_text`."""
+    """Layers 2 and 3 over a list of paragraphs; fills `removed` and `removed_text`. `paths`: each paragraph's
+    DOM path (`block_paths`) when it comes from a page, for the template signal."""
     kept: list[str] = []
-    for para in paragraphs:
+    kept_paths: list[str | None] = []
+    for para, path in zip(paragraphs, paths or [None] * len(paragraphs), strict=True):
         if options.phrases and is_boilerplate_phrase(para, options):
             removed["phrases"] += 1
             removed_text.append(("phrases", para))
         else:
             kept.append(para)
+            kept_paths.append(path)
     if options.repetition and memory is not None and kept:
         prints = [fingerprint(p) for p in kept]
+        shapes = [shape_print(p) for p in kept]
         # Learn from all paragraphs seen, including those the phrase layer removed, so counts stay honest.
         learned = prints + [fingerprint(p) for layer, p in removed_text if layer == "phrases"]
-        furniture = memory.observe(site, article_key, learned, learn=options.learn)
+        places = [
+            (place, pr)
+            for place, fp, shape in zip(template_keys(kept, kept_paths), prints, shapes, strict=True)
+            if place
+            for pr in (fp, shape)
+            if pr
+        ]
+        furniture = memory.observe(
+            site, article_key, learned, learn=options.learn, templates=places, shapes=[s for s in shapes if s]
+        )
         survivors = []
-        for para, fp in zip(kept, prints, strict=True):
-            if fp in furniture:
+        for para, fp, shape in zip(kept, prints, shapes, strict=True):
+            if fp in furniture or shape in furniture:
                 removed["repetition"] += 1
                 removed_text.append(("repetition", para))
             else:
@@ -859,6 +1045,9 @@ def clean_page(
         cut, story_texts = _prune(tree, rules, url)
         removed["structure"] = len(cut)
         removed_text.extend(("structure", p) for p in cut)
+    # the template signal needs each paragraph's DOM path, read before trafilatura prunes the tree
+    learns_places = tree is not None and options.repetition and memory is not None
+    places = block_paths(tree) if learns_places else {}
     extracted = extract_page(tree, url, favor_precision=options.favor_precision) if tree is not None else None
     if (
         extracted
@@ -871,7 +1060,8 @@ def clean_page(
     if extracted and options.structure:
         paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text, rules)
     key = _article_key(url, paragraphs)
-    kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text)
+    paths = [_place_of(places, p) for p in paragraphs] if places else None
+    kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text, paths)
     text = "\n".join(kept)
     return CleanedPage(
         title=extracted.title if extracted else "",
