@@ -22,6 +22,7 @@ from newsmon.clean import (
     fingerprint,
     is_boilerplate_phrase,
     phrase_patterns,
+    shape_print,
 )
 
 STORY = [
@@ -489,6 +490,43 @@ def test_memory_forgets_one_off_paragraphs_after_a_week_but_keeps_repeats(tmp_pa
     kept = json.loads(memory.file_for("site").read_text())["fingerprints"]
     assert fingerprint("A paragraph seen twice.") in kept
     assert fingerprint("A paragraph seen once.") not in kept and len(kept) == 1
+
+
+def test_shape_prints_ignore_figures_only_and_need_words():
+    assert shape_print("Updated at 10:32, desk item 137") == shape_print("Updated at 9:05, desk item 4")
+    assert shape_print("Updated at 10:32, desk item 137") != shape_print("Filed at 10:32, desk item 137")
+    assert shape_print("Updated at noon, desk item") is None  # no figures: the fingerprint is enough
+    assert shape_print("Page 12") is None  # too few words to stand for a template block
+    assert shape_print("Updated at 10:32") != fingerprint("Updated at 10:32")
+
+
+def test_memory_learns_a_template_place_from_three_pages_and_forgets_it_with_the_window(tmp_path):
+    now = [1_700_000_000.0]
+    memory = BoilerplateMemory(tmp_path, clock=lambda: now[0])
+    note, place = fingerprint("Corrections: write to the desk."), "e0|article>p.correction"
+    for n in range(2):
+        assert (
+            memory.observe("site", f"a{n}", [note, fingerprint(f"story {n}")], templates=[(place, note)])
+            == set()
+        )
+    # judged without learning, an article at that place counts once: the third page
+    assert memory.observe("site", "a2", [note], learn=False, templates=[(place, note)]) == {note}
+    assert memory.observe("site", "a2", [note], learn=False) == set()  # stored text alone: 2 pages so far
+    memory.observe("site", "a2", [note], templates=[(place, note)])
+    assert memory.furniture("site") == {note}
+    assert memory.observe("site", "stored", [note], learn=False) == {note}  # now anywhere on the site
+    # the same text at three different places is not a template block
+    other = fingerprint("A quote three stories share.")
+    for n in range(3):
+        memory.observe("site", f"q{n}", [other], templates=[(f"s{n}|article>blockquote>p", other)])
+    assert other not in memory.furniture("site")
+    memory.save()
+    assert place in json.loads(memory.file_for("site").read_text())["templates"][note]
+    now[0] += 31 * 86400  # out of the window: forgotten, and pruned from the file
+    assert memory.furniture("site") == set()
+    memory.observe("site", "late", [fingerprint("a new story")])
+    memory.save()
+    assert json.loads(memory.file_for("site").read_text())["templates"] == {}
 
 
 def _page(body: str, url_host: str = "www.riverside-courier.example") -> str:

@@ -17,7 +17,9 @@ Three layers, each switchable (`CleanOptions`) and each counted per article (`re
    Chinese, German, French, Spanish).
 3. repetition: a paragraph whose fingerprint appeared in at least `min_articles` different articles of the same
    site within `window_days`, and in at least `min_share` of that site's articles in the window, is that site's
-   furniture. `BoilerplateMemory` learns from every cleaned article and persists per site as JSON.
+   furniture. `BoilerplateMemory` learns from every cleaned article and persists per site as JSON. Its template
+   signal learns sooner (3 pages) a block at the same place of the site's page template: same DOM path and
+   class, same position from the story's start or end (`template_keys`).
 """
 
 from __future__ import annotations
