@@ -10,7 +10,10 @@ What it contains, on purpose:
 - Meridian Wire stories syndicated by 2-4 other outlets under a new headline, with the last paragraph trimmed,
   small edits and a different URL (some feed links carry utm_ tracking parameters);
 - pages that fail in the ways real pages do (FAILURE_MODES), and pages in windows-1251 and gb2312;
-- short Russian and Chinese stories in their own feeds.
+- short Russian and Chinese stories in their own feeds;
+- after the spike, stories whose relations between countries are known (stories.RELATION_STORIES, RELATION_DAYS):
+  US sanctions on Russian banks and a US-China exchange of accusations two days after it, a US-China summit with
+  agreements on the last day.
 
 `Corpus.render(base_url)` turns it into the bytes a server sends (see render.py).
 """
@@ -29,6 +32,9 @@ from newsmon.demo.stories import NAME_POOLS, Topic
 SEED = 20261128
 DAYS = 18
 SPIKE_OFFSET = 3  # spike_day = end_day - SPIKE_OFFSET
+# Days after the spike of the stories with known relations. Not the day right after it: its three US stories
+# plus one would make a spike of stories about the United States there, which the demo does not plant.
+RELATION_DAYS = {"bank-sanctions": 2, "port-hacking": 2, "singapore-summit": 3}
 
 # How a page fails. not_found: 404. slow: the server waits `slow_seconds` before answering. broken_html: the page
 # is truncated mid-paragraph with unclosed tags. thin: a video page with one caption line (the feed's summary
@@ -212,6 +218,7 @@ def build_corpus(end_day: date | None = None) -> Corpus:
     builder.schedule_specials()
     builder.assign_failures()
     builder.syndicate()
+    builder.schedule_relation_stories()  # last: the articles before it draw the same random numbers as ever
     articles = sorted(builder.articles, key=lambda a: (a.published, a.path))
     return Corpus(end_day=end_day, articles=articles)
 
@@ -358,6 +365,12 @@ class _Builder:
         briefing = self._add(stories.SUBSCRIBER_BRIEFING, OUTLETS_BY_KEY["capital-dispatch"], self._day(8))
         briefing.failure = "robots"
         briefing.path = briefing.path.replace("/capital-dispatch/", "/capital-dispatch/private/", 1)
+
+    def schedule_relation_stories(self) -> None:
+        """After the spike, where they leave the spike day's baselines (the days before it) alone."""
+        for topic in stories.RELATION_STORIES:
+            day = self.spike_day + timedelta(days=RELATION_DAYS[topic.key])
+            self._add(topic, OUTLETS_BY_KEY[topic.outlets[0]], day)
 
     def assign_failures(self) -> None:
         """Give three ordinary pages a failure mode: one 404, one slow, one broken."""

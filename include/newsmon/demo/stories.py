@@ -32,6 +32,9 @@ class Topic:
     outlets: tuple[str, ...] = ()  # outlets that cover it (empty: any English outlet)
     fixed: bool = False  # one-off story: every pool paragraph, in order
     uses: int = 1  # how many articles the regular schedule makes of it (developing stories: 2)
+    # relations between watched countries the story states, as (source, target, class) per RELATIONS_POLICY.md
+    # (ground truth for the relation stories; empty: not asserted)
+    relations: tuple[tuple[str, str, str], ...] = ()
 
 
 # Fictional people quoted in the stories; picked per article so repeated topics quote different voices.
@@ -1558,6 +1561,103 @@ SUMMIT_STORIES: tuple[Topic, ...] = (
         closers=("A committee vote on the bill could come before the end of the year.",),
         outlets=("capital-dispatch",),
         fixed=True,
+    ),
+)
+
+# Stories whose relations are known (RELATIONS_POLICY.md), published after the summit spike (corpus.RELATION_DAYS)
+# so that the spike day's baselines stay as they were: a sanctions announcement answered by an accusation, an
+# exchange of accusations, and a summit with agreements. Every sentence naming two watched countries is meant
+# to hold exactly the relations listed; the others name one country or none.
+RELATION_STORIES: tuple[Topic, ...] = (
+    Topic(
+        key="bank-sanctions",
+        countries=("RU", "US"),
+        datelines=("WASHINGTON",),
+        titles=("US imposes sanctions on Russian banks and a payments network",),
+        leads=(
+            "The United States imposed sanctions on three Russian banks and a payments network on {weekday}, "
+            "saying they had helped companies get around earlier restrictions on trade in military equipment.",
+        ),
+        pool=(
+            "The measures freeze any assets the banks hold under American jurisdiction and bar US citizens and "
+            "companies from doing business with them. A Treasury official told reporters that further "
+            "designations were being prepared and that foreign banks handling payments for the three could "
+            "also be penalised.",
+            "Russia's foreign ministry accused Washington of waging economic war and said Moscow would respond "
+            "in a way it considered appropriate. The ministry called the measures illegal and said they would "
+            "harm American companies more than Russian ones.",
+            "The three banks handle a large share of the payments of Russian energy and metals exporters, "
+            "according to {analyst}, who follows the country's financial sector from Vienna. The designations "
+            "would raise costs for exporters rather than stop trade, the analyst said.",
+            "Shares in the largest of the three fell sharply in Moscow trading before the exchange suspended "
+            "dealing, and the rouble weakened against the dollar for a third day.",
+            "Lawyers who advise European trading houses said clients had spent the afternoon checking whether "
+            "any of their letters of credit passed through the banks named in the order.",
+        ),
+        closers=("The Treasury said the measures took effect immediately.",),
+        outlets=("meridian-wire",),
+        fixed=True,
+        relations=(("US", "RU", "material_conflict"), ("RU", "US", "verbal_conflict")),
+    ),
+    Topic(
+        key="port-hacking",
+        countries=("CN", "US"),
+        datelines=("WASHINGTON",),
+        titles=("Washington and Beijing trade accusations over hacking of port systems",),
+        leads=(
+            "The United States accused China on {weekday} of running a years-long hacking campaign against the "
+            "computer systems of American ports, and Beijing accused Washington of slander within hours.",
+        ),
+        pool=(
+            "In a statement, the US Cybersecurity and Infrastructure Security Agency said hackers working for "
+            "China's Ministry of State Security had gained access to cargo-handling software at several ports "
+            "on the West Coast.",
+            "China's foreign ministry rejected the accusation as groundless and accused the United States of "
+            "being the world's biggest source of cyberattacks.",
+            "Port operators said they had found no sign that cargo records or berth schedules had been altered. "
+            "{analyst}, a security researcher who has studied the software, said the flaw the intruders used "
+            "had been known to its maker for at least a year.",
+            "The exchange comes weeks before trade negotiators from the two countries are due to meet again in "
+            "Geneva, and officials on both sides have said they want those talks to go ahead.",
+            "Several port authorities said they had changed passwords and cut remote access to their terminals "
+            "while engineers checked the systems, and that ships were being loaded and unloaded as normal.",
+        ),
+        closers=("Neither side said what further steps it would take.",),
+        outlets=("harbor-ledger",),
+        fixed=True,
+        relations=(("US", "CN", "verbal_conflict"), ("CN", "US", "verbal_conflict")),
+    ),
+    Topic(
+        key="singapore-summit",
+        countries=("CN", "US"),
+        datelines=("SINGAPORE",),
+        titles=("China and the United States sign farm and aviation deals at Singapore summit",),
+        leads=(
+            "China and the United States signed agreements on farm purchases, aircraft orders and fentanyl "
+            "controls on {weekday} as the two leaders met in Singapore for their first summit in more than a "
+            "year.",
+        ),
+        pool=(
+            "The farm agreement covers soybeans, corn and pork worth an estimated 20 billion dollars over two "
+            "years, according to a fact sheet released by the White House.",
+            "Washington welcomed Beijing's pledge to tighten controls on chemicals used to make fentanyl. "
+            "China said it would deepen cooperation with the United States on drug enforcement.",
+            "The aviation agreement clears the way for Chinese airlines to take delivery of about 150 jets from "
+            "an American manufacturer, a deal that had been held up for more than a year.",
+            "{analyst}, who studies trade between the two countries, said the deals eased pressure on farmers "
+            "and aircraft workers but left the harder disputes over chips and tariffs untouched.",
+            "State television in Beijing showed the two leaders shaking hands before a lunch at the "
+            "presidential palace. There was no joint news conference.",
+        ),
+        closers=("Officials said the next round of trade talks would be held in Washington in the spring.",),
+        outlets=("pacific-sentinel",),
+        fixed=True,
+        relations=(
+            ("CN", "US", "material_cooperation"),
+            ("US", "CN", "material_cooperation"),
+            ("CN", "US", "verbal_cooperation"),
+            ("US", "CN", "verbal_cooperation"),
+        ),
     ),
 )
 
