@@ -210,9 +210,10 @@ def stage_digest(data_dir: str, day: str, outbox: str) -> dict:
 
     from newsmon import digest
     from newsmon.config import paths
+    from newsmon.digest import send
 
     clock = StepClock()
-    digest.build_digest = clock.wrap("build_digest", digest.build_digest)
+    send.build_digest = clock.wrap("build_digest", send.build_digest)  # send_digest calls it from there
     report = digest.send_digest(
         paths(data_dir), date.fromisoformat(day), ["bench@example.org"], outbox=outbox
     )

@@ -8,6 +8,7 @@ docs/analysts.md shows is the SQL the product runs. Only `warehouse` writes the 
 from __future__ import annotations
 
 import re
+from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -118,3 +119,150 @@ def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} | {
         r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
     }
+
+
+# ---------------------------------------------------------------------------------------------------- shared queries
+# The page (newsmon.ui) and the digest (newsmon.digest) ask these; the tables are documented in docs/analysts.md.
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """A query's rows as dicts keyed by column name."""
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def history_start(con: duckdb.DuckDBPyConnection):
+    """The first day with articles: earlier days are unknown (a gap), not days without news."""
+    return con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
+
+
+def daily_rows(con: duckdb.DuckDBPyConnection, kind: str, start, end, level: str | None = None) -> list[dict]:
+    """Rows of daily_country (kind 'country') or daily_pair (kind 'pair', at `level`) between two days."""
+    if kind == "country":
+        return rows(
+            con, "SELECT * FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY day, country", [start, end]
+        )
+    return rows(
+        con,
+        "SELECT * FROM daily_pair WHERE day BETWEEN ? AND ? AND level = ? ORDER BY day, pair",
+        [start, end, level],
+    )
+
+
+def day_total(con: duckdb.DuckDBPyConnection, day) -> dict:
+    """The daily_total row of a day ({} when there is none)."""
+    found = rows(con, "SELECT * FROM daily_total WHERE day = ?", [day])
+    return found[0] if found else {}
+
+
+def feed_health_rows(con: duckdb.DuckDBPyConnection, week: tuple | None = None) -> list[dict]:
+    """feed_health, one row per feed by name; with week=(start, end), also items_per_day over it."""
+    per_day = "NULL"
+    if week is not None:
+        per_day = (
+            "(SELECT count(*) / 7.0 FROM articles a WHERE a.feed = h.feed"
+            " AND coalesce(a.published_at, a.fetched_at) BETWEEN $week AND $now)"
+        )
+    return rows(
+        con,
+        f"""SELECT feed, source, last_status, last_http_status, last_success_at, last_new_item_at,
+                   consecutive_failures, {per_day} AS items_per_day, last_error, retired
+            FROM feed_health h ORDER BY feed""",
+        {"week": week[0], "now": week[1]} if week is not None else {},
+    )
+
+
+def latest_ledger_row(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The newest digest_ledger row: (day, subject, sent_at, status, recipients of that day)."""
+    return con.execute(
+        "SELECT day, subject, sent_at, status, count(*) OVER (PARTITION BY day) FROM digest_ledger "
+        "ORDER BY sent_at DESC LIMIT 1"
+    ).fetchone()
+
+
+# -- the digest's questions
+
+
+def key_filter(key: str, level: str) -> tuple[str, list]:
+    """The articles condition for a country (CN) or a pair (CN-RU, at `level`); a trio also matches its pairs."""
+    codes = key.split("-")
+    if len(codes) == 1:
+        return "list_contains(a.countries, ?)", [key]
+    col = f"pairs_{level}"  # level is one of the three pair levels before it gets here
+    subpairs = ["-".join(p) for p in combinations(sorted(codes), 2)]
+    return f"(list_contains(a.{col}, ?) OR list_has_all(a.{col}, ?))", [key, subpairs]
+
+
+def lead_stories(con: duckdb.DuckDBPyConnection, day, key: str, level: str, limit: int) -> list[dict]:
+    """The day's biggest stories for a key: one row per story, its earliest original copy (the lead), ranked by
+    outlets, then whether the lead is about the key's countries, then their salience in it."""
+    cond, params = key_filter(key, level)
+    return rows(
+        con,
+        f"""
+        WITH a AS (
+            SELECT a.article_id, a.story_id, a.source, a.title, a.url, a.duplicate_of, a.language,
+                   coalesce(a.published_at, a.fetched_at) AS ts
+            FROM articles a WHERE a.day = ? AND {cond}
+        ), s AS (
+            SELECT story_id, count(DISTINCT source) AS outlets,
+                   arg_min(article_id, row(duplicate_of IS NOT NULL, ts, article_id)) AS rep,
+                   arg_min(title, ts) FILTER (WHERE language LIKE 'en%') AS english_title
+            FROM a GROUP BY story_id
+        ), c AS (
+            SELECT article_id, sum(salience) AS salience, bool_or(about) AS about
+            FROM article_countries WHERE country IN (SELECT unnest(?)) GROUP BY article_id
+        )
+        SELECT s.story_id, s.outlets, a.article_id, a.source, a.title, a.url, a.language, s.english_title
+        FROM s JOIN a ON a.article_id = s.rep LEFT JOIN c ON c.article_id = s.rep
+        ORDER BY s.outlets DESC, coalesce(c.about, FALSE) DESC, coalesce(c.salience, 0) DESC, a.ts, a.article_id
+        LIMIT ?
+        """,
+        [day, *params, key.split("-"), limit],
+    )
+
+
+def evidence_rows(con: duckdb.DuckDBPyConnection, article_ids: list[str], codes: list[str]) -> list[dict]:
+    """The mentions of `codes` in these articles that carry a sentence, in text order."""
+    return rows(
+        con,
+        """SELECT article_id, country, position, seq, evidence FROM mentions
+           WHERE article_id IN (SELECT unnest(?)) AND country IN (SELECT unnest(?)) AND evidence IS NOT NULL
+           ORDER BY article_id, seq""",
+        [article_ids, codes],
+    )
+
+
+def cooperation_rows(con: duckdb.DuckDBPyConnection, day) -> list[dict]:
+    """Pairs with relations on the day, most stories first (daily_cooperation)."""
+    return rows(
+        con,
+        """SELECT pair, cooperation_stories, conflict_stories, share, share_28d FROM daily_cooperation
+           WHERE day = ? AND stories > 0 ORDER BY stories DESC, pair""",
+        [day],
+    )
+
+
+def strongest_relations(con: duckdb.DuckDBPyConnection, day, pair: str, limit: int) -> list[dict]:
+    """A pair's relations of the day (both directions) by stories, each with the sentence of the outlet whose
+    story has most copies."""
+    a, b = pair.split("-")
+    return rows(
+        con,
+        """WITH r AS (
+               SELECT r.source, r.target, r.class, a.story_id, a.source AS outlet, s.text AS evidence,
+                      count(*) OVER (PARTITION BY a.story_id) AS copies
+               FROM relations r JOIN articles a USING (article_id)
+               JOIN sentences s USING (article_id, sentence)
+               WHERE a.day = ? AND ((r.source = ? AND r.target = ?) OR (r.source = ? AND r.target = ?))
+           )
+           SELECT source, target, class, count(DISTINCT story_id) AS stories,
+                  arg_max(outlet, copies) AS outlet, arg_max(evidence, copies) AS evidence
+           FROM r GROUP BY ALL ORDER BY stories DESC, source, target, class LIMIT ?""",
+        [day, a, b, b, a, limit],
+    )
+
+
+def any_articles(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT EXISTS (SELECT 1 FROM articles)").fetchone()[0]
