@@ -165,7 +165,7 @@ def test_served_pages_one_run_each_lose_the_template_blocks_on_every_page(tmp_pa
     """A new site's pages arrive one per run, fetched from a loopback server by `run_once`: the note and the
     stamp go from every page, the first ones included (re-cleaned, re-tagged and logged in the load that
     learned them), and the quote two stories share stays."""
-    from newsmon.pipeline import run_once
+    from newsmon.pipeline import _tagger, run_once
 
     data = tmp_path / "data"
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
@@ -202,9 +202,17 @@ def test_served_pages_one_run_each_lose_the_template_blocks_on_every_page(tmp_pa
         leaked = analyst.execute(
             "SELECT count(*) FROM articles WHERE text LIKE '%earlier version%'"
         ).fetchall()
+        russia = analyst.execute(
+            "SELECT coalesce(sum(mentions), 0), coalesce(sum(articles), 0) FROM daily_country WHERE country = 'RU'"
+        ).fetchall()
+        days = analyst.execute("SELECT count(*) FROM daily_total WHERE articles > 0").fetchall()[0][0]
     finally:
         analyst.close()
     assert leaked == [(0,)]
+    assert russia == [(0, 0)] and days >= 1  # the days the revised pages touched were recomputed
+    assert (
+        "RU" in _tagger().tag_article("Quay works", NOTE, start.date()).countries
+    )  # which the note would add
 
 
 def _rss(server: LoopbackServer, published: int, start: datetime) -> bytes:
