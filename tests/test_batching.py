@@ -117,7 +117,10 @@ def test_an_original_arriving_after_its_copy_joins_the_copys_story():
     index = StoryIndex()
     index.add("copy", grey_zone_copy(paras, rng), T0 + timedelta(hours=2), "B")
     late = index.add("orig", "\n".join(paras), T0, "A")
-    assert (late.story_id, late.duplicate_of, index.merges) == ("copy", "copy", [])
+    assert (late.story_id, late.duplicate_of, late.is_wire, index.merges) == ("copy", None, True, [])
+    # the earliest member is the original whoever came first: the copy is now its copy, and a wire copy
+    again = index.add("copy", "", None, "B")
+    assert (again.duplicate_of, again.reason, again.is_wire) == ("orig", "simhash", True)
 
 
 def test_an_article_linking_two_stories_merges_them_and_the_older_id_survives():
@@ -244,6 +247,14 @@ def _stories(paths: Paths, corpus: list[dict]) -> dict[str, str]:
         }
 
 
+def _first_columns(paths: Paths, corpus: list[dict]) -> dict[str, tuple]:
+    """Per corpus id: (the corpus id it is recorded as a copy of, dup_reason, is_wire)."""
+    ids = {content_hash(_url(a))[:16]: a["id"] for a in corpus}
+    with open_warehouse(paths) as con:
+        rows = con.execute("SELECT article_id, duplicate_of, dup_reason, is_wire FROM articles").fetchall()
+    return {ids[aid]: (ids.get(dup), reason, wire) for aid, dup, reason, wire in rows}
+
+
 def _texts(paths: Paths) -> dict[str, str]:
     with open_warehouse(paths) as con:
         return dict(con.execute("SELECT article_id, text FROM articles").fetchall())
@@ -285,6 +296,11 @@ def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split):
     many = _load(tmp_path, "many", SPLITS[split](corpus))
     assert _partition(_stories(many, corpus)) == _truth(corpus)
     assert _daily(many) == _daily(one)
+    first = _first_columns(one, corpus)
+    assert _first_columns(many, corpus) == first
+    # each story's earliest article is its original; the others copy it, other outlets' copies are wire copies
+    assert first["s1-0"] == (None, None, True) and first["s1-1"] == ("s1-0", "simhash", True)
+    assert first["s2-2"] == ("s2-0", "content_hash", True)
 
 
 # The appeal site's articles are dated two days back from now: the memory and the revision look 30 days back.
@@ -307,16 +323,23 @@ ONE_BATCH: dict = {}
     order=st.permutations(range(6)),
 )
 def test_any_split_into_batches_gives_the_tables_of_one_batch(tmp_path_factory, slots, order):
-    """Each article goes to one of six batches, fetched and loaded in any order: stories, the appeal site's texts
-    and the daily rows (mentions included) as in one batch."""
+    """Each article goes to one of six batches, fetched and loaded in any order: stories, the appeal site's texts,
+    the daily rows (mentions included) and each article's duplicate_of, dup_reason and is_wire as in one batch."""
     if not ONE_BATCH:
         one = _load(tmp_path_factory.mktemp("one"), "one", [CORPUS])
-        ONE_BATCH.update(partition=_partition(_stories(one, CORPUS)), daily=_daily(one), texts=_texts(one))
+        ONE_BATCH.update(
+            partition=_partition(_stories(one, CORPUS)),
+            daily=_daily(one),
+            texts=_texts(one),
+            first=_first_columns(one, CORPUS),
+        )
     batches = [[a for a, slot in zip(CORPUS, slots, strict=True) if slot == b] for b in order]
     many = _load(tmp_path_factory.mktemp("split"), "many", [b for b in batches if b])
     assert _partition(_stories(many, CORPUS)) == ONE_BATCH["partition"] == _truth(CORPUS)
     assert _daily(many) == ONE_BATCH["daily"]
     assert _texts(many) == ONE_BATCH["texts"]
+    assert _first_columns(many, CORPUS) == ONE_BATCH["first"]  # duplicate_of, dup_reason, is_wire
+    assert ONE_BATCH["first"]["h0"] == (None, None, False)  # a story of one outlet alone is no wire story
     assert not any(APPEAL in text for text in _texts(many).values())
 
 
@@ -347,6 +370,35 @@ def test_a_merge_is_logged_touches_its_days_and_reaches_the_published_rows(tmp_p
     finally:
         analyst.close()
     assert published == [(ids["left"],)] and logged == 1 and mode == "incremental"
+
+
+def test_a_late_original_revises_the_first_article_columns_of_stored_and_published_copies(tmp_path):
+    """A copy and the wire's own update arrive first, the wire's original last: the original becomes the story's
+    first article, the copy a wire copy of it, the wire's update no wire copy (same outlet), in the warehouse and
+    in the incrementally published rows alike."""
+    text = "\n".join(_story(random.Random(8)))
+    corpus = [
+        {"id": "copy", "truth": 0, "text": text, "when": T0 + timedelta(hours=2), "source": "Paper"},
+        {"id": "update", "truth": 0, "text": text, "when": T0 + timedelta(hours=3), "source": "Wire"},
+        {"id": "orig", "truth": 0, "text": text, "when": T0, "source": "Wire"},
+    ]
+    paths = _load(tmp_path, "late", [corpus[:2], corpus[2:]], publish_each=True)
+    want = {
+        "orig": (None, None, True),
+        "copy": ("orig", "content_hash", True),
+        "update": ("orig", "content_hash", False),
+    }
+    assert _first_columns(paths, corpus) == want
+    ids = {content_hash(_url(a))[:16]: a["id"] for a in corpus}
+    analyst = duckdb.connect(str(paths.analyst_db), read_only=True)
+    try:
+        rows = analyst.execute(
+            "SELECT article_id, duplicate_of, dup_reason, is_wire FROM articles"
+        ).fetchall()
+        mode = analyst.execute("SELECT mode FROM publish_info").fetchall()[0][0]
+    finally:
+        analyst.close()
+    assert {ids[a]: (ids.get(d), r, w) for a, d, r, w in rows} == want and mode == "incremental"
 
 
 # ------------------------------------------------------------------------------------------- newsmon daily

@@ -183,10 +183,10 @@ _simhash, _content_hash = simhash, content_hash  # StoryIndex.add takes argument
 
 @dataclass
 class StoryMatch:
-    story_id: str  # article_id of the first article of the story
-    duplicate_of: str | None  # the stored article this one copies (closest match), None for a new story
-    reason: str | None  # "content_hash" | "simhash" | None
-    is_wire: bool  # another outlet's copy of the story's first article (which is then a wire story as well)
+    story_id: str  # the story's id: the article_id of its first article when it was first filed
+    duplicate_of: str | None  # the story's earliest article, when that is another one (see `_match_of`)
+    reason: str | None  # "content_hash" (same text as the earliest) | "simhash" | None
+    is_wire: bool  # another outlet's copy of the earliest article, or an earliest article others copy
 
 
 @dataclass
@@ -226,6 +226,23 @@ def _timestamp(value) -> float | None:
 # Longer texts always count as long enough for a SimHash (30 tokens in 1,000 characters is any real text); the
 # loader then needs only the text of shorter stored articles to judge them as `add` would.
 LONG_TEXT_CHARS = 1000
+
+
+@lru_cache(maxsize=8)
+def _key_tables(seed: int, tables: int, bits_per_table: int) -> tuple[list[list[int]], list[list[int]]]:
+    """The LSH bit positions of each table, and per byte of a SimHash the contribution of each byte value to all
+    table keys, packed in one int: a SimHash's keys are then 8 lookups OR-ed together and one shift per table,
+    instead of one shift per selected bit (tables x bits_per_table). Read-only once built (shared by indexes)."""
+    rng = random.Random(seed)
+    positions = [sorted(rng.sample(range(64), bits_per_table)) for _ in range(tables)]
+    byte_keys = [[0] * 256 for _ in range(8)]
+    for t, chosen in enumerate(positions):
+        for i, pos in enumerate(chosen):
+            byte, bit = divmod(pos, 8)
+            for value in range(256):
+                if value >> bit & 1:
+                    byte_keys[byte][value] |= 1 << (t * bits_per_table + i)
+    return positions, byte_keys
 
 
 class StoryIndex:
@@ -270,9 +287,10 @@ class StoryIndex:
         self.verify_distance = verify_distance
         self.min_containment = min_containment
         self.min_tokens = min_tokens
-        rng = random.Random(seed)  # fixed bit choices, so a rebuilt index behaves exactly like the old one
-        self._positions = [sorted(rng.sample(range(64), bits_per_table)) for _ in range(tables)]
-        self._build_key_tables(bits_per_table)
+        # fixed bit choices, so a rebuilt index behaves exactly like the old one; built once per process (the
+        # byte tables took 60 ms, which every small batch's load paid again)
+        self._positions, self._byte_keys = _key_tables(seed, tables, bits_per_table)
+        self._slot, self._slot_mask = bits_per_table, (1 << bits_per_table) - 1
         # The indexed entries (those in the SimHash tables) with their SimHashes and table keys in parallel
         # numpy buffers: the first len(self._indexed) rows are in use.
         self._indexed: list[_Entry] = []
@@ -282,7 +300,6 @@ class StoryIndex:
         self._by_id: dict[str, _Entry] = {}
         self._newest: float | None = None
         self._adds_since_evict = 0
-        self._dup_of: dict[str, tuple[str | None, str | None]] = {}  # article -> (matched article, reason)
         self._members: dict[str, list[_Entry]] = defaultdict(list)  # story -> its entries
         self.merges: list[tuple[str, str]] = []  # (merged story, surviving story), in the order they happened
         self.text_loader = None  # article_id -> stored text, for grey-zone checks against restored entries
@@ -290,22 +307,6 @@ class StoryIndex:
 
     def __len__(self) -> int:
         return len(self._by_id)
-
-    def _build_key_tables(self, bits_per_table: int) -> None:
-        """Per byte of a SimHash, the contribution of each byte value to all table keys, packed in one int.
-
-        A SimHash's keys are then 8 lookups OR-ed together and one shift per table, instead of one shift per
-        selected bit (tables x bits_per_table).
-        """
-        self._slot = bits_per_table
-        self._slot_mask = (1 << bits_per_table) - 1
-        self._byte_keys = [[0] * 256 for _ in range(8)]
-        for t, positions in enumerate(self._positions):
-            for i, pos in enumerate(positions):
-                byte, bit = divmod(pos, 8)
-                for value in range(256):
-                    if value >> bit & 1:
-                        self._byte_keys[byte][value] |= 1 << (t * bits_per_table + i)
 
     def _keys(self, value: int) -> list[int]:
         packed = 0
@@ -409,8 +410,6 @@ class StoryIndex:
         if matches:
             entry.story_id = self._settle([e.story_id for _, e, _ in matches])
         self._store(entry)
-        best = matches[0] if matches else None
-        self._dup_of[article_id] = (best[1].article_id, best[2]) if best else (None, None)
         self._maybe_evict(when)
         return self._match_of(entry)
 
@@ -439,16 +438,20 @@ class StoryIndex:
         return entry.story_id if entry else None
 
     def _match_of(self, entry: _Entry) -> StoryMatch:
-        dup, reason = self._dup_of.get(entry.article_id, (None, None))
-        if dup is None and entry.story_id != entry.article_id:
-            dup = entry.story_id  # restored from stored rows: the story's first article stands for the match
-            reason = reason or "simhash"
-        # A wire copy is another outlet's copy of the story's first article; the first outlet's own updates are not.
-        first = self._by_id.get(entry.story_id) if entry.story_id != entry.article_id else None
-        matched = self._by_id.get(dup) if dup else None
-        reference = first or matched
-        is_wire = bool(dup and reference and reference.source != entry.source)
-        return StoryMatch(entry.story_id, dup, reason, is_wire)
+        """The first-article columns as a function of the story's members, not of who arrived first.
+
+        The story's original is its earliest member (published, ties by article id); every other member is a
+        copy of it (`content_hash` when the texts are the same, else `simhash`: it is in the story through
+        near matches), a wire copy when another outlet's. The original is a wire story when another outlet
+        carries it. The loader settles the same columns over every stored member (`_settle_first_columns`).
+        """
+        members = self._members.get(entry.story_id) or [entry]
+        first = min(members, key=lambda e: (e.when or 0, e.article_id))
+        if first is entry:
+            return StoryMatch(entry.story_id, None, None, any(e.source != entry.source for e in members))
+        same = entry.content_hash is not None and entry.content_hash == first.content_hash
+        reason = "content_hash" if same else "simhash"
+        return StoryMatch(entry.story_id, first.article_id, reason, first.source != entry.source)
 
     def indexable(self, sh: int, text: str | None) -> bool:
         """Whether an article goes into the SimHash tables (restored rows must be judged the same way)."""
@@ -509,7 +512,6 @@ class StoryIndex:
         gone = {e.article_id for e in old}
         for aid in gone:
             del self._by_id[aid]
-            self._dup_of.pop(aid, None)
         for story in {e.story_id for e in old}:
             kept_members = [e for e in self._members[story] if e.article_id not in gone]
             if kept_members:

@@ -572,30 +572,48 @@ class LoadCounts:
         }
 
 
-def _story_index(
-    con: duckdb.DuckDBPyConnection,
-    oldest: datetime | None,
-    newest: datetime | None,
-    exclude: set[str] = frozenset(),
-):
-    """The stored articles a batch's articles may copy or be copied by: a window either side of the batch.
+def _story_index(con: duckdb.DuckDBPyConnection, prints: list[tuple], exclude: set[str] = frozenset()):
+    """The stored articles a batch's articles may copy or be copied by, and the rest of their stories.
 
-    From a window before the batch's oldest article to a window after its newest, so an old wire copy arriving
-    with fresh articles still sees its original, and an original arriving after its copies sees them. Texts are
-    restored only for short rows (to judge them as `StoryIndex.add` would); longer ones are read on demand, for
-    the few grey-zone SimHash candidates that need a containment check.
+    `prints` are the batch's (simhash, content_hash, published) fingerprints. A stored article can match one of
+    them only when it is within the window of the batch (a window before its oldest article to a window after
+    its newest, so an old wire copy arriving with fresh articles still sees its original and an original
+    arriving after its copies sees them) and shares a content hash or lies within `verify_distance` SimHash bits;
+    DuckDB finds those candidates, and their stories are restored whole, so the index knows each story's
+    members (its age, and its first article for `_settle_first_columns`). That is a superset of what a full
+    restore of the window could match, so the stories are the same; a small batch restores a few rows instead
+    of a fortnight of them (most of the per-batch cost of 30-minute loads). Texts come only for short rows (to
+    judge them as `StoryIndex.add` would); longer ones are read on demand, for the few grey-zone candidates
+    that need a containment check.
     """
     from newsmon.dedupe import LONG_TEXT_CHARS, StoryIndex
 
     index = StoryIndex(window_days=STORY_WINDOW_DAYS)
+    times = [t for _, _, t in prints if t is not None]
+    if not prints:
+        return index
     window = timedelta(days=STORY_WINDOW_DAYS)
     now = datetime.now(UTC)
     rows = con.execute(
-        """SELECT article_id, story_id, simhash, content_hash, coalesce(published_at, fetched_at), source,
-                  CASE WHEN length(text) > ? THEN NULL ELSE coalesce(text, '') END
-           FROM articles WHERE coalesce(published_at, fetched_at) BETWEEN ? AND ?
+        """WITH batch AS (SELECT unnest($sh::UBIGINT[]) AS sh),
+                near AS (
+                    SELECT story_id FROM articles
+                    WHERE coalesce(published_at, fetched_at) BETWEEN $lo AND $hi
+                      AND (content_hash IN (SELECT unnest($ch::VARCHAR[]))
+                           OR simhash IN (SELECT sh FROM batch)
+                           OR EXISTS (SELECT 1 FROM batch WHERE bit_count(xor(simhash, batch.sh)) <= $d)))
+           SELECT article_id, story_id, simhash, content_hash, coalesce(published_at, fetched_at), source,
+                  CASE WHEN length(text) > $long THEN NULL ELSE coalesce(text, '') END
+           FROM articles WHERE story_id IN (SELECT story_id FROM near)
            ORDER BY coalesce(published_at, fetched_at), article_id""",
-        [LONG_TEXT_CHARS, (oldest or now) - window, (newest or now) + window],
+        {
+            "sh": [int(sh) & 0xFFFFFFFFFFFFFFFF for sh, _, _ in prints if sh],
+            "ch": [ch for _, ch, _ in prints if ch],
+            "lo": min(times, default=now) - window,
+            "hi": max(times, default=now) + window,
+            "d": index.verify_distance,
+            "long": LONG_TEXT_CHARS,
+        },
     ).fetchall()
     rows = [r for r in rows if r[0] not in exclude] if exclude else rows
     index.from_rows(rows, text_loader=lambda article_id: _stored_text(con, article_id))
@@ -683,8 +701,9 @@ def _resettle_stories(con, revised: list[Article], now) -> tuple[int, int]:
     """File revised articles again, against every other stored article around them (their old fingerprints
     are gone): they join the stories they now match, which merge if several (logged as in a load)."""
     ids = {a.article_id for a in revised}
-    times = [a.published_at or a.fetched_at for a in revised]
-    index = _story_index(con, min(times), max(times), exclude=ids)
+    index = _story_index(
+        con, [(a.simhash, a.content_hash, a.published_at or a.fetched_at) for a in revised], exclude=ids
+    )
     for a in sorted(revised, key=lambda r: (r.published_at or r.fetched_at, r.article_id)):
         index.add(a.article_id, a.text, a.published_at or a.fetched_at, a.source, a.simhash, a.content_hash)
     merged = _apply_story_merges(con, index.merges, "revision", now)
@@ -694,6 +713,8 @@ def _resettle_stories(con, revised: list[Article], now) -> tuple[int, int]:
     moves = [(index.story_of(aid), aid) for aid in ids if index.story_of(aid) != old.get(aid)]
     for story, aid in moves:
         con.execute("UPDATE articles SET story_id = ? WHERE article_id = ?", [story, aid])
+    # the stories they left and joined (and any merged into those) have other members now, or other texts
+    _settle_first_columns(con, {*old.values(), *(index.story_of(aid) for aid in ids)})
     return len(moves), merged
 
 
@@ -713,7 +734,10 @@ def read_batch(batch: Path) -> dict[str, pa.Table]:
         if not path.exists():
             raise BatchUnreadable(f"{path.name} is missing")
         try:
-            table = pq.read_table(path)
+            # one file, read whole in this thread: pq.read_table's dataset layer and thread pool cost 2 ms per
+            # part, ten times the read itself, which every small batch paid seven times
+            with pq.ParquetFile(path) as part:
+                table = part.read(use_threads=False)
         except (pa.ArrowException, OSError) as exc:
             raise BatchUnreadable(f"{path.name} cannot be read: {_one_line(exc)}") from None
         want = expected.get(name)
@@ -747,8 +771,8 @@ def load_batch(
     try:
         articles = parts["articles"].to_pylist()
         now = datetime.now(UTC)
-        times = [a["published_at"] or a["fetched_at"] for a in articles]
-        index = _story_index(con, min(times, default=None), max(times, default=None))
+        prints = [(a["simhash"], a["content_hash"], a["published_at"] or a["fetched_at"]) for a in articles]
+        index = _story_index(con, prints)
         keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt)
         _insert_children(con, parts, keep_ids, cap, attempt)
         _insert_rejections(con, parts["rejections"], name, now, attempt)
@@ -819,9 +843,7 @@ def _dedupe_and_insert_articles(
             staged_file=batch_name,
             loaded_at=now,
         )
-        if match.duplicate_of:
-            # the original is then a wire story too: flagged by _propagate_wire_flags below in one statement
-            # for stored and in-batch originals alike (an UPDATE per copy cost a table scan each)
+        if match.story_id != a["article_id"]:  # joined a story stored or earlier in the batch
             counts.articles_duplicate += 1
         else:
             counts.articles_new += 1
@@ -830,17 +852,48 @@ def _dedupe_and_insert_articles(
         a["story_id"] = index.story_of(a["article_id"])
     if keep:
         _insert_arrow(con, "articles", _to_arrow(keep))
-        _propagate_wire_flags(con, [a["article_id"] for a in keep if a["is_wire"] and a["duplicate_of"]])
     counts.stories_merged += _apply_story_merges(con, index.merges, batch_name, now)
+    _settle_first_columns(con, {a["story_id"] for a in keep})
     return {a["article_id"] for a in keep}
 
 
-def _propagate_wire_flags(con, ids: list[str]) -> None:
-    if ids:
-        con.execute(
-            "UPDATE articles SET is_wire = TRUE WHERE article_id IN (SELECT duplicate_of FROM articles WHERE article_id IN ?)",
-            [ids],
-        )
+def _settle_first_columns(con, stories: Iterable[str]) -> int:
+    """Set `duplicate_of`, `dup_reason` and `is_wire` of every stored member of these stories from the members
+    alone, so they do not depend on which copy arrived first; returns how many rows changed.
+
+    The story's original is its earliest article (published, else fetched; ties by article id); every other
+    member is a copy of it (`content_hash` when it has the same text, else `simhash`), a wire copy when another
+    outlet's; the original is a wire story when another outlet carries it. A late original, or a copy that
+    arrives before its original, revises the earlier rows here (the same rule as `StoryIndex._match_of`).
+    """
+    stories = sorted({s for s in stories if s})
+    if not stories:
+        return 0
+    return con.execute(
+        """UPDATE articles SET duplicate_of = f.dup, dup_reason = f.reason, is_wire = f.wire FROM (
+               WITH m AS (
+                   SELECT article_id, story_id, source, content_hash,
+                          row(coalesce(published_at, fetched_at), article_id) AS age
+                   FROM articles WHERE story_id IN (SELECT unnest($stories::VARCHAR[]))),
+               o AS (
+                   SELECT story_id, arg_min(article_id, age) AS first_id, arg_min(source, age) AS first_source,
+                          arg_min(content_hash, age) AS first_hash
+                   FROM m GROUP BY story_id),
+               w AS (
+                   SELECT m.story_id, bool_or(m.source IS DISTINCT FROM o.first_source) AS carried
+                   FROM m JOIN o USING (story_id) GROUP BY m.story_id)
+               SELECT m.article_id,
+                      CASE WHEN m.article_id = o.first_id THEN NULL ELSE o.first_id END AS dup,
+                      CASE WHEN m.article_id = o.first_id THEN NULL
+                           WHEN m.content_hash = o.first_hash THEN 'content_hash' ELSE 'simhash' END AS reason,
+                      CASE WHEN m.article_id = o.first_id THEN w.carried
+                           ELSE m.source IS DISTINCT FROM o.first_source END AS wire
+               FROM m JOIN o USING (story_id) JOIN w USING (story_id)) f
+           WHERE articles.article_id = f.article_id
+             AND (articles.duplicate_of IS DISTINCT FROM f.dup OR articles.dup_reason IS DISTINCT FROM f.reason
+                  OR articles.is_wire IS DISTINCT FROM f.wire)""",
+        {"stories": stories},
+    ).fetchall()[0][0]
 
 
 def _existing(con, column: str, values: list[str]) -> set[str]:
@@ -1255,12 +1308,9 @@ def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool)
                 con.execute(f"INSERT INTO analyst.{table} {APPEND_ONLY[table]}", {"mark": mark})
             else:
                 con.execute(f"CREATE OR REPLACE TABLE analyst.{table} AS SELECT * FROM {table}")
-        if incremental:  # originals become wire stories when their copies arrive later
-            con.execute(
-                "UPDATE analyst.articles SET is_wire = TRUE WHERE NOT is_wire "
-                "AND article_id IN (SELECT article_id FROM articles WHERE is_wire)"
-            )
+        if incremental:
             _publish_story_merges(con, mark)
+            _publish_first_columns(con, mark)
         con.execute(
             "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
             "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
@@ -1318,6 +1368,22 @@ def _publish_story_merges(con, mark) -> None:
         """UPDATE analyst.articles SET story_id = w.story_id FROM articles w
            WHERE analyst.articles.article_id = w.article_id AND analyst.articles.story_id <> w.story_id
              AND analyst.articles.story_id IN (SELECT from_story FROM story_merges WHERE merged_at > $mark)""",
+        {"mark": mark},
+    )
+
+
+def _publish_first_columns(con, mark) -> None:
+    """Carry `duplicate_of`, `dup_reason` and `is_wire` settled again since the last publish (a new member of a
+    story can revise its older members: a late original makes the first copy a copy) to published articles.
+    Only stories with an article loaded since can have changed (a merge is made by a new article too)."""
+    con.execute(
+        """UPDATE analyst.articles SET duplicate_of = w.duplicate_of, dup_reason = w.dup_reason, is_wire = w.is_wire
+           FROM articles w
+           WHERE analyst.articles.article_id = w.article_id
+             AND w.story_id IN (SELECT story_id FROM articles WHERE loaded_at > $mark)
+             AND (analyst.articles.duplicate_of IS DISTINCT FROM w.duplicate_of
+                  OR analyst.articles.dup_reason IS DISTINCT FROM w.dup_reason
+                  OR analyst.articles.is_wire IS DISTINCT FROM w.is_wire)""",
         {"mark": mark},
     )
 
