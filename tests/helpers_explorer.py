@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -45,3 +51,39 @@ def days_ago(n: int) -> date:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).date() - timedelta(days=n)
+
+
+@contextmanager
+def explorer_server(p: Paths, runs: list[dict] | None = None):
+    """The explorer router on a loopback uvicorn server (no Airflow login here; the plugin adds it): its base URL."""
+    import uvicorn
+    from fastapi import FastAPI
+    from newsmon.explorer import make_router
+
+    app = FastAPI()
+    app.include_router(
+        make_router(lambda: p, (lambda: runs) if runs is not None else None), prefix="/newsmon"
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/newsmon"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def get(url: str) -> tuple[int, dict, str]:
+    """GET over real HTTP: status, headers, body; an HTTP error's status and body instead of raising."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()

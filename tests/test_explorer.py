@@ -3,16 +3,12 @@ and driven in headless Chromium: pick a range, click the spike, land on its day 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from helpers_browser import INSTALL_HINT, chromium_available
-from helpers_explorer import demo_corpus
+from helpers_explorer import demo_corpus, explorer_server, get
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -22,35 +18,11 @@ SUMMIT_TITLE = "China and Russia sign energy and trade deals at Beijing summit"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The explorer router on a loopback uvicorn server (no Airflow login here; the plugin adds it)."""
-    import uvicorn
-    from fastapi import FastAPI
-    from newsmon.explorer import make_router
-
     p, spike = demo_corpus(tmp_path_factory.mktemp("demo"))
-    app = FastAPI()
     runs = [{"dag_id": "news_ingest", "run_id": "manual__1", "state": "success", "end_date": None,
              "gates": "success", "grid_url": "/dags/news_ingest/runs/manual__1"}]  # fmt: skip
-    app.include_router(make_router(lambda: p, lambda: runs), prefix="/newsmon")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/newsmon", p, spike
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def get(url: str) -> tuple[int, dict, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+    with explorer_server(p, runs) as base:
+        yield base, p, spike
 
 
 def test_explore_page_without_script_has_the_chart_with_links_and_the_spike(site):

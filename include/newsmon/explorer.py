@@ -10,6 +10,8 @@ Pages (served by the Airflow plugin under /newsmon/, the same login as the UI; `
   country names highlighted) and every copy.
 - /story?id=: all copies of a story, the mentions with their sentences, and the cleaning provenance.
 - /feed?name=: a feed's status over its runs, items per day, errors and flags with the rule that raised them.
+- /relations?pair=CN-US and /relations-day?day=&pair=: per direction the four relation classes a day and the
+  cooperation share against its baseline, then a day's relations with their sentences (newsmon.explorer_relations).
 - a pipeline strip on /explore: the last runs of the three DAGs and the quality-gate verdict, linking into the
   Airflow grid (the plugin supplies the runs; this module imports no Airflow).
 
@@ -41,6 +43,7 @@ STATIC_FILES = {  # name -> media type: the only files /static/ serves
     "uplot/uPlot.min.css": "text/css",
     "uplot/LICENSE": "text/plain",
     "explorer.js": "text/javascript",
+    "relations.js": "text/javascript",
     "explorer.css": "text/css",
 }
 # Scripts and stylesheets from this origin only (the vendored uPlot and explorer.js); nothing inline, nothing
@@ -66,6 +69,7 @@ def _env():
     )
     env.filters["time"] = _time
     env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
+    env.filters["capitalize_first"] = lambda v: v[:1].upper() + v[1:]
     return env
 
 
@@ -162,7 +166,54 @@ def series_points(con, key: str, level: str, start: date, end: date) -> list[dic
                 "history_days": history,
             }
         )
+    if "-" not in key:
+        _mark_mentions_only(con, key, points)
     return points
+
+
+def _mark_mentions_only(con, country: str, points: list[dict]) -> None:
+    """A country's spike is of passing mentions when the stories about it did not spike (daily_country.spike_about)."""
+    if not points:
+        return
+    about = {
+        day: (n, bool(spike))
+        for day, n, spike in con.execute(
+            "SELECT day, stories_about, spike_about FROM daily_country WHERE country = ? AND day BETWEEN ? AND ?",
+            [country, points[0]["day"], points[-1]["day"]],
+        ).fetchall()
+    }
+    for p in points:
+        n, spike_about = about.get(p["day"], (None, False))
+        p["stories_about"] = n
+        p["mentions_only"] = p["spike"] and not spike_about
+
+
+def lead_spikes(con, start: date, end: date) -> list[dict]:
+    """The range's spikes as the digest orders them: stories about a country first, then pairs co-mentioned in a
+    sentence, then country spikes of passing mentions (labelled as such); newest first within each."""
+    about, pairs, passing = [], [], []
+    for day, country, stories, mean, z, _spike, n_about, mean_about, z_about, spike_about in con.execute(
+        """SELECT day, country, stories, mean_28d, z_28d, spike, stories_about, mean_28d_about, z_28d_about,
+                  spike_about
+           FROM daily_country WHERE day BETWEEN ? AND ? AND (spike OR spike_about)
+           ORDER BY day DESC, country""",
+        [start, end],
+    ).fetchall():
+        link = f"day?day={day}&key={country}&level=sentence"
+        if spike_about:
+            about.append({"kind": "about", "day": day, "key": country, "stories": n_about, "mean": mean_about,
+                          "z": z_about, "link": link})  # fmt: skip
+        else:
+            passing.append({"kind": "mentions", "day": day, "key": country, "stories": stories, "mean": mean,
+                            "z": z, "about": n_about, "link": link})  # fmt: skip
+    for day, pair, stories, mean, z in con.execute(
+        """SELECT day, pair, stories, mean_28d, z_28d FROM daily_pair
+           WHERE level = 'sentence' AND spike AND day BETWEEN ? AND ? ORDER BY day DESC, z_28d DESC, pair""",
+        [start, end],
+    ).fetchall():
+        pairs.append({"kind": "pair", "day": day, "key": pair, "stories": stories, "mean": mean, "z": z,
+                      "link": f"day?day={day}&key={pair}&level=sentence"})  # fmt: skip
+    return about + pairs + passing
 
 
 def explore_data(con, key: str, level: str, start: date, end: date) -> dict:
@@ -183,6 +234,8 @@ def explore_data(con, key: str, level: str, start: date, end: date) -> dict:
         "levels": LEVELS,
         "baseline_days": min(28, history),
         "total": sum(p["stories"] for p in points),
+        "lead": lead_spikes(con, start, end),
+        "relations_pair": key if key.count("-") == 1 else None,
     }
 
 
@@ -254,6 +307,9 @@ def chart_svg(data: dict, link: Callable[[date], str], width: int = 900, height:
             f", baseline {p['mean']:.1f}" if p["mean"] is not None else ""
         )
         cls = "pt spike" if p["spike"] else "pt"
+        if p.get("mentions_only"):  # named in passing, not written about: a dashed ring
+            cls += " mentions-only"
+            label += f"; a spike of mentions only: {p['stories_about']} of them about it"
         out.append(
             f'<a href="{e(link(p["day"]))}" data-day="{p["day"]}"><circle cx="{x(i):.1f}" cy="{y(p["stories"]):.1f}" '
             f'r="{6 if p["spike"] else 3}" class="{cls}"><title>{e(label)}</title></circle></a>'
@@ -489,6 +545,55 @@ def make_router(get_paths: Callable[[], Paths], pipeline_runs: Callable[[], list
         def answer(con):
             d = parse_day(day, "day")
             return page("day.html", **day_data(con, parse_key(con, key), parse_level(level), d))
+
+        return with_db(answer)
+
+    @router.get("/relations", response_class=HTMLResponse)
+    def relations_view(
+        pair: str = Query("CN-US"),
+        range: str = Query(str(DEFAULT_RANGE)),  # noqa: A002 (the URL parameter's name)
+        start: str | None = None,
+        end: str | None = None,
+    ):
+        from newsmon import explorer_relations as rel
+
+        def answer(con):
+            key = rel.parse_pair(con, pair)
+            lo, hi, label = date_range(con, range, start, end)
+            data = rel.relations_data(con, key, lo, hi)
+
+            def link(d: date) -> str:
+                return f"relations-day?day={d}&pair={key}"
+
+            return page(
+                "relations.html",
+                data=data,
+                range_label=label,
+                ranges=RANGES,
+                pairs=[p for p in known_keys(con)[1] if p.count("-") == 1],
+                classes=rel.CLASSES,
+                labels=rel.CLASS_LABELS,
+                name=rel.name,
+                direction_svgs={d["id"]: rel.direction_svg(data, d, link) for d in data["directions"]},
+                share_svg=rel.share_svg(data, link),
+                charts_json=rel.charts_json(data, link),
+            )
+
+        return with_db(answer)
+
+    @router.get("/relations-day", response_class=HTMLResponse)
+    def relations_day_view(day: str, pair: str = Query("CN-US")):
+        from newsmon import explorer_relations as rel
+
+        def answer(con):
+            d = parse_day(day, "day")
+            if d is None:
+                raise ReaderError("day must be a date like 2026-11-30")
+            return page(
+                "relations_day.html",
+                name=rel.name,
+                **rel.relation_day_data(con, rel.parse_pair(con, pair), d),
+            )
 
         return with_db(answer)
 
