@@ -380,3 +380,30 @@ def test_two_concurrent_senders_deliver_once(data):
         received = sorted(rcpts[0] for rcpts, _ in server.handler.messages)
     assert delivered == [0, 2]
     assert received == ["a@example.org", "b@example.org"]
+
+
+def test_hostile_feed_text_is_escaped_in_the_html_and_links_stay_http(tmp_path):
+    """Titles, outlets, links and sentences come from feeds and pages: the templates escape them all, and a
+    javascript: link is shown as text, never as an href."""
+    db = tmp_path / "newsmon.duckdb"
+    make_analyst_db(db, DAY, history_days=40, spike=True)
+    con = duckdb.connect(str(db))
+    con.execute(
+        """UPDATE articles SET title = '<script>alert(1)</script>', url = 'javascript:alert(2)',
+                  source = CASE WHEN duplicate_of IS NULL THEN '<b onmouseover=x>Outlet</b>' ELSE source END
+           WHERE title = ?""",
+        [SPIKE_HEADLINE],
+    )
+    con.execute(  # the sentence a mention stands in (mentions is a view over sentences)
+        "UPDATE sentences SET text = '\"><img src=x onerror=alert(3)> China and Russia' "
+        "WHERE text LIKE 'Officials in China and Russia%'"
+    )
+    con.close()
+    digest = build_digest(db, DAY)
+    html = digest.html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b onmouseover" not in html and "&lt;b onmouseover=x&gt;Outlet&lt;/b&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(3)&gt;" in html
+    assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', html))
+    # the plain-text part is text: the same words as they came, nothing to escape
+    assert "<script>alert(1)</script>" in digest.text and "javascript:alert(2)" in digest.text

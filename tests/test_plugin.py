@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -102,6 +103,30 @@ def test_untrusted_text_is_escaped(tmp_path):
     page = render_page(load_page_data(p, NOW))
     assert "<script>alert" not in page and "&lt;script&gt;" in page and "<img" not in page
     assert "Not available yet: analyst database" in page
+
+
+def test_hostile_feed_text_in_the_database_is_escaped_on_the_page(tmp_path, ops_data):
+    """Story titles, links, feed names and fetch errors come from outside: the page template escapes them, and a
+    javascript: link stays text."""
+    from newsmon.warehouse import open_warehouse, publish
+
+    p = paths(tmp_path / "data").ensure()
+    shutil.copy(ops_data.warehouse, p.warehouse)
+    with open_warehouse(p) as con:
+        con.execute(
+            "UPDATE articles SET title = '<script>alert(1)</script>', url = 'javascript:alert(2)' "
+            "WHERE title = 'Beijing unveils sweeping export controls'"
+        )
+        con.execute(
+            "UPDATE feed_health SET last_error = '<img src=x onerror=alert(3)>' WHERE feed = 'herald'"
+        )
+        con.execute("UPDATE feed_health SET feed = '\"><svg onload=alert(4)>' WHERE feed = 'daily'")
+    publish(p)
+    page = render_page(load_page_data(p, NOW))
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(3)&gt;" in page
+    assert "<svg onload" not in page and "&#34;&gt;&lt;svg onload=alert(4)&gt;" in page
+    assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', page))
 
 
 def test_recovered_feed_clears_its_flag_on_the_page(tmp_path, ops_data):

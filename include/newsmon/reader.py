@@ -181,6 +181,75 @@ def latest_ledger_row(con: duckdb.DuckDBPyConnection) -> tuple | None:
     ).fetchone()
 
 
+# -- the page's questions
+
+
+def last_figures_day(con: duckdb.DuckDBPyConnection, before=None):
+    """The latest day of daily_country (before a day, when given)."""
+    if before is None:
+        return con.execute("SELECT max(day) FROM daily_country").fetchone()[0]
+    return con.execute("SELECT max(day) FROM daily_country WHERE day < ?", [before]).fetchone()[0]
+
+
+def figures_of_day(con: duckdb.DuckDBPyConnection, day, level: str) -> list[dict]:
+    """Every country's and pair's (at `level`) figures of one day against its baseline, countries first."""
+    return rows(
+        con,
+        """SELECT country AS name, 'country' AS kind, articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike,
+                  history_days
+           FROM daily_country WHERE day = $day
+           UNION ALL
+           SELECT pair, 'pair', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
+           FROM daily_pair WHERE day = $day AND level = $level
+           ORDER BY 2, 1""",
+        {"day": day, "level": level},
+    )
+
+
+def totals_of_day(con: duckdb.DuckDBPyConnection, day) -> dict:
+    """Articles, stories and outlets of a day, and the mean stories of the (up to) 28 days of history before it."""
+    found = rows(
+        con,
+        """SELECT articles, stories, sources,
+                  (SELECT avg(stories) FROM daily_total WHERE day >= $day - INTERVAL 28 DAY AND day < $day
+                     AND day >= (SELECT min(day) FROM daily_total WHERE articles > 0)) AS stories_mean_28d
+           FROM daily_total WHERE day = $day""",
+        {"day": day},
+    )
+    return found[0] if found else {}
+
+
+def last_article_day(con: duckdb.DuckDBPyConnection):
+    return con.execute("SELECT max(day) FROM articles").fetchone()[0]
+
+
+def recent_stories(con: duckdb.DuckDBPyConnection, first, last, limit: int) -> list[dict]:
+    """The stories of the days first..last that name a country, most outlets first, with the original's title."""
+    # Group the recent articles by story first, then fetch the titles of the originals by id: joining the whole
+    # articles table on story_id would read every title and URL of the history.
+    return rows(
+        con,
+        """WITH recent AS (
+               SELECT story_id, title, url, source, countries, coalesce(published_at, fetched_at) AS ts
+               FROM articles WHERE day BETWEEN $first AND $last),
+           stories AS (
+               SELECT story_id, count(*) AS copies, count(DISTINCT source) AS outlets,
+                      list_sort(list_distinct(flatten(list(countries)))) AS countries, min(ts) AS first_seen,
+                      arg_min(title, ts) AS title, arg_min(url, ts) AS url
+               FROM recent GROUP BY story_id),
+           top AS (
+               SELECT * FROM stories WHERE len(countries) > 0
+               ORDER BY outlets DESC, copies DESC, first_seen DESC, story_id LIMIT $limit),
+           originals AS (
+               SELECT article_id, title, url FROM articles WHERE article_id IN (SELECT story_id FROM top))
+           SELECT t.story_id, coalesce(o.title, t.title) AS title, coalesce(o.url, t.url) AS url, t.copies,
+                  t.outlets, t.countries, t.first_seen
+           FROM top t LEFT JOIN originals o ON o.article_id = t.story_id
+           ORDER BY t.outlets DESC, t.copies DESC, t.first_seen DESC, t.story_id""",
+        {"first": first, "last": last, "limit": limit},
+    )
+
+
 # -- the digest's questions
 
 

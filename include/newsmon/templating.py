@@ -1,6 +1,6 @@
 """Jinja2 for the News monitor page and the digest: one environment over include/newsmon/templates.
 
-Autoescaping is on for every .html template: feed titles, article text and error messages are hostile input, and
+Autoescaping is on for every .html and .svg template: feed titles, article text and error messages are hostile input, and
 a value reaches the HTML only escaped unless the code marks it safe (`Markup`, used for our own constants
 only). Plain-text templates (.txt) are not escaped. A name missing from the context is an error, not a blank.
 """
@@ -19,7 +19,10 @@ def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(
-            enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True
+            enabled_extensions=("html", "svg"),
+            disabled_extensions=("txt",),
+            default_for_string=True,
+            default=True,
         ),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -1,9 +1,10 @@
 """The News monitor page: data from the analyst database, rendered as one self-contained HTML page.
 
 The Airflow plugin (plugins/newsmon_plugin.py) only handles routing and authentication and calls `render_page`.
-Everything here is plain Python: it reads the analyst database read-only (one connection per request, closed
-before returning), the digest outbox folder, and draws the charts as inline SVG, so the page fetches nothing from
-anywhere and works offline.
+Everything here is plain Python: it reads the analyst database through newsmon.reader (read-only, one connection
+per request, closed before returning) and the digest outbox folder; the HTML comes from templates/page.html and
+the charts, inline SVG, from templates/chart.svg (Jinja2, autoescaped), so the page fetches nothing from anywhere
+and works offline.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import base64
 import email
 import email.policy
 import hashlib
-import html
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
+from markupsafe import Markup
 
+from newsmon import reader
 from newsmon.config import Paths
+from newsmon.templating import render
 
 TREND_DAYS = 30
 STORY_DAYS = 2  # top stories: the latest day with figures and the day before
@@ -105,11 +107,9 @@ def load_page_data(
     data = PageData(str(db), now, pair_level=pair_level)
     if db.exists():
         data.published_at = datetime.fromtimestamp(db.stat().st_mtime, UTC)
-        con = duckdb.connect(str(db), read_only=True)
+        con = reader.open_analyst(db)
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-            tables |= {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+            tables = reader.table_names(con)
             _load_trends(con, data, tables, now)
             _load_stories(con, data, tables)
             _load_health(con, data, tables, now, paths)
@@ -126,98 +126,48 @@ def _load_trends(con, data: PageData, tables: set[str], now: datetime) -> None:
     if not {"daily_country", "daily_pair"} <= tables:
         data.missing.append("daily tables")
         return
-    last = con.execute("SELECT max(day) FROM daily_country").fetchone()[0]
+    last = reader.last_figures_day(con)
     if last is None:
         data.missing.append("daily tables")
         return
     data.day = last
     data.days = [last - timedelta(days=i) for i in range(TREND_DAYS - 1, -1, -1)]
     start = data.days[0]
-    rows = con.execute(
-        "SELECT country, day, stories, spike FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY country, day",
-        [start, last],
-    ).fetchall()
-    first = None  # the first day with articles: earlier days are drawn as a gap, not as zero
-    if "daily_total" in tables:
-        first = con.execute("SELECT min(day) FROM daily_total WHERE articles > 0").fetchone()[0]
-    _fill_series(data, data.country_series, rows, first)
-    rows = con.execute(
-        """SELECT pair, day, stories, spike FROM daily_pair WHERE level = ? AND day BETWEEN ? AND ?
-           ORDER BY pair, day""",
-        [data.pair_level, start, last],
-    ).fetchall()
-    _fill_series(data, data.pair_series, rows, first)
+    # the first day with articles: earlier days are drawn as a gap, not as zero
+    first = reader.history_start(con) if "daily_total" in tables else None
+    _fill_series(data, data.country_series, reader.daily_rows(con, "country", start, last), "country", first)
+    pairs = reader.daily_rows(con, "pair", start, last, data.pair_level)
+    _fill_series(data, data.pair_series, pairs, "pair", first)
     # The figures table speaks of a day that is over: today's rows (if any) are partial, so the last complete
     # day is shown, and named; only when nothing else exists is the partial day shown, labelled as such.
-    today_utc = now.astimezone(UTC).date()
-    complete = con.execute("SELECT max(day) FROM daily_country WHERE day < ?", [today_utc]).fetchone()[0]
+    complete = reader.last_figures_day(con, before=now.astimezone(UTC).date())
     data.figures_day = complete or last
-    keys = ("name", "kind", "articles", "stories", "mean_7d", "mean_28d", "ratio_28d", "z_28d", "spike")
-    figures = con.execute(
-        """SELECT country, 'country', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
-           FROM daily_country WHERE day = $day
-           UNION ALL
-           SELECT pair, 'pair', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
-           FROM daily_pair WHERE day = $day AND level = $level
-           ORDER BY 2, 1""",
-        {"day": data.figures_day, "level": data.pair_level},
-    ).fetchall()
-    data.today = [dict(zip(keys, r[:-1], strict=True)) for r in figures]
-    data.history_days = max((r[-1] or 0 for r in figures), default=0)
+    figures = reader.figures_of_day(con, data.figures_day, data.pair_level)
+    data.today = [{k: v for k, v in r.items() if k != "history_days"} for r in figures]
+    data.history_days = max((r["history_days"] or 0 for r in figures), default=0)
     if "daily_total" in tables:
-        row = con.execute(
-            """SELECT articles, stories, sources,
-                      (SELECT avg(stories) FROM daily_total WHERE day >= $day - INTERVAL 28 DAY AND day < $day
-                         AND day >= (SELECT min(day) FROM daily_total WHERE articles > 0))
-               FROM daily_total WHERE day = $day""",
-            {"day": data.figures_day},
-        ).fetchone()
-        if row:
-            data.totals = dict(zip(("articles", "stories", "sources", "stories_mean_28d"), row, strict=True))
+        data.totals = reader.totals_of_day(con, data.figures_day)
 
 
-def _fill_series(data: PageData, target: dict, rows, first: date | None) -> None:
+def _fill_series(data: PageData, target: dict, rows: list[dict], key: str, first: date | None) -> None:
     """Stories per day; a day without a row is 0, a day before the history starts is a gap (None)."""
     index = {d: i for i, d in enumerate(data.days)}
     blank = [None if first is not None and d < first else 0.0 for d in data.days]
-    for name, day, stories, spike in rows:
-        series = target.setdefault(name, list(blank))
-        marks = data.spikes.setdefault(name, [False] * len(data.days))
-        series[index[day]] = float(stories)
-        marks[index[day]] = bool(spike)
+    for r in rows:
+        series = target.setdefault(r[key], list(blank))
+        marks = data.spikes.setdefault(r[key], [False] * len(data.days))
+        series[index[r["day"]]] = float(r["stories"])
+        marks[index[r["day"]]] = bool(r["spike"])
 
 
 def _load_stories(con, data: PageData, tables: set[str], limit: int = 10) -> None:
     if "articles" not in tables:
         data.missing.append("articles")
         return
-    day = data.day or con.execute("SELECT max(day) FROM articles").fetchone()[0]
+    day = data.day or reader.last_article_day(con)
     if day is None:
         return
-    # Group the recent articles by story first, then fetch the titles of the originals by id: joining the whole
-    # articles table on story_id would read every title and URL of the history.
-    rows = con.execute(
-        """WITH recent AS (
-               SELECT story_id, title, url, source, countries, coalesce(published_at, fetched_at) AS ts
-               FROM articles WHERE day BETWEEN $first AND $last),
-           stories AS (
-               SELECT story_id, count(*) AS copies, count(DISTINCT source) AS outlets,
-                      list_sort(list_distinct(flatten(list(countries)))) AS countries, min(ts) AS first_seen,
-                      arg_min(title, ts) AS title, arg_min(url, ts) AS url
-               FROM recent GROUP BY story_id),
-           top AS (
-               SELECT * FROM stories WHERE len(countries) > 0
-               ORDER BY outlets DESC, copies DESC, first_seen DESC, story_id LIMIT $limit),
-           originals AS (
-               SELECT article_id, title, url FROM articles WHERE article_id IN (SELECT story_id FROM top))
-           SELECT t.story_id, coalesce(o.title, t.title), coalesce(o.url, t.url), t.copies, t.outlets,
-                  t.countries, t.first_seen
-           FROM top t LEFT JOIN originals o ON o.article_id = t.story_id
-           ORDER BY t.outlets DESC, t.copies DESC, t.first_seen DESC, t.story_id""",
-        {"first": day - timedelta(days=STORY_DAYS - 1), "last": day, "limit": limit},
-    ).fetchall()
-    keys = ("story_id", "title", "url", "copies", "outlets", "countries", "first_seen")
-    data.stories = [dict(zip(keys, r, strict=True)) for r in rows]
+    data.stories = reader.recent_stories(con, day - timedelta(days=STORY_DAYS - 1), day, limit)
 
 
 def _load_health(con, data: PageData, tables: set[str], now: datetime, paths: Paths) -> None:
@@ -225,34 +175,15 @@ def _load_health(con, data: PageData, tables: set[str], now: datetime, paths: Pa
         data.missing.append("feed health")
         return
     has_articles = "articles" in tables
-    per_day = (
-        "(SELECT count(*) / 7.0 FROM articles a WHERE a.feed = h.feed"
-        " AND coalesce(a.published_at, a.fetched_at) BETWEEN $week AND $now)"
-        if has_articles
-        else "NULL"
-    )
-    rows = con.execute(
-        f"""SELECT feed, source, last_status, last_success_at, last_new_item_at, consecutive_failures,
-                   {per_day} AS items_per_day, last_error, retired
-            FROM feed_health h ORDER BY feed""",
-        {"week": now - timedelta(days=7), "now": now} if has_articles else {},
-    ).fetchall()
-    keys = (
-        "feed",
-        "source",
-        "status",
-        "last_success_at",
-        "last_new_item_at",
-        "consecutive_failures",
-        "items_per_day",
-        "last_error",
-        "retired",
-    )
+    rows = reader.feed_health_rows(con, week=(now - timedelta(days=7), now) if has_articles else None)
+    # The page's row: the columns it shows, in this order, the last status named plain `status`.
+    keys = ("feed", "source", "status", "last_success_at", "last_new_item_at", "consecutive_failures")
+    keys += ("items_per_day", "last_error", "retired")
+    feeds = [{k: r["last_status" if k == "status" else k] for k in keys} for r in rows]
     from newsmon.feedlist import listed_feed_names
     from newsmon.health import HealthSettings
 
     listed = listed_feed_names(paths)  # the feed list of the last run; None when no run recorded one
-    feeds = [dict(zip(keys, r, strict=True)) for r in rows]
     data.feeds = [f for f in feeds if listed is None or f["feed"] in listed]
     data.hidden_feeds = len(feeds) - len(data.feeds)
     data.failing_after = HealthSettings.from_settings().failing_after
@@ -274,10 +205,7 @@ def _latest_digest(con, outbox: Path, tables: set[str]) -> dict | None:
     files = sorted(outbox.glob("digest-*.eml"), key=lambda p: p.stat().st_mtime) if outbox.exists() else []
     ledger = None
     if con is not None and "digest_ledger" in tables:
-        ledger = con.execute(
-            "SELECT day, subject, sent_at, status, count(*) OVER (PARTITION BY day) FROM digest_ledger "
-            "ORDER BY sent_at DESC LIMIT 1"
-        ).fetchone()
+        ledger = reader.latest_ledger_row(con)
     newest_file = files[-1] if files else None
     if newest_file is not None:
         file_time = datetime.fromtimestamp(newest_file.stat().st_mtime, UTC)
@@ -323,64 +251,63 @@ def line_chart_svg(
     height: int = 240,
     level: str = DEFAULT_PAIR_LEVEL,
 ) -> str:
-    """A line chart as inline SVG: one line per series, a ring on spike days, a legend, day labels."""
+    """A line chart as inline SVG (templates/chart.svg): one line per series, a ring on spike days, a legend."""
     left, right, top, bottom = 44, 96, 26, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series.values() for v in s if v is not None]
     peak = _nice_ceiling(max(values, default=0.0))
     n = max(len(days), 2)
 
-    def x(i: int) -> float:
-        return left + plot_w * i / (n - 1)
+    def x(i: int) -> str:
+        return f"{left + plot_w * i / (n - 1):.1f}"
 
     def y(v: float) -> float:
         return top + plot_h * (1 - v / peak)
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" aria-label="{_e(title)}">',
-        f'<text x="{left}" y="16" class="chart-title">{_e(title)}</text>',
-    ]
-    for k in range(5):
-        v = peak * k / 4
-        out.append(
-            f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + plot_w}" y2="{y(v):.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v:g}</text>'
-        )
-    for i, d in enumerate(days):
-        if (len(days) - 1 - i) % 7 == 0:
-            out.append(
-                f'<text x="{x(i):.1f}" y="{height - 10}" class="tick" text-anchor="middle">{d:%b %d}</text>'
-            )
-    if not values:
-        out.append(
-            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" class="empty" text-anchor="middle">'
-            "no data yet</text>"
-        )
+    lines = []
     for j, (name, points) in enumerate(sorted(series.items())):
-        color = series_color(name, j)
-        coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(points) if v is not None)
-        out.append(
-            f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2" '
-            f'data-series="{_e(name)}"><title>{_e(name)}</title></polyline>'
+        rings = [
+            # a ring leads to the stories behind it (the explorer's day view)
+            {
+                "href": f"day?day={days[i]}&key={name}&level={level}",
+                "x": x(i),
+                "y": f"{y(points[i]):.1f}",
+                "day": days[i],
+            }
+            for i, hit in enumerate((spikes or {}).get(name, []))
+            if hit and points[i] is not None
+        ]
+        lines.append(
+            {
+                "name": name,
+                "color": series_color(name, j),
+                "points": " ".join(f"{x(i)},{y(v):.1f}" for i, v in enumerate(points) if v is not None),
+                "rings": rings,
+                "legend_y": top + 14 + 18 * j,
+            }
         )
-        for i, hit in enumerate((spikes or {}).get(name, [])):
-            if hit and points[i] is not None:
-                # a ring leads to the stories behind it (the explorer's day view)
-                href = _e(f"day?day={days[i]}&key={name}&level={level}")
-                out.append(
-                    f'<a href="{href}" target="_self"><circle cx="{x(i):.1f}" cy="{y(points[i]):.1f}" r="5" '
-                    f'fill="none" stroke="{color}" stroke-width="2" class="spike">'
-                    f"<title>{_e(name)} spike on {days[i]}: open its stories</title></circle></a>"
-                )
-        ly = top + 14 + 18 * j
-        out.append(
-            f'<line x1="{width - right + 12}" y1="{ly - 4}" x2="{width - right + 30}" y2="{ly - 4}" '
-            f'stroke="{color}" stroke-width="3"/><text x="{width - right + 36}" y="{ly}" class="legend">'
-            f"{_e(name)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+    return render(
+        "chart.svg",
+        title=title,
+        width=width,
+        height=height,
+        left=left,
+        right_edge=left + plot_w,
+        legend_x=width - right + 12,
+        grid=[
+            {
+                "y": f"{y(peak * k / 4):.1f}",
+                "label_y": f"{y(peak * k / 4) + 4:.1f}",
+                "label": f"{peak * k / 4:g}",
+            }
+            for k in range(5)
+        ],
+        ticks=[
+            {"x": x(i), "label": f"{d:%b %d}"} for i, d in enumerate(days) if (len(days) - 1 - i) % 7 == 0
+        ],
+        empty=None if values else {"x": left + plot_w / 2, "y": top + plot_h / 2},
+        lines=lines,
+    )
 
 
 def series_color(name: str, index: int) -> str:
@@ -436,48 +363,30 @@ SECURITY_HEADERS = {
 
 
 def render_page(data: PageData) -> str:
-    sections = [
-        _header(data),
-        _section("Trends: last 30 days (stories per day; rings mark spikes)", _charts(data)),
-        _section(_figures_title(data), _today(data)),
-        _section("Top stories of the last two days (by number of outlets)", _stories(data)),
-        _section("Feed health", _flags(data) + _feeds(data) + _alerts(data)),
-        _section("Latest digest", _digest(data)),
-    ]
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>News monitor</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
-        f"<body>{''.join(sections)}</body></html>"
+    """The page's HTML (templates/page.html), every value autoescaped."""
+    failing = _failing_now(data)
+    return render(
+        "page.html",
+        css=Markup(CSS),  # our constant; its hash is in the Content-Security-Policy
+        d=data,
+        published=(
+            f"published {data.published_at:%Y-%m-%d %H:%M} UTC" if data.published_at else "not published yet"
+        ),
+        generated=f"{data.generated_at:%Y-%m-%d %H:%M}",
+        levels=PAIR_LEVELS,
+        charts=[Markup(svg) for svg in _charts(data)],  # rendered (and escaped) by templates/chart.svg
+        figures_title=_figures_title(data),
+        baseline_label=_baseline_label(data),
+        waiting=[f for f in failing if "failing" not in f["flags"]],
+        feeds=[_feed_row(f, data.failing_after) for f in data.feeds],
+        num=_num,
+        ratio=_ratio,
+        time=utc_minute,
+        is_http=_is_http,
     )
 
 
-def _header(data: PageData) -> str:
-    published = (
-        f"published {data.published_at:%Y-%m-%d %H:%M} UTC" if data.published_at else "not published yet"
-    )
-    levels = " · ".join(
-        f"<b>{lv}</b>" if lv == data.pair_level else f'<a href="?level={lv}">{lv}</a>' for lv in PAIR_LEVELS
-    )
-    missing = (
-        f'<p class="note">Not available yet: {_e(", ".join(data.missing))}. The ingest and daily DAGs publish them '
-        f"to {_e(data.db_path)}.</p>"
-        if data.missing
-        else ""
-    )
-    return (
-        '<h1>News monitor</h1><p class="meta"><a href="explore">Open the explorer</a>: any range, country or pair, '
-        "the stories behind every point, topic search.</p>"
-        f'<div class="meta">China, Russia and the United States in the news. Analyst database {_e(data.db_path)} '
-        f"({published}); page generated {data.generated_at:%Y-%m-%d %H:%M} UTC. Co-mention level: {levels}</div>"
-        f"{missing}"
-    )
-
-
-def _section(title: str, body: str) -> str:
-    return f"<section><h2>{_e(title)}</h2>{body}</section>"
-
-
-def _charts(data: PageData) -> str:
+def _charts(data: PageData) -> tuple[str, str]:
     countries = line_chart_svg("Countries", data.days, data.country_series, data.spikes)
     pairs = line_chart_svg(
         f"Pairs (co-mentioned in one {data.pair_level})",
@@ -486,7 +395,7 @@ def _charts(data: PageData) -> str:
         data.spikes,
         level=data.pair_level,
     )
-    return f'<div class="charts">{countries}{pairs}</div>'
+    return countries, pairs
 
 
 def _baseline_label(data: PageData) -> str:
@@ -505,80 +414,9 @@ def _figures_title(data: PageData) -> str:
     return f"Figures for {data.figures_day:%a %d %b %Y} ({which}) against {baseline}"
 
 
-def _today(data: PageData) -> str:
-    if not data.today:
-        return '<p class="note">No daily figures yet.</p>'
-    t = data.totals
-    total = ""
-    if t:
-        total = (
-            f"<p>{t['articles']} articles, {t['stories']} stories from {t['sources']} outlets "
-            f"({_baseline_label(data)} {_num(t.get('stories_mean_28d'))} stories).</p>"
-        )
-    rows = "".join(
-        f"<tr><td>{_e(r['name'])}</td><td class='num'>{r['stories']}</td><td class='num'>{r['articles']}</td>"
-        f"<td class='num'>{_num(r['mean_7d'])}</td><td class='num'>{_num(r['mean_28d'])}</td>"
-        f"<td class='num'>{_ratio(r['ratio_28d'])}</td><td class='num'>{_num(r['z_28d'], 2)}</td>"
-        f"<td>{'<span class=bad>spike</span>' if r['spike'] else ''}</td></tr>"
-        for r in data.today
-    )
-    return (
-        f"{total}<table><tr><th>country / pair</th><th>stories</th><th>articles</th><th>7-day mean</th>"
-        f"<th>{_baseline_label(data)}</th><th>vs that mean</th><th>z</th><th></th></tr>{rows}</table>"
-    )
-
-
-def _stories(data: PageData) -> str:
-    if not data.stories:
-        return '<p class="note">No stories yet.</p>'
-    rows = []
-    for s in data.stories:
-        title = _e(s["title"] or "(untitled)")
-        link = (
-            f'<a href="{_e(s["url"])}" rel="noreferrer noopener" target="_blank">{title}</a>'
-            if _is_http(s["url"])
-            else title
-        )
-        rows.append(
-            f"<tr><td>{_time(s['first_seen'])}</td><td>{link}</td><td>{_e(', '.join(s['countries']))}</td>"
-            f"<td class='num'>{s['outlets']}</td>"
-            f"<td class='num'>{s['copies']}</td></tr>"
-        )
-    return f"<table><tr><th>first seen</th><th>story</th><th>countries</th><th>outlets</th><th>copies</th></tr>{''.join(rows)}</table>"
-
-
 def _failing_now(data: PageData) -> list[dict]:
     """Feeds whose last fetch failed, flagged or not yet: a failure shows at once, not 3 runs later."""
     return [f for f in data.feeds if (f["consecutive_failures"] or 0) > 0 and not f["retired"]]
-
-
-def _flags(data: PageData) -> str:
-    if not data.feeds:
-        return ""
-    failing = _failing_now(data)
-    waiting = [f for f in failing if "failing" not in f["flags"]]
-    parts = []
-    if data.flags:
-        parts.append(
-            "".join(
-                f'<div class="flag"><span class="tag {_e(f["kind"])}">{_e(f["kind"])}</span>{_e(f["message"])}</div>'
-                for f in data.flags
-            )
-        )
-    if waiting:
-        parts.append(
-            f'<p class="warn">{len(waiting)} of {len(data.feeds)} feeds failing now, not yet flagged '
-            f"(operators are mailed after {data.failing_after} failures in a row): "
-            + ", ".join(
-                f"{_e(f['feed'])} ({f['consecutive_failures']} of {data.failing_after})" for f in waiting
-            )
-            + "</p>"
-        )
-    if not parts:
-        parts.append(
-            f'<p class="ok">All {len(data.feeds)} feeds fetched fine at their last try; none is flagged.</p>'
-        )
-    return "".join(parts)
 
 
 def _failure_text(f: dict, failing_after: int) -> str:
@@ -588,62 +426,13 @@ def _failure_text(f: dict, failing_after: int) -> str:
     return f"failing: {n} of {failing_after} before alert"
 
 
-def _feeds(data: PageData) -> str:
-    if not data.feeds:
-        return '<p class="note">No feed health yet.</p>'
-    rows = []
-    for f in data.feeds:
-        status = f["status"] or "never fetched"
-        failing = (f["consecutive_failures"] or 0) > 0 and not f["retired"]
-        css = "bad" if failing or status == "failed" else ("warn" if f["retired"] else "ok")
-        shown = "retired" if f["retired"] else (_failure_text(f, data.failing_after) if failing else status)
-        tags = "".join(f'<span class="tag {_e(k)}">{_e(k)}</span>' for k in f["flags"])
-        rows.append(
-            f"<tr><td>{_e(f['feed'])} {tags}</td><td class='{css}'>{_e(shown)}</td>"
-            f"<td>{_time(f['last_success_at'])}</td><td>{_time(f['last_new_item_at'])}</td>"
-            f"<td class='num'>{f['consecutive_failures'] or 0}</td><td class='num'>{_num(f['items_per_day'])}</td>"
-            f"<td>{_e((f['last_error'] or '')[:120])}</td></tr>"
-        )
-    hidden = (
-        f'<p class="note">{data.hidden_feeds} feed(s) not in the feed list of the last run are hidden.</p>'
-        if data.hidden_feeds
-        else ""
-    )
-    return (
-        "<table><tr><th>feed</th><th>status</th><th>last success</th><th>last new item</th>"
-        f"<th>consecutive failures</th><th>items per day (7 days)</th><th>last error</th></tr>{''.join(rows)}</table>"
-        + hidden
-    )
-
-
-def _alerts(data: PageData) -> str:
-    if not data.alerts:
-        return ""
-    items = []
-    for a in data.alerts:
-        recovered = f" (recovered {_time(a['cleared_at'])})" if a.get("cleared_at") else ""
-        items.append(
-            f"<li>{_time(a['sent_at'])} <span class='tag {_e(a['kind'])}'>{_e(a['kind'])}</span>"
-            f"{_e(a['feed'])}{recovered}</li>"
-        )
-    return f"<p>Alert emails in the last 7 days:</p><ul class='meta'>{''.join(items)}</ul>"
-
-
-def _digest(data: PageData) -> str:
-    d = data.digest
-    if not d:
-        return '<p class="note">No digest sent yet.</p>'
-    when = _time(d.get("sent_at"))
-    head = (
-        f"<p><b>{_e(d.get('subject') or '(no subject)')}</b><br><span class='meta'>{_e(d['status'])} {when}"
-    )
-    head += f" · {_e(d['file'])}" if d.get("file") else f" · {d.get('recipients', 0)} recipient(s)"
-    head += "</span></p>"
-    return head + (f"<pre>{_e(d['text'])}</pre>" if d.get("text") else "")
-
-
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def _feed_row(f: dict, failing_after: int) -> dict:
+    """A feed's row: its status in words and the class that colours it."""
+    status = f["status"] or "never fetched"
+    failing = (f["consecutive_failures"] or 0) > 0 and not f["retired"]
+    css = "bad" if failing or status == "failed" else ("warn" if f["retired"] else "ok")
+    shown = "retired" if f["retired"] else (_failure_text(f, failing_after) if failing else status)
+    return f | {"css": css, "shown": shown}
 
 
 def _num(v, digits: int = 1) -> str:
@@ -662,10 +451,6 @@ def utc_minute(v) -> str:
         v = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
         return f"{v:%Y-%m-%d %H:%M}"
     return str(v)
-
-
-def _time(v) -> str:
-    return _e(utc_minute(v))
 
 
 def _is_http(url: str | None) -> bool:
