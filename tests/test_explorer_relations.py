@@ -102,10 +102,16 @@ def test_explore_leads_with_spikes_about_a_country_and_labels_mention_only_ones(
     # the US chart rings that day with the dashed mentions-only ring, and its spike list says so
     assert 'class="pt spike mentions-only"' in page and "a spike of mentions only: 1 of them about it" in page
     assert "mentions only</span> 1 of them about it" in page.split('id="spikes"')[1]
-    # a pair of two countries leads to its relations; the three-country key does not
+    # a pair of two countries shows how its ties moved and leads to its relations; the three-country key does not
     status, _, pair_page = get(f"{base}/explore?key=CN-US&range=30")
     assert 'id="relations-link"' in pair_page and 'href="relations?pair=CN-US&range=30"' in pair_page
-    assert 'id="relations-link"' not in get(f"{base}/explore?key=CN-RU-US")[2]
+    ties = pair_page.split('id="relations-chart"')[1].split("</svg>")[0]
+    day = spike + timedelta(days=RELATION_DAYS["port-hacking"])
+    assert (
+        'class="svg-chart share-chart"' in ties and f'href="relations-day?day={day}&amp;pair=CN-US"' in ties
+    )
+    three = get(f"{base}/explore?key=CN-RU-US")[2]
+    assert 'id="relations-link"' not in three and 'id="relations-chart"' not in three
 
 
 @pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)

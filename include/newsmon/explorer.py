@@ -526,8 +526,20 @@ def make_router(get_paths: Callable[[], Paths], pipeline_runs: Callable[[], list
                 kind = {"pair": k} if "-" in k else {"country": k}
                 found = search(con, q, level=lv, days=span, end=hi, **kind)
             runs = pipeline_runs() if pipeline_runs else None
+            relations = None
+            if data[
+                "relations_pair"
+            ]:  # two countries: how their ties moved, beside how often they were named
+                from newsmon import explorer_relations as rel
+
+                rdata = rel.relations_data(con, k, lo, hi)
+                relations = {
+                    "data": rdata,
+                    "svg": rel.share_svg(rdata, lambda d: f"relations-day?day={d}&pair={k}", height=160),
+                }
             return page(
                 "explore.html",
+                relations=relations,
                 data=data,
                 range_label=label,
                 svg=chart_svg(data, link),
