@@ -65,9 +65,30 @@ def test_a_days_relations_with_sentence_cue_reported_flag_and_story_links(site):
     story_id = sanctions.split('href="story?id=')[1].split('"')[0]
     status, _, story = get(f"{base}/story?id={story_id}")
     assert status == 200 and SANCTIONS_TITLE in story
+    # two actors with the same verb: each direction marks its own actor's cue
+    hacking = get(f"{base}/relations-day?day={day}&pair=CN-US")[2]
+    cn_us = hacking.split('id="rel-CN-US-verbal_conflict"')[1].split("</section>")[0]
+    us_cn = hacking.split('id="rel-US-CN-verbal_conflict"')[1].split("</section>")[0]
+    assert "and Beijing <mark>accused</mark> Washington of slander" in cn_us
+    assert "The United States <mark>accused</mark> China" in us_cn
     # a day without relations between the two says so
     status, _, quiet = get(f"{base}/relations-day?day={spike - timedelta(days=12)}&pair=RU-US")
     assert status == 200 and 'id="no-relations"' in quiet
+
+
+def test_the_cue_is_marked_after_its_actor_or_else_where_it_first_occurs():
+    from newsmon.explorer_relations import mark_cue
+
+    both = "The US accused China of hacking, and Beijing accused Washington of slander."
+    assert mark_cue(both, "accused", ["Beijing"]).count("<mark>") == 1
+    assert "and Beijing <mark>accused</mark>" in mark_cue(both, "accused", ["Beijing"])
+    assert mark_cue(both, "accused", ["US"]).startswith("The US <mark>accused</mark>")
+    passive = "Russian banks were sanctioned by Washington."
+    assert (
+        mark_cue(passive, "sanctioned", ["Washington"])
+        == "Russian banks were <mark>sanctioned</mark> by Washington."
+    )
+    assert mark_cue("A <b> & c", None) == "A &lt;b&gt; &amp; c"
 
 
 @pytest.mark.parametrize(

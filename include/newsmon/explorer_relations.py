@@ -253,15 +253,17 @@ def relation_day_data(con, pair: str, day: date) -> dict:
     (its copies in other outlets listed with it)."""
     a, b = pair.split("-")
     rows = con.execute(
-        """SELECT source, target, class, cue, reported, evidence, story_id, outlet, title, article_id, url,
-                  state_affiliated
-           FROM relation_evidence
-           WHERE day = ? AND ((source = ? AND target = ?) OR (source = ? AND target = ?))
-           ORDER BY source, target, class, story_id, article_id, sentence""",
+        """SELECT r.source, r.target, r.class, r.cue, r.reported, r.evidence, r.story_id, r.outlet, r.title, r.url,
+                  r.state_affiliated,
+                  (SELECT list(m.surface ORDER BY m.start_char) FROM mentions m
+                   WHERE m.article_id = r.article_id AND m.sentence = r.sentence AND m.country = r.source)
+           FROM relation_evidence r
+           WHERE r.day = ? AND ((r.source = ? AND r.target = ?) OR (r.source = ? AND r.target = ?))
+           ORDER BY r.source, r.target, r.class, r.story_id, r.article_id, r.sentence""",
         [day, a, b, b, a],
     ).fetchall()
     groups: dict[tuple[str, str, str], dict] = {}
-    for source, target, cls, cue, reported, evidence, story_id, outlet, title, _article, url, state in rows:
+    for source, target, cls, cue, reported, evidence, story_id, outlet, title, url, state, actor in rows:
         group = groups.setdefault(
             (source, target, cls),
             {"source": source, "target": target, "class": cls, "label": CLASS_LABELS.get(cls, cls),
@@ -271,7 +273,7 @@ def relation_day_data(con, pair: str, day: date) -> dict:
         item = group["items"].setdefault(
             (story_id, evidence),
             {"story_id": story_id, "title": title, "cue": cue, "reported": bool(reported),
-             "evidence_html": mark_cue(evidence or "", cue), "outlets": [], "url": url},
+             "evidence_html": mark_cue(evidence or "", cue, actor or []), "outlets": [], "url": url},
         )  # fmt: skip
         if outlet not in item["outlets"]:
             item["outlets"].append(outlet + (" (state-affiliated)" if state else ""))
@@ -291,11 +293,15 @@ def relation_day_data(con, pair: str, day: date) -> dict:
     return {"pair": pair, "a": a, "b": b, "day": day, "groups": listed, "cooperation": cooperation}
 
 
-def mark_cue(sentence: str, cue: str | None) -> str:
-    """The sentence as HTML with the cue that decided the class in <mark> (its first occurrence)."""
+def mark_cue(sentence: str, cue: str | None, actor: list[str] | tuple[str, ...] = ()) -> str:
+    """The sentence as HTML with the cue that decided the class in <mark>: its first occurrence after the source
+    country is first named (so "The US accused China ..., and Beijing accused Washington" marks the second
+    "accused" for China -> US), else its first occurrence (an actor after its cue: "sanctioned by Washington")."""
     if not cue:
         return html.escape(sentence)
-    m = re.search(re.escape(cue), sentence, re.IGNORECASE)
+    named = [i for i in (sentence.find(surface) for surface in actor if surface) if i >= 0]
+    rx = re.compile(re.escape(cue), re.IGNORECASE)
+    m = (rx.search(sentence, min(named)) if named else None) or rx.search(sentence)
     if not m:
         return html.escape(sentence)
     return (
