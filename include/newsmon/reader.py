@@ -192,16 +192,15 @@ def last_figures_day(con: duckdb.DuckDBPyConnection, before=None):
 
 
 def figures_of_day(con: duckdb.DuckDBPyConnection, day, level: str) -> list[dict]:
-    """Every country's and pair's (at `level`) figures of one day against its baseline, countries first."""
+    """Every country's and pair's (at `level`) figures of one day against its baseline, countries first: the
+    daily_series view, as in docs/analysts.md ("What moved on the last day")."""
     return rows(
         con,
-        """SELECT country AS name, 'country' AS kind, articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike,
-                  history_days
-           FROM daily_country WHERE day = $day
-           UNION ALL
-           SELECT pair, 'pair', articles, stories, mean_7d, mean_28d, ratio_28d, z_28d, spike, history_days
-           FROM daily_pair WHERE day = $day AND level = $level
-           ORDER BY 2, 1""",
+        """SELECT key AS name, if(level = 'country', 'country', 'pair') AS kind, articles, stories, mean_7d,
+                  mean_28d, ratio_28d, z_28d, spike, history_days
+           FROM daily_series
+           WHERE day = $day AND level IN ('country', $level)
+           ORDER BY kind, name""",
         {"day": day, "level": level},
     )
 

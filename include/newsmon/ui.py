@@ -123,7 +123,7 @@ def load_page_data(
 
 
 def _load_trends(con, data: PageData, tables: set[str], now: datetime) -> None:
-    if not {"daily_country", "daily_pair"} <= tables:
+    if not {"daily_country", "daily_pair", "daily_series"} <= tables:
         data.missing.append("daily tables")
         return
     last = reader.last_figures_day(con)
