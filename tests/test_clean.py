@@ -620,3 +620,35 @@ def test_when_the_cuts_lose_the_story_the_uncut_extraction_less_the_cut_furnitur
     assert _better_of_cut_and_uncut("\n".join(STORY), html, None, [NEWSLETTER], CleanOptions()) == "\n".join(
         STORY
     )
+
+
+def test_cuts_that_would_take_most_of_the_story_spare_the_marked_blocks_that_hold_it():
+    # A CMS that prefixes every component with a word of a furniture family ("cmp" is also a consent
+    # manager's name): each section of the story is one such block, none holds most of the story alone.
+    sections = "".join(
+        f'<div class="cmp-text"><p>{STORY[k]}</p><p>{STORY[k + 1]}</p></div>' for k in (0, 2, 4)
+    )
+    html = _page(
+        f'{sections}<div class="cmp-text"><p>{STORY[6]}</p></div><div class="cookie-banner">'
+        "<p>We use cookies to remember your choices.</p></div>"
+    )
+    page = clean_page(html, None, "courier", options=CleanOptions(repetition=False))
+    assert page.text.splitlines() == STORY[:6] + [STORY[6]]
+    assert "cookies" not in page.text  # the walk went on: real furniture is still cut
+    off = CleanOptions(repetition=False, disabled_rules=frozenset({"keep-story-majority"}))
+    assert STORY[2] not in clean_page(html, None, "c", options=off).text  # it was this rule that kept them
+
+
+def test_when_the_fast_extraction_misses_the_story_trafilaturas_fallback_extractors_are_asked():
+    # broken markup: an unclosed announcement <aside> wraps the whole page, and trafilatura's fast mode drops
+    # every <aside>; its fallback extractors (readability, jusText) find the story
+    html = (
+        "<html><head><title>Ferry</title></head><body><aside class='announcement-banner'><p>Office closed.</p>"
+        "<main><article>" + "".join(f"<p>{p}</p>" for p in STORY[:4]) + "</article></main></body></html>"
+    )
+    page = clean_page(
+        html, "https://courier.example/ferry", "courier", options=CleanOptions(repetition=False)
+    )
+    assert page.text.splitlines() == STORY[:4]
+    off = CleanOptions(repetition=False, disabled_rules=frozenset({"fallback-check"}))
+    assert clean_page(html, "https://courier.example/ferry", "c", options=off).text == ""
