@@ -382,11 +382,11 @@ def test_two_concurrent_senders_deliver_once(data):
     assert received == ["a@example.org", "b@example.org"]
 
 
-def test_hostile_feed_text_is_escaped_in_the_html_and_links_stay_http(tmp_path):
+def test_hostile_feed_text_is_escaped_in_the_html_and_links_stay_http(tmp_path, spike_db):
     """Titles, outlets, links and sentences come from feeds and pages: the templates escape them all, and a
     javascript: link is shown as text, never as an href."""
     db = tmp_path / "newsmon.duckdb"
-    make_analyst_db(db, DAY, history_days=40, spike=True)
+    shutil.copy(spike_db, db)
     con = duckdb.connect(str(db))
     con.execute(
         """UPDATE articles SET title = '<script>alert(1)</script>', url = 'javascript:alert(2)',
