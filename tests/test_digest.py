@@ -407,3 +407,13 @@ def test_hostile_feed_text_is_escaped_in_the_html_and_links_stay_http(tmp_path, 
     assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', html))
     # the plain-text part is text: the same words as they came, nothing to escape
     assert "<script>alert(1)</script>" in digest.text and "javascript:alert(2)" in digest.text
+
+
+def test_the_page_and_the_digest_read_the_analyst_file_only_through_the_reader():
+    """One reader of newsmon.duckdb: the SQL of the page and the digest lives in newsmon.reader (send.py's ledger
+    is in the warehouse, which the sender owns)."""
+    package = Path(__file__).resolve().parents[1] / "include" / "newsmon"
+    for source in ("ui.py", "digest/facts.py", "digest/chart.py", "digest/render.py", "digest/__init__.py"):
+        text = (package / source).read_text(encoding="utf-8")
+        assert "duckdb.connect" not in text and not re.search(r"\bSELECT\b", text), source
+        assert "import duckdb" not in text or source == "digest/facts.py", source  # facts: duckdb.Error only
