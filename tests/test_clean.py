@@ -652,3 +652,48 @@ def test_when_the_fast_extraction_misses_the_story_trafilaturas_fallback_extract
     assert page.text.splitlines() == STORY[:4]
     off = CleanOptions(repetition=False, disabled_rules=frozenset({"fallback-check"}))
     assert clean_page(html, "https://courier.example/ferry", "c", options=off).text == ""
+
+
+def test_guides_lose_their_shop_buttons_disclosures_and_pagers_but_keep_item_names_and_paragraphs():
+    names = ["Amur Ferry Line", "Heihe River Tours", "Blago Boat Club"]
+    items = "".join(
+        f"<h3>{k + 1}. {name}</h3><p>{STORY[k]}</p>"
+        f'<div class="product-cta"><p>Tickets from 40 yuan. <a href="https://shop.example/{k}">View at the shop</a>'
+        "</p></div>"
+        for k, name in enumerate(names)
+    )
+    html = _page(
+        '<div class="article-body"><div class="affiliate-disclosure"><p>We may be paid a fee when you buy through '
+        f"the links on this page, which helps fund the guide.</p></div>{items}"
+        '<div class="post-navigation"><p>Previous guide: <a href="/prev">Ferries of the Amur</a></p>'
+        '<p>Next guide: <a href="/next">Bridges of Heihe</a></p></div></div>'
+    )
+    page = clean_page(html, None, "courier", options=CleanOptions(repetition=False))
+    assert page.text.splitlines() == [
+        line for k, name in enumerate(names) for line in (f"{k + 1}. {name}", STORY[k])
+    ]
+    off = CleanOptions(repetition=False, disabled_rules=frozenset({"cta", "disclosure"}))
+    text = clean_page(html, None, "c", options=off).text
+    assert "View at the shop" in text and "paid a fee" in text  # it was these two families that cut them
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "As an Amazon Associate we earn from qualifying purchases.",
+        "Disclosure: this post contains affiliate links.",
+        "If you buy through our links, we may earn a commission.",
+        "7 min read",
+        "Back to blog",
+        "Table of contents",
+        "Pin it for later!",
+    ],
+)
+def test_guide_and_blog_furniture_lines_are_phrases(line):
+    assert is_boilerplate_phrase(line)
+
+
+def test_a_story_sentence_about_commissions_is_not_a_disclosure():
+    assert not is_boilerplate_phrase(
+        "The ferry operator said travel agents would earn commissions on tickets."
+    )

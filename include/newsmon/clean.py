@@ -129,6 +129,11 @@ FURNITURE_RULES = {
     r"authorbox|bio[- ]?box|author[- ]?bio[- ]?box",
     "rating": r"star[- ]?rating|rating[- ]?stars?|ratings?[- ]?(widget|box|summary|bar)|review[- ]?score|"
     r"rating|ratings",
+    # calls to action (a product's "View on Amazon" button box, "Book a demo" panels), affiliate disclosures,
+    # and previous/next pagers between posts
+    "cta": r"cta|ctas",
+    "disclosure": r"(affiliate|advertiser|advertising|ftc)?[- ]?disclosures?",
+    "pager": r"prevnext|prev[- ]?next|pager|pagination|post[- ]?navigation|nav[- ]?links|next[- ]?prev",
 }
 # Rules that are not word families: hidden blocks, link paragraphs and link lists, the repeated headline.
 OTHER_STRUCTURE_RULES = ("hidden", "link-paragraph", "link-list", "repeated-title")
