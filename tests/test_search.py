@@ -93,7 +93,8 @@ def test_matching_sentence_is_the_one_holding_the_phrase():
 
 
 def test_the_year_scale_bench_runs_small(tmp_path):
-    """bench/search.py at 0.5% of its size: it builds, searches every scope both ways, and finds the phrase."""
+    """bench/search.py at 0.5% of its size: it builds and indexes, searches every scope with the index and by
+    scanning, finds the phrases and gets the scan's answers from the index."""
     import subprocess
     import sys
     from pathlib import Path
@@ -105,6 +106,9 @@ def test_the_year_scale_bench_runs_small(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     figures = json.loads(out.stdout[out.stdout.index("{") :])
-    assert figures["articles"] == 5000
+    assert figures["articles"] == 5000 + 500 + 13  # a year at 0.5%, one publish of 500, one day at 0.5%
+    assert figures["index_postings"] > 0 and figures["index_append_day_s"] >= 0
     for scope in ("all", "country_CN", "pair_CN-RU"):
-        assert 0 < figures[f"{scope}_evidence_matches"] <= figures[f"{scope}_full_text_matches"]
+        assert 0 < figures[f"{scope}_word_matches"] <= figures[f"{scope}_full_text_matches"]
+        for kind in ("word", "words", "punctuated"):  # the index answers exactly as the scan
+            assert figures[f"{scope}_{kind}_same_as_scan"] is True and figures[f"{scope}_{kind}_matches"] > 0

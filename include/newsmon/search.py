@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from newsmon import search_index
 from newsmon.reader import ReaderError, checked_country, checked_pair, table_names
 
 LEVELS = ("sentence", "paragraph", "article")
@@ -46,6 +47,7 @@ class SearchResult:
     )  # day, articles, stories, scope_articles, scope_stories, share
     stories: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    index: bool = False  # answered from the term index (else by a scan of the texts)
 
     @property
     def total_articles(self) -> int:
@@ -113,8 +115,11 @@ def search(
     end: date | None = None,
     full_text: bool = False,
     limit: int = TOP_STORIES,
+    use_index: bool = True,
 ) -> SearchResult:
-    """The daily series of a phrase in a scope, and its top stories with the matching sentence."""
+    """The daily series of a phrase in a scope, and its top stories with the matching sentence.
+
+    use_index=False scans even when the term index is there (the bench's baseline; the tests' reference)."""
     started = time.perf_counter()
     text = clean_phrase(phrase)
     needle = text.lower()
@@ -131,7 +136,8 @@ def search(
     where = f"day BETWEEN ? AND ? AND {condition}"
     scope_params = [start, end, *params]
     try:
-        _find_hits(con, where, scope_params, needle, tables, full_text)
+        result = SearchResult(text, scope_name, start, end, full_text)
+        result.index = _find_hits(con, where, scope_params, needle, tables, full_text, use_index)
         rows = con.execute(
             f"""SELECT s.day, count(*) AS scope_articles, count(DISTINCT s.story_id) AS scope_stories,
                        count(h.article_id) AS articles,
@@ -141,7 +147,6 @@ def search(
                 GROUP BY s.day ORDER BY s.day""",
             scope_params,
         ).fetchall()
-        result = SearchResult(text, scope_name, start, end, full_text)
         result.days = _dense_days(rows, start, days)
         if result.total_articles:
             result.stories = top_stories(con, text, limit)
@@ -155,11 +160,23 @@ def search(
     return result
 
 
-def _find_hits(con, where: str, scope_params: list, needle: str, tables: set[str], full_text: bool) -> None:
+def _find_hits(
+    con, where: str, scope_params: list, needle: str, tables: set[str], full_text: bool, use_index: bool
+) -> bool:
     """The matching articles of the scope, once, into a temporary table (the series and the stories share it).
+    Returns True when the term index answered (search_index.py), False when the texts were scanned.
 
-    The phrase filter runs on the evidence (or text) scan by itself, so only the few matching rows meet the
-    scope; a temporary table is allowed on a read-only connection and goes with it."""
+    In the scan, the phrase filter runs on the evidence (or text) by itself, so only the few matching rows
+    meet the scope; a temporary table is allowed on a read-only connection and goes with it."""
+    if use_index and not full_text and search_index.is_current(con):
+        rows = search_index.hit_rows(con, needle)
+        if rows is not None:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE search_hits AS
+                    SELECT article_id FROM articles WHERE rowid = ANY(?) AND {where}""",
+                [rows, *scope_params],
+            )
+            return True
     if full_text:
         sql = f"""SELECT article_id FROM articles WHERE {where}
                   AND contains(lower(coalesce(title, '') || ' ' || coalesce(text, '')), ?)"""
@@ -173,6 +190,7 @@ def _find_hits(con, where: str, scope_params: list, needle: str, tables: set[str
                   SEMI JOIN (SELECT article_id FROM articles WHERE {where}) s USING (article_id)"""
         params = [*scope_params, needle, needle, *scope_params]
     con.execute(f"CREATE OR REPLACE TEMP TABLE search_hits AS {sql}", params)
+    return False
 
 
 def _dense_days(rows: list[tuple], start: date, days: int) -> list[dict]:

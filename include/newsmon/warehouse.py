@@ -1311,6 +1311,7 @@ def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool)
         if incremental:
             _publish_story_merges(con, mark)
             _publish_first_columns(con, mark)
+        _index_for_search(con)
         con.execute(
             "CREATE OR REPLACE TABLE analyst.publish_info AS SELECT now() AS published_at, "
             "(SELECT max(loaded_at) FROM articles) AS loaded_until, (SELECT count(*) FROM articles) AS articles, "
@@ -1322,6 +1323,14 @@ def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool)
         con.close()
     if not incremental:
         _create_analyst_views(tmp)
+
+
+def _index_for_search(con) -> None:
+    """The topic search's term index over the rows just appended (search_index.py owns it; all rows on a full
+    publish)."""
+    from newsmon.search_index import update_index
+
+    log.info("search index: %s", update_index(con, "analyst"))
 
 
 def _refuse_shrink(paths: Paths, con, allow_shrink: bool) -> None:

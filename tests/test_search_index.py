@@ -1,0 +1,149 @@
+"""The term index of newsmon.search (search_index.py): the same answers as the plain scan, on the demo corpus
+published by the real pipeline and on hand-made rows chosen to trip a word index (parts of words, punctuation,
+double spaces, line breaks, Cyrillic and Chinese, titles without sentences), kept up to date row by row."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from helpers_explorer import demo_corpus
+from newsmon import search_index
+from newsmon.reader import open_analyst
+from newsmon.search import search
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return demo_corpus(tmp_path_factory.mktemp("demo"))
+
+
+def _same(con, phrase, **kwargs):
+    fast = search(con, phrase, **kwargs)
+    slow = search(con, phrase, use_index=False, **kwargs)
+    assert not slow.index
+    assert fast.days == slow.days, phrase
+    assert fast.stories == slow.stories, phrase
+    return fast
+
+
+def test_the_published_demo_has_a_current_index_that_answers_as_the_scan(demo):
+    p, spike = demo
+    con = open_analyst(p.analyst_db)
+    try:
+        assert search_index.is_current(con)
+        words = [
+            r[0] for r in con.execute("SELECT term FROM search_terms ORDER BY units DESC LIMIT 40").fetchall()
+        ]
+        phrases = ["Pipeline Framework", "gas pipeline framework", "secondary sanctions", "summit", "ummi",
+                   "sanctions.", "Russia's", "china-russia", "xyzzy never", *words[::4]]  # fmt: skip
+        found = 0
+        for phrase in phrases:
+            if len(phrase) < 2:
+                continue
+            for kwargs in ({}, {"pair": "CN-RU"}, {"country": "RU"}):
+                result = _same(con, phrase, days=60, **kwargs)
+                found += result.total_articles
+        assert found > 0
+        spiky = _same(con, "pipeline framework", pair="CN-RU", days=30)
+        assert spiky.index and max(spiky.days, key=lambda d: d["stories"])["day"] == spike
+    finally:
+        con.close()
+
+
+TEXTS = [
+    ("a1", "Sanctions on Russia", ["New sanctions  on Russia were set.", "Talks\non Russia's gas."]),
+    ("a2", "Санкции против России", ["Новые санкции против России.", "Газ и нефть"]),
+    ("a3", "中国对俄罗斯的制裁", ["中国宣布新的制裁措施。", "Trade talks, on hold."]),
+    ("a4", None, ["U.S. sanctions on Russia, again.", "sanctioned entities on Russia-linked lists"]),
+    ("a5", "Über die Sanktionen", ["Die Sanktionen gegen Russland.", "ÉNERGIE et gaz"]),
+]
+PHRASES = [
+    "sanctions on russia", "new sanctions on russia", "sanctions  on", "sanctions on", "on russia", "on russia's",
+    "russia's gas", "talks\non", "ns on ru", "anction", "sanction", "u.s.", "u.s. sanctions", "s. sanctions",
+    "russia,", "russia-linked", "-linked", "санкции", "санкции против", "против россии.", "中国", "制裁", "的制裁措施",
+    "über", "sanktionen gegen", "énergie", "talks, on", "on hold.", "gas", "as.", "xyzzy", ", on", "  ",
+]  # fmt: skip
+
+
+def _make(db, texts) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(db))
+    con.execute(
+        "CREATE TABLE articles (article_id VARCHAR, story_id VARCHAR, day DATE, source VARCHAR, url VARCHAR, "
+        "title VARCHAR, text VARCHAR, published_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ, countries VARCHAR[], "
+        "pairs_sentence VARCHAR[], pairs_paragraph VARCHAR[], pairs_article VARCHAR[])"
+    )
+    con.execute("CREATE TABLE sentences (article_id VARCHAR, sentence INTEGER, text VARCHAR)")
+    _add(con, texts)
+    return con
+
+
+def _add(con, texts) -> None:
+    for n, (article_id, title, sentences) in enumerate(texts):
+        con.execute(
+            "INSERT INTO articles VALUES (?, ?, DATE '2026-11-01' + ?::INTEGER, 'Outlet', 'https://x.example/' || ?, "
+            "?, ?, NULL, TIMESTAMPTZ '2026-11-01 09:00:00+00', ['CN', 'RU'], ['CN-RU'], ['CN-RU'], ['CN-RU'])",
+            [article_id, article_id, n % 3, article_id, title, " ".join(sentences)],
+        )
+        for i, text in enumerate(sentences):
+            con.execute("INSERT INTO sentences VALUES (?, ?, ?)", [article_id, i, text])
+
+
+def test_hand_made_rows_give_the_scan_s_answer(tmp_path):
+    con = _make(tmp_path / "a.duckdb", TEXTS)
+    try:
+        assert search_index.update_index(con)["mode"] == "full"
+        for phrase in PHRASES:
+            if len(phrase.strip()) < 2:
+                continue
+            fast = _same(con, phrase, days=10)
+            assert fast.index or not search_index.phrase_runs(con, phrase.lower()), phrase
+    finally:
+        con.close()
+
+
+def test_the_expected_articles_are_found(tmp_path):
+    con = _make(tmp_path / "a.duckdb", TEXTS)
+    try:
+        search_index.update_index(con)
+        hits = {p: {s["article_id"] for s in search(con, p, days=10).stories} for p in PHRASES[:14]}
+    finally:
+        con.close()
+    assert hits["sanctions on russia"] == {"a1", "a4"}  # a1's title; a4's sentence (not "sanctions  on")
+    assert hits["sanctions  on"] == hits["sanctions on"]  # whitespace in a phrase is one space (clean_phrase)
+    assert hits["talks\non"] == set()  # so "talks on", which no text has (a1 has a line break there)
+    assert hits["new sanctions on russia"] == set()  # a1's sentence has two spaces
+    assert hits["anction"] == {"a1", "a4"} and hits["u.s."] == {"a4"}
+    assert hits["on russia's"] == {"a1"} and hits["ns on ru"] == {"a1", "a4"}
+
+
+def test_appended_rows_are_indexed_and_a_deletion_rebuilds(tmp_path):
+    con = _make(tmp_path / "a.duckdb", TEXTS[:2])
+    try:
+        assert search_index.update_index(con)["mode"] == "full"
+        _add(con, TEXTS[2:])
+        assert not search_index.is_current(con)
+        before = search(con, "sanctions on russia", days=10)
+        assert not before.index  # a stale index is not used
+        step = search_index.update_index(con)
+        assert step["mode"] == "append" and step["units"] == 2 + 6  # two titles (a4 has none), six sentences
+        for phrase in PHRASES:
+            if len(phrase.strip()) >= 2:
+                _same(con, phrase, days=10)
+        con.execute("DELETE FROM sentences WHERE article_id = 'a1'")
+        con.execute("INSERT INTO sentences VALUES ('a1', 9, 'a new line on tariffs')")
+        assert search_index.update_index(con)["mode"] == "full"  # row numbers moved: rebuilt
+        assert {s["article_id"] for s in _same(con, "on tariffs", days=10).stories} == {"a1"}
+    finally:
+        con.close()
+
+
+def test_a_phrase_in_most_units_is_left_to_the_scan(tmp_path, monkeypatch):
+    con = _make(tmp_path / "a.duckdb", TEXTS)
+    try:
+        search_index.update_index(con)
+        monkeypatch.setattr(search_index, "SCAN_MIN_UNITS", 0)
+        monkeypatch.setattr(search_index, "SCAN_SHARE", 0.1)
+        assert not _same(con, "on", days=10).index  # in more than 10% of the units
+        assert _same(con, "制裁措施", days=10).index  # in one of 18
+    finally:
+        con.close()
