@@ -43,7 +43,7 @@ def test_piped_statements_run_read_only_with_macros(db):
     )
     assert out.returncode == 1  # the two refused statements
     lines = out.stdout.splitlines()
-    assert lines[:3] == ["total", "-----", "    5"]
+    assert lines[:3] == ["total", "─────", "    5"]  # header, rule, right-aligned number
     assert any(line.startswith("views: ") and "daily_series" in line for line in lines)
     assert any(line.startswith("macros: ") and "series" in line and "top_stories" in line for line in lines)
     errors = [line for line in lines if line.startswith("error:")]

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 import re
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -67,8 +65,7 @@ SPIKE_MIN_Z = 3.0
 SPIKE_MIN_RATIO = 2.0
 LOOKBACK_DAYS = 30  # late articles older than this are left to `newsmon daily --start/--end`
 STATE_NAME = "news_daily"
-SPARKS = "▁▂▃▄▅▆▇█"
-CELL_WIDTH = 60  # `query` cuts longer cells unless --wide
+CELL_WIDTH = 60  # `query` cuts longer cells unless --wide (as newsmon.terminal.CELL_WIDTH)
 KEY_PATTERN = re.compile(r"^[A-Z]{2}(-[A-Z]{2}){0,2}$")
 
 
@@ -595,46 +592,14 @@ def cli_query(args) -> int:
     return 0
 
 
-def _cell(value, width: int | None = CELL_WIDTH) -> str:
-    """One table cell; text longer than `width` is cut with an ellipsis (None: never cut)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
-    text = _printable(str(value))
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
-
-
-def _printable(text: str) -> str:
-    """Newlines and tabs as spaces, other non-printables (ESC, NUL, bidi overrides ...) as visible escapes, so a
-    stored value can neither drive the terminal nor reorder the table."""
-    text = text.replace("\n", " ").replace("\t", " ")
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ascii(ch)[1:-1] for ch in text
-    )
-
-
 def format_table(
     columns: list[str], rows: list[tuple], max_rows: int = 200, cell_width: int | None = CELL_WIDTH
 ) -> str:
-    """Aligned plain-text table; numbers right-aligned; cells cut at cell_width (None: full cells)."""
-    shown = [[_cell(v, cell_width) for v in row] for row in rows[:max_rows]]
-    widths = [max([len(c), *(len(r[i]) for r in shown)]) for i, c in enumerate(columns)]
-    numeric = [
-        bool(rows) and all(isinstance(r[i], int | float) or r[i] is None for r in rows)
-        for i in range(len(columns))
-    ]
+    """A rich table (newsmon.terminal); numbers right-aligned; cells cut at cell_width (None: full cells);
+    at most max_rows rows, then how many more and the row count."""
+    from newsmon.terminal import table
 
-    def line(cells: list[str]) -> str:
-        out = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)]
-        return "  ".join(out).rstrip()
-
-    out = [line(list(columns)), line(["-" * w for w in widths])]
-    out += [line(r) for r in shown]
+    out = [table(columns, rows[:max_rows], cell_width=cell_width)] if columns else []
     if len(rows) > max_rows:
         out.append(f"… {len(rows) - max_rows} more rows (use --csv for all)")
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
@@ -642,11 +607,9 @@ def format_table(
 
 
 def sparkline(values: list[float]) -> str:
-    """One character per value, scaled between zero and the series maximum."""
-    top = max(values, default=0)
-    if top <= 0:
-        return SPARKS[0] * len(values)
-    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in values)
+    from newsmon.terminal import sparkline as line
+
+    return line(values)
 
 
 @dataclass
@@ -722,28 +685,29 @@ def _export(relation, args) -> None:
 
 
 def render_trends(keys: list[TrendKey], rows: list[tuple], start: date, end: date) -> str:
-    """One line per key: sparkline of daily stories, last day, 28-day mean, z-score, spike marker, total."""
+    """One row per key: sparkline of daily stories, last day, 28-day mean, z-score, total, spike marker."""
+    from newsmon.terminal import table
+
     by_key: dict[tuple[str, str], list[tuple]] = {}
     for row in rows:
         by_key.setdefault((row[1], row[2]), []).append(row)
-    width = (end - start).days + 1
-    header = f"{'key':<9} {'level':<9} {'stories/day ' + str(start) + ' .. ' + str(end):<{max(width, 36)}} {'last':>5} {'mean28':>7} {'z':>6} {'total':>7}"
-    out = [header]
+    lines = []
     for k in keys:
         series = by_key.get((k.key, k.level), [])
         stories = [r[4] for r in series]
         last = series[-1] if series else None
         mean28 = f"{last[9]:.1f}" if last and last[9] is not None else "-"
         z = f"{last[10]:.1f}" if last and last[10] is not None else "-"
-        flag = " SPIKE" if last and last[12] else ""
-        out.append(
-            f"{k.key:<9} {k.level:<9} {sparkline(stories):<{max(width, 36)}} {stories[-1] if stories else 0:>5} "
-            f"{mean28:>7} {z:>6} {sum(stories):>7}{flag}"
+        flag = "SPIKE" if last and last[12] else ""
+        lines.append(
+            (k.key, k.level, sparkline(stories), stories[-1] if stories else 0, mean28, z, sum(stories), flag)
         )
-    out.append(
-        "stories = distinct stories a day (syndicated copies count once); z against the 28 days before"
+    columns = ["key", "level", f"stories/day {start} .. {end}", "last", "mean28", "z", "total", ""]
+    right = [False, False, False, True, True, True, True, False]
+    return (
+        table(columns, lines, right=right, cell_width=None)
+        + "\nstories = distinct stories a day (syndicated copies count once); z against the 28 days before"
     )
-    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------------------- relations
@@ -787,27 +751,23 @@ def cli_relation_trends(args) -> int:
 
 
 def render_relation_trends(pair: str, rows: list[tuple], share: list[tuple], start: date, end: date) -> str:
-    """One line per direction and class (sparkline of stories a day), then the pair's cooperation share."""
+    """One row per direction and class (sparkline of stories a day), then the pair's cooperation share."""
+    from newsmon.terminal import table
+
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    width = max(len(days), 36)
     a, b = pair.split("-")
     by_key: dict[tuple[str, str, str], dict[date, tuple]] = {}
     for row in rows:
         by_key.setdefault((row[1], row[2], row[3]), {})[row[0]] = row
-    out = [
-        f"{'relation':<29} {'stories/day ' + str(start) + ' .. ' + str(end):<{width}} {'last':>5} {'mean28':>7} {'total':>6}"
-    ]
+    lines = []
     for src, tgt in ((a, b), (b, a)):
         for cls in RELATION_CLASSES:
             series = by_key.get((src, tgt, cls), {})
             stories = [series[d][6] if d in series else 0 for d in days]
             last = series.get(end)
             mean28 = f"{last[7]:.1f}" if last and last[7] is not None else "-"
-            flag = " SPIKE" if last and last[9] else ""
-            label = f"{src}->{tgt} {cls}"
-            out.append(
-                f"{label:<29} {sparkline(stories):<{width}} {stories[-1]:>5} {mean28:>7} {sum(stories):>6}{flag}"
-            )
+            flag = "SPIKE" if last and last[9] else ""
+            lines.append((f"{src}->{tgt} {cls}", sparkline(stories), stories[-1], mean28, sum(stories), flag))
     by_day = {r[0]: r for r in share}
     shares = [by_day[d][3] if d in by_day and by_day[d][3] is not None else 0.0 for d in days]
     co = sum(by_day[d][1] for d in by_day)
@@ -816,11 +776,15 @@ def render_relation_trends(pair: str, rows: list[tuple], share: list[tuple], sta
     now = f"{latest[3]:.2f} on {latest[0]}" if latest else "-"
     before = f"{latest[4]:.2f}" if latest and latest[4] is not None else "-"
     overall = f"{co / (co + cf):.2f}" if co + cf else "-"
-    out.append(
-        f"{pair + ' cooperation share':<29} {sparkline(shares):<{width}} latest {now}, 28 days before {before}"
+    lines.append(
+        (f"{pair} cooperation share", sparkline(shares), "", "", "", f"latest {now}, 28 days before {before}")
     )
-    out.append(
-        f"cooperation share over the period: {overall} ({co} cooperation, {cf} conflict stories); "
-        "stories = distinct stories a day, each traceable in relation_evidence"
+    columns = ["relation", f"stories/day {start} .. {end}", "last", "mean28", "total", ""]
+    right = [False, False, True, True, True, False]
+    return "\n".join(
+        [
+            table(columns, lines, right=right, cell_width=None),
+            f"cooperation share over the period: {overall} ({co} cooperation, {cf} conflict stories); "
+            "stories = distinct stories a day, each traceable in relation_evidence",
+        ]
     )
-    return "\n".join(out)

@@ -1033,12 +1033,15 @@ def _short_time(iso: str | None) -> str:
 
 
 def format_health_table(rows: list[dict], width: int = 60) -> str:
+    """The feeds as a rich table (newsmon.terminal); errors cut at `width` characters."""
+    from newsmon.terminal import cell, table
+
     headers = ["feed", "status", "last success", "fails", "last new item", "items", "error"]
-    table = [headers]
+    lines = []
     for r in rows:
         name = r["feed"] if r["in_feed_list"] else f"{r['feed']} (not in list)"
-        error = (r["error"] or r["bozo_reason"] or "").replace("\n", " ")
-        table.append(
+        error = r["error"] or r["bozo_reason"] or ""
+        lines.append(
             [
                 name,
                 r["status"],
@@ -1046,13 +1049,10 @@ def format_health_table(rows: list[dict], width: int = 60) -> str:
                 str(r["consecutive_failures"]),
                 _short_time(r["last_new_item"]),
                 str(r["items_seen"]),
-                error if len(error) <= width else error[: width - 1] + "…",
+                cell(error, width),
             ]
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table(headers, lines, right=[False] * len(headers), cell_width=None)
 
 
 def cli_feeds(args) -> int:

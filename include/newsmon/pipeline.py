@@ -90,12 +90,18 @@ def _tagger(watchlist_path: str | None = None):
 
 
 class Progress:
-    """A one-line progress bar of articles processed, on stderr when it is a terminal; silent otherwise."""
+    """A progress bar of articles processed (rich, via newsmon.terminal), on stderr when it is a terminal;
+    silent otherwise."""
 
     def __init__(self, enabled: bool = True):
         self.total = self.done = 0
         self.enabled = enabled and sys.stderr.isatty()
         self._lock = threading.Lock()
+        self._bar = None
+        if self.enabled:
+            from newsmon.terminal import ProgressBar
+
+            self._bar = ProgressBar("articles")
 
     def add_total(self, n: int) -> None:
         with self._lock:
@@ -108,15 +114,12 @@ class Progress:
         self.draw(self.done, self.total)
 
     def draw(self, done: int, total: int) -> None:
-        if self.enabled:
-            width = 30
-            filled = int(width * done / max(1, total))
-            sys.stderr.write(f"\rarticles [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.update(done, total)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+        if self._bar is not None:
+            self._bar.close()
 
 
 class SharedProgress:
@@ -814,11 +817,13 @@ def run_once(
     workers = max(1, min(settings.shards, os.cpu_count() or 1))
     shards = [s for s in plan_shards(feeds, workers) if s]
     bar = Progress(enabled=progress)
-    if len(shards) <= 1:
-        reports = [fetch_shard(shards[0] if shards else [], run_id, 0, feeds_file, paths.data_dir, bar)]
-    else:
-        reports = _fetch_in_processes(shards, run_id, feeds_file, paths.data_dir, bar)
-    bar.close()
+    try:
+        if len(shards) <= 1:
+            reports = [fetch_shard(shards[0] if shards else [], run_id, 0, feeds_file, paths.data_dir, bar)]
+        else:
+            reports = _fetch_in_processes(shards, run_id, feeds_file, paths.data_dir, bar)
+    finally:
+        bar.close()  # a live rich bar hides the cursor until it is stopped
     loaded = load_and_publish([r["batch"] for r in reports], paths.data_dir)
     daily = _run_daily(paths)
     return {
