@@ -5,10 +5,11 @@
 What is searched. By default the titles and the *evidence sentences* (the sentences that name a watched country,
 stored with the mentions), not the whole text: the question is "how much of China-Russia coverage talks about
 sanctions", and a sentence that names a country and the phrase answers it better than a word in the boilerplate
-of a long page. It is also less than half the text of the articles. There is no index (DuckDB's fts extension is
-not part of the wheel), so every search scans the evidence: at a year's scale (1M articles, ~0.5 GB of evidence)
-a 365-day series takes 3-5 s on this 2-core machine under load (bench/search.py), short of the 1 s goal; an index
-kept at load time is the way there. `--full-text` searches the whole cleaned text instead (4-19 s at that size).
+of a long page. It is also less than half the text of the articles. DuckDB's fts extension is not part of the
+wheel, so a term index of its own (search_index.py, extended at each publish) narrows a phrase to the texts
+that can hold it, and gives exactly the answer of the scan (the scan stays, for `--full-text`, for an index
+that lags the tables, and as the reference: `use_index=False`). Figures at a year's scale (1M articles):
+bench/results/search.json (`python bench/search.py`).
 
 Matching is a case-insensitive substring match (Unicode lower case on both sides), so "sanction" finds
 "Sanctions" and a Chinese or Russian phrase works as typed. Counts: matching articles and distinct stories per
@@ -139,12 +140,13 @@ def search(
         result = SearchResult(text, scope_name, start, end, full_text)
         result.index = _find_hits(con, where, scope_params, needle, tables, full_text, use_index)
         rows = con.execute(
-            f"""SELECT s.day, count(*) AS scope_articles, count(DISTINCT s.story_id) AS scope_stories,
-                       count(h.article_id) AS articles,
-                       count(DISTINCT s.story_id) FILTER (WHERE h.article_id IS NOT NULL) AS stories
-                FROM articles s LEFT JOIN search_hits h USING (article_id)
-                WHERE {where}
-                GROUP BY s.day ORDER BY s.day""",
+            # Stories per day as groups of (day, story) rather than count(DISTINCT): the same counts, faster.
+            f"""SELECT day, sum(copies) AS scope_articles, count(story_id) AS scope_stories,
+                       sum(hits) AS articles, count(story_id) FILTER (WHERE hits > 0) AS stories
+                FROM (SELECT s.day, s.story_id, count(*) AS copies, count(h.article_id) AS hits
+                      FROM articles s LEFT JOIN search_hits h USING (article_id)
+                      WHERE {where} GROUP BY s.day, s.story_id)
+                GROUP BY day ORDER BY day""",
             scope_params,
         ).fetchall()
         result.days = _dense_days(rows, start, days)
@@ -169,13 +171,13 @@ def _find_hits(
     In the scan, the phrase filter runs on the evidence (or text) by itself, so only the few matching rows
     meet the scope; a temporary table is allowed on a read-only connection and goes with it."""
     if use_index and not full_text and search_index.is_current(con):
-        rows = search_index.hit_rows(con, needle)
-        if rows is not None:
+        if search_index.hit_rows(con, needle):
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE search_hits AS
-                    SELECT article_id FROM articles WHERE rowid = ANY(?) AND {where}""",
-                [rows, *scope_params],
+                    SELECT article_id FROM articles WHERE rowid IN (SELECT art FROM search_rows) AND {where}""",
+                scope_params,
             )
+            con.execute("DROP TABLE search_rows")
             return True
     if full_text:
         sql = f"""SELECT article_id FROM articles WHERE {where}
@@ -219,17 +221,21 @@ def top_stories(con, text: str, limit: int = TOP_STORIES) -> list[dict]:
     rows = con.execute(
         f"""
         WITH hits AS (
-                 SELECT a.article_id, a.story_id, a.day, a.source, a.title, a.url, a.text,
+                 SELECT a.article_id, a.story_id, a.day, a.source,
                         coalesce(a.published_at, a.fetched_at) AS seen_at
                  FROM articles a SEMI JOIN search_hits USING (article_id)),
              ranked AS (
                  SELECT *, row_number() OVER (PARTITION BY story_id ORDER BY seen_at, article_id) AS nth,
                         count(*) OVER (PARTITION BY story_id) AS copies,
                         count(DISTINCT source) OVER (PARTITION BY story_id) AS outlets
-                 FROM hits)
-        SELECT story_id, article_id, day, source, title, url, text, copies, outlets
-        FROM ranked WHERE nth = 1
-        ORDER BY outlets DESC, copies DESC, day DESC, story_id LIMIT {int(limit)}"""
+                 FROM hits),
+             top AS (
+                 SELECT story_id, article_id, day, source, copies, outlets FROM ranked WHERE nth = 1
+                 ORDER BY outlets DESC, copies DESC, day DESC, story_id LIMIT {int(limit)})
+        -- the texts of the few top stories only, not of every hit
+        SELECT t.story_id, t.article_id, t.day, t.source, a.title, a.url, a.text, t.copies, t.outlets
+        FROM top t JOIN articles a USING (article_id)
+        ORDER BY t.outlets DESC, t.copies DESC, t.day DESC, t.story_id"""
     ).fetchall()
     stories = []
     for story_id, article_id, day, source, title, url, body, copies, outlets in rows:
@@ -269,7 +275,8 @@ def matching_sentence(title: str, body: str, phrase: str, limit: int = 300) -> s
 
 
 def render_search(result: SearchResult) -> str:
-    from newsmon.aggregates import format_table, sparkline
+    from newsmon.aggregates import format_table
+    from newsmon.terminal import sparkline
 
     stories = [d["stories"] for d in result.days]
     share = f"{result.share:.1%}" if result.share is not None else "-"

@@ -169,11 +169,23 @@ def _index_rows(con, db: str, from_article: int, from_sentence: int) -> dict:
             SELECT t.term_id, n.unit, n.pos, n.space FROM _search_new n JOIN {db}.search_terms t USING (term)
             ORDER BY t.term_id, n.unit, n.pos"""
     )
-    con.execute(
-        f"""INSERT INTO {db}.search_sentences
-            SELECT s.rowid, a.rowid FROM {db}.sentences s JOIN {db}.articles a USING (article_id)
-            WHERE s.rowid >= {int(from_sentence)} ORDER BY s.rowid"""
-    )
+    # A sentence appended now belongs to an article appended now (publish appends both together): join with
+    # those first, and with all articles only for any sentence left over.
+    for articles in (f"WHERE rowid >= {int(from_article)}", ""):
+        con.execute(
+            f"""INSERT INTO {db}.search_sentences
+                SELECT s.rowid, a.art FROM {db}.sentences s
+                JOIN (SELECT rowid AS art, article_id FROM {db}.articles {articles}) a USING (article_id)
+                WHERE s.rowid >= {int(from_sentence)}
+                  AND s.rowid NOT IN (SELECT unit FROM {db}.search_sentences WHERE unit >= {int(from_sentence)})
+                ORDER BY s.rowid"""
+        )
+        left = con.execute(
+            f"SELECT (SELECT count(*) FROM {db}.sentences WHERE rowid >= {int(from_sentence)}) - "
+            f"(SELECT count(*) FROM {db}.search_sentences WHERE unit >= {int(from_sentence)})"
+        ).fetchone()[0]
+        if not left:
+            break
     units, postings = con.execute("SELECT count(DISTINCT unit), count(*) FROM _search_new").fetchone()
     con.execute("DROP TABLE _search_new")
     return {"units": units, "postings": postings}
@@ -271,28 +283,29 @@ def find_units(con, needle: str) -> bool | None:
     return exact
 
 
-def hit_rows(con, needle: str) -> list[int] | None:
-    """Row numbers in `articles` of the articles whose title or an evidence sentence holds the phrase, from the
-    index (checking the text of the candidates when the index alone cannot tell); None: scan instead."""
+def hit_rows(con, needle: str) -> bool:
+    """Into temp table `search_rows` (art), the row numbers in `articles` of the articles whose title or an
+    evidence sentence holds the phrase, from the index (checking the candidates' text when the index alone
+    cannot tell). False: the index cannot help, scan instead."""
     exact = find_units(con, needle)
     if exact is None:
-        return None
+        return False
     if exact:
-        sql = """SELECT -1 - unit AS art FROM search_units WHERE unit < 0
-                 UNION SELECT s.art FROM search_sentences s SEMI JOIN search_units u USING (unit)"""
-        rows = [r[0] for r in con.execute(sql).fetchall()]
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE search_rows AS
+               SELECT -1 - unit AS art FROM search_units WHERE unit < 0
+               UNION SELECT s.art FROM search_sentences s SEMI JOIN search_units u USING (unit)"""
+        )
     else:
-        titles = [-1 - r[0] for r in con.execute("SELECT unit FROM search_units WHERE unit < 0").fetchall()]
-        sentences = [r[0] for r in con.execute("SELECT unit FROM search_units WHERE unit >= 0").fetchall()]
-        rows = [
-            r[0]
-            for r in con.execute(
-                """SELECT rowid FROM articles WHERE rowid = ANY($t) AND contains(lower(coalesce(title, '')), $n)
-                   UNION SELECT s.art FROM search_sentences s SEMI JOIN (
-                       SELECT rowid AS unit FROM sentences WHERE rowid = ANY($s) AND contains(lower(text), $n)) m
-                   USING (unit)""",
-                {"t": titles, "s": sentences, "n": needle},
-            ).fetchall()
-        ]
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE search_rows AS
+               SELECT a.rowid AS art FROM articles a SEMI JOIN search_units u ON a.rowid = -1 - u.unit
+               WHERE contains(lower(coalesce(a.title, '')), $n)
+               UNION
+               SELECT s.art FROM search_sentences s SEMI JOIN (
+                   SELECT t.rowid AS unit FROM sentences t SEMI JOIN search_units u ON t.rowid = u.unit
+                   WHERE contains(lower(t.text), $n)) m USING (unit)""",
+            {"n": needle},
+        )
     con.execute("DROP TABLE search_units")
-    return rows
+    return True
