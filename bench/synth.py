@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache, cached_property, lru_cache
+from html import escape as html_escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
@@ -354,10 +355,15 @@ class SynthDay:
     feeds: int = 300
     seed: int = 20260302
     day: date = DEFAULT_DAY
+    weight: str = (
+        "light"  # "real": pages wrapped in generated furniture of real news pages' size (RealChrome)
+    )
 
     def __post_init__(self) -> None:
         if self.articles < 1 or self.feeds < 1:
             raise ValueError(f"need at least one article and one feed, not {self.articles} and {self.feeds}")
+        if self.weight not in ("light", "real"):
+            raise ValueError(f"weight is 'light' or 'real', not {self.weight!r}")
 
     # --- layout -------------------------------------------------------------------------------------------
 
@@ -499,7 +505,23 @@ class SynthDay:
         )
 
     def page(self, i: int, base_url: str) -> bytes:
-        """The article page as its host sends it: the outlet's chrome around the story."""
+        """The article page as its host sends it: the outlet's chrome around the story (at real weight, inside
+        the host's generated site furniture too)."""
+        return "".join(text for text, _ in self._pieces(i, base_url)).encode("utf-8")
+
+    def page_gzip(self, i: int, base_url: str, level: int) -> bytes:
+        """page() gzip-compressed. At real weight as concatenated gzip members (RFC 1952; clients decode them as
+        one body), the host's static furniture compressed once: the server would otherwise spend ~2.5 ms of the
+        machine's 2 cores per page on compressing what a real site serves from elsewhere."""
+        return b"".join(
+            _gzip_static(text, level) if static else gzip.compress(text.encode("utf-8"), level, mtime=0)
+            for text, static in self._pieces(i, base_url)
+        )
+
+    def real_chrome(self, host: int) -> RealChrome:
+        return _real_chrome(self.seed, host, self.outlets[host].name)
+
+    def _pieces(self, i: int, base_url: str) -> list[tuple[str, bool]]:
         article = self.demo_article(i)
         host = self.host_of(i)
         neighbours = [
@@ -508,7 +530,8 @@ class SynthDay:
             if j >= 0 and self.host_of(j) == host
         ]
         corpus = _PageCorpus({article.outlet: self.outlets[host]}, neighbours)
-        return article_html(corpus, article, base_url).encode("utf-8")
+        light = article_html(corpus, article, base_url)
+        return self.real_chrome(host).pieces(light) if self.weight == "real" else [(light, False)]
 
     def feed_xml(self, feed: int, base_url: str) -> bytes:
         info = self.feed_list[feed]
@@ -547,6 +570,16 @@ def _cached_title(day: SynthDay, i: int) -> str:
     return day._make_title(i)
 
 
+@lru_cache(maxsize=MAX_HOSTS * 4)
+def _real_chrome(seed: int, host: int, name: str) -> RealChrome:
+    return RealChrome.build(seed, host, name)
+
+
+@lru_cache(maxsize=MAX_HOSTS * 8)
+def _gzip_static(text: str, level: int) -> bytes:
+    return gzip.compress(text.encode("utf-8"), level, mtime=0)
+
+
 @dataclass
 class _PageCorpus:  # the two attributes render.article_html reads from a corpus
     outlets: dict[str, Outlet]
@@ -554,6 +587,285 @@ class _PageCorpus:  # the two attributes render.article_html reads from a corpus
 
 
 ROBOTS = b"User-agent: *\nDisallow: /private/\nAllow: /\n"
+
+
+# ------------------------------------------------------------------------------------------------ real page weight
+
+# What the 137 English news pages of ../shared/benchmarks/extraction/zyte_aeb weigh (means; `page_stats` measures
+# them and the generated pages alike, bench/end_to_end.py --weight real reports both): 195 KiB of HTML, 753
+# elements, markup 18 levels deep at most and 10 on average, 58 KiB of inline script, 55 KiB of inline style,
+# 148 links. The synthetic pages' own chrome (newsmon.demo.render) is 9 KiB and 130 elements; real-weight pages
+# wrap it in generated site furniture up to those figures. Nothing of the publishers' markup is copied: the
+# furniture is made of syllables, numbers and common class names.
+REAL_CSS_BYTES = 57_000
+REAL_SCRIPT_BYTES = 60_000
+MENU_SECTIONS = 8  # mega-menu: sections x columns x links
+MENU_COLUMNS = 2
+MENU_LINKS = 3
+TEASERS = 10
+FOOTER_COLUMNS = 5
+FOOTER_LINKS = 6
+WRAPPERS = ("site-wrapper", "page-shell")
+SPRITE_ICONS = 30
+
+
+def _word(rng: random.Random) -> str:
+    return _name(rng, rng.randint(2, 3)).lower()
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(_word(rng) for _ in range(n)).capitalize()
+
+
+def _track(rng: random.Random, event: str) -> str:
+    """A link's analytics payload, as real pages carry one on most links."""
+    return (
+        f'data-analytics=\'{{"event":"{event}","label":"{_word(rng)}-{_word(rng)}",'
+        f'"position":{rng.randint(1, 60)},"module":"{_word(rng)}"}}\''
+    )
+
+
+def _utility(rng: random.Random) -> str:
+    """Utility classes of a CSS framework: most of a real page's class attribute bytes."""
+    return " ".join(
+        rng.choice(
+            (
+                "flex",
+                "grid",
+                "block",
+                "hidden md:block",
+                "items-center",
+                "justify-between",
+                "gap-2",
+                "px-4",
+                "py-2",
+                "text-sm",
+                "font-medium",
+                "leading-tight",
+                "hover:underline",
+                "rounded",
+                "shadow-sm",
+                "w-full",
+                "max-w-screen-xl",
+                "mx-auto",
+                "relative",
+                "z-10",
+            )
+        )
+        for _ in range(5)
+    )
+
+
+def _sprite(rng: random.Random) -> str:
+    """The icon sprite real pages inline at the top of the body, hidden."""
+    symbols = "".join(
+        f'<symbol id="i-{_word(rng)}" viewBox="0 0 24 24"><path d="'
+        + " ".join(
+            f"M{rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}C{rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}"
+            f" {rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}"
+            for _ in range(14)
+        )
+        + '"/></symbol>'
+        for _ in range(SPRITE_ICONS)
+    )
+    return f'<svg xmlns="http://www.w3.org/2000/svg" style="display:none">{symbols}</svg>'
+
+
+def _ad_slot(rng: random.Random, place: str) -> str:
+    """An ad slot as ad tags leave it: nested containers, a data payload, an empty frame holder."""
+    unit = f"/{rng.randint(1000, 9999)}/{_word(rng)}/{place}"
+    return (
+        f'<div class="ad-slot ad-slot--{place}" data-ad-unit="{unit}" data-sizes="[[728,90],[970,250]]">'
+        f'<div class="ad-slot__label">Advertisement</div><div class="ad-slot__inner" id="gpt-{place}-{_word(rng)}">'
+        f'<div id="google_ads_iframe_{unit}_container"><div class="ad-frame"></div></div></div></div>'
+    )
+
+
+def _icon(rng: random.Random, name: str) -> str:
+    d = " ".join(
+        f"M{rng.randint(0, 24)} {rng.randint(0, 24)}L{rng.randint(0, 24)} {rng.randint(0, 24)}"
+        for _ in range(6)
+    )
+    return (
+        f'<svg class="icon icon-{name}" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
+        f'<g fill="none" stroke="currentColor"><path d="{d}"/><path d="{d[::-1].strip()}"/></g></svg>'
+    )
+
+
+def _css(rng: random.Random, size: int) -> str:
+    rules, total = [], 0
+    while total < size:
+        sel = f".{_word(rng)}-{_word(rng)}{rng.randint(1, 99)}"
+        if rng.random() < 0.4:
+            sel += f" .{_word(rng)}__{_word(rng)}"
+        body = ";".join(
+            f"{prop}:{rng.randint(0, 48)}px"
+            for prop in rng.sample(
+                ("margin", "padding", "top", "left", "width", "max-width", "gap", "line-height"), 3
+            )
+        )
+        rule = f"{sel}{{{body};color:#{rng.randrange(16**6):06x}}}\n"
+        if rng.random() < 0.08:
+            rule = f"@media (min-width:{rng.choice((480, 768, 1024, 1280))}px){{{rule}}}\n"
+        rules.append(rule)
+        total += len(rule)
+    return "".join(rules)
+
+
+def _script(rng: random.Random, size: int) -> str:
+    """Inline script as real pages carry it: a state blob of the site's navigation and some bundled functions."""
+    parts, total = [], 0
+    while total < size:
+        if rng.random() < 0.5:
+            items = ",".join(
+                f'{{"id":{rng.randint(1, 99999)},"label":"{_word(rng)}","href":"/{_word(rng)}/{_word(rng)}","w":{rng.random():.4f}}}'
+                for _ in range(8)
+            )
+            part = f"window.__state_{_word(rng)}=JSON.parse('{{\"items\":[{items}]}}');\n"
+        else:
+            a, b = _word(rng), _word(rng)
+            part = (
+                f"function {a}_{rng.randint(1, 999)}(e,t){{var n=e&&e.{b}||{rng.randint(1, 999)};"
+                f"for(var r=0;r<t.length;r++){{n+=t[r].{a}*{rng.randint(2, 97)}}}return n%{rng.randint(3, 999)}}}\n"
+            )
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class RealChrome:
+    """One host's generated site furniture of real news pages' size and depth: what goes before </head>, right
+    after <body> and right before </body>. The same on every page of the host, as a site's chrome is."""
+
+    head: str
+    body_open: str
+    body_close: str
+
+    @classmethod
+    def build(cls, seed: int, host: int, name: str) -> RealChrome:
+        rng = random.Random(seed * 31 + host)
+        prefix = _word(rng)
+        head = [
+            *(
+                f'<link rel="preload" href="/static/{_word(rng)}.{rng.randint(1000, 9999)}.js" as="script">'
+                for _ in range(8)
+            ),
+            *(
+                f'<link rel="stylesheet" href="/static/{_word(rng)}.{rng.randint(1000, 9999)}.css">'
+                for _ in range(4)
+            ),
+            *(f'<meta name="{prefix}:{_word(rng)}" content="{_word(rng)}">' for _ in range(10)),
+            f'<script type="application/ld+json">{{"@context":"https://schema.org","@type":"Organization","name":"{name}"}}</script>',
+            f"<style>{_css(rng, REAL_CSS_BYTES // 2)}</style>",
+            f"<style>{_css(rng, REAL_CSS_BYTES - REAL_CSS_BYTES // 2)}</style>",
+            f"<script>{_script(rng, REAL_SCRIPT_BYTES * 2 // 3)}</script>",
+            '<script async src="/static/analytics.js"></script>',
+        ]
+        menu = []
+        for s in range(MENU_SECTIONS):
+            columns = "".join(
+                f'<div class="mega-menu__column"><h4 class="mega-menu__heading">{_words(rng, 1)}</h4><ul class="mega-menu__list">'
+                + "".join(
+                    f'<li class="mega-menu__item {_utility(rng)}"><a class="mega-menu__link {_utility(rng)}" href="https://www.{prefix}.example/{_word(rng)}/{_word(rng)}?ref=nav" {_track(rng, "nav_click")}><span class="mega-menu__label"><svg class="icon"><use href="#i-arrow"></use></svg>{_words(rng, 2)}</span></a></li>'
+                    for _ in range(MENU_LINKS)
+                )
+                + "</ul></div>"
+                for _ in range(MENU_COLUMNS)
+            )
+            menu.append(
+                f'<li class="site-nav__item {_utility(rng)}" data-section="{s}"><a class="site-nav__link" href="/{_word(rng)}" {_track(rng, "nav_click")}>{_words(rng, 1)}</a>'
+                f'<div class="mega-menu {_utility(rng)}" role="region">{columns}</div></li>'
+            )
+        icons = "".join(
+            f'<li class="header-social__item"><a href="https://{_word(rng)}.example/{prefix}">{_icon(rng, _word(rng))}</a></li>'
+            for _ in range(5)
+        )
+        body_open = (
+            _sprite(rng)
+            + "".join(f'<div class="{w} {_utility(rng)}">' for w in WRAPPERS)
+            + _ad_slot(rng, "top")
+            + f'<header class="site-masthead"><div class="site-masthead__inner"><a class="site-logo" href="/">{_icon(rng, "logo")}'
+            f'<span class="visually-hidden">{html_escape(name)}</span></a>'
+            f'<nav class="site-nav" aria-label="Sections"><ul class="site-nav__list">{"".join(menu)}</ul></nav>'
+            f'<ul class="header-social">{icons}</ul></div></header>'
+        )
+        teasers = "".join(
+            f'<div class="teaser-card {_utility(rng)}"><a class="teaser-card__media" href="https://www.{prefix}.example/{_word(rng)}/{rng.randint(10000, 99999)}" {_track(rng, "teaser_click")}>'
+            f'<picture><source srcset="{", ".join(f"/img/{_word(rng)}-{w}.webp {w}w" for w in (320, 640, 960, 1280, 1920))}" type="image/webp">'
+            f'<img src="/img/{_word(rng)}.jpg" alt="" loading="lazy" width="320" height="180"></picture></a>'
+            f'<div class="teaser-card__body"><span class="teaser-card__kicker"><a href="/{_word(rng)}">{_words(rng, 1)}</a></span>'
+            f'<h3 class="teaser-card__title {_utility(rng)}"><a href="https://www.{prefix}.example/{_word(rng)}/{rng.randint(10000, 99999)}" {_track(rng, "teaser_click")}>{_words(rng, 6)}</a></h3>'
+            f'<div class="teaser-card__meta {_utility(rng)}"><span class="teaser-card__label">{_words(rng, 1)}</span>'
+            f'<time class="teaser-card__time">{rng.randint(1, 23)} hours ago</time>'
+            f'<span class="teaser-card__read"><svg class="icon"><use href="#i-clock"></use></svg>{rng.randint(2, 9)} min</span>'
+            "</div></div></div>"
+            for _ in range(TEASERS)
+        )
+        footer_cols = "".join(
+            f'<div class="site-footer__column"><h4>{_words(rng, 1)}</h4><ul>'
+            + "".join(
+                f'<li class="{_utility(rng)}"><a href="https://www.{prefix}.example/{_word(rng)}/{_word(rng)}"'
+                f" {_track(rng, 'footer_click')}>{_words(rng, 2)}</a></li>"
+                for _ in range(FOOTER_LINKS)
+            )
+            + "</ul></div>"
+            for _ in range(FOOTER_COLUMNS)
+        )
+        body_close = (
+            f'<aside class="more-stories"><h2 class="more-stories__heading">{_words(rng, 2)}</h2>'
+            f'<div class="more-stories__grid">{teasers}</div></aside>'
+            + _ad_slot(rng, "bottom")
+            + f'<footer class="site-footer"><div class="site-footer__inner">{footer_cols}'
+            f'<p class="site-footer__legal">&copy; {html_escape(name)}</p></div></footer>'
+            + "</div>" * len(WRAPPERS)
+            + f"<script>{_script(rng, REAL_SCRIPT_BYTES - REAL_SCRIPT_BYTES * 2 // 3)}</script>"
+        )
+        return cls("\n".join(head) + "\n", body_open, body_close)
+
+    def pieces(self, page: str) -> list[tuple[str, bool]]:
+        """The light page with the furniture put in: (text, is this host's static furniture) in page order."""
+        head_end = page.index("</head>")
+        body_start = page.index(">", page.index("<body")) + 1
+        body_end = page.rindex("</body>")
+        return [
+            (page[:head_end], False),
+            (self.head, True),
+            (page[head_end:body_start], False),
+            (self.body_open, True),
+            (page[body_start:body_end], False),
+            (self.body_close, True),
+            (page[body_end:], False),
+        ]
+
+
+def page_stats(pages: list[bytes]) -> dict[str, float]:
+    """Mean weight and shape of pages: KiB, elements, deepest and mean element depth, KiB of inline script and
+    style, links."""
+    import lxml.html
+
+    rows = []
+    for body in pages:
+        tree = lxml.html.fromstring(body)
+        depths = []
+        stack = [(tree, 1)]
+        while stack:
+            el, d = stack.pop()
+            depths.append(d)
+            stack.extend((c, d + 1) for c in el if isinstance(c.tag, str))
+        rows.append(
+            (
+                len(body) / 1024,
+                len(depths),
+                max(depths),
+                sum(depths) / len(depths),
+                sum(len(s.text or "") for s in tree.iter("script")) / 1024,
+                sum(len(s.text or "") for s in tree.iter("style")) / 1024,
+                sum(1 for _ in tree.iter("a")),
+            )
+        )
+    names = ("kib", "elements", "max_depth", "mean_depth", "script_kib", "style_kib", "links")
+    return {k: round(sum(r[n] for r in rows) / len(rows), 1) for n, k in enumerate(names)}
 
 
 # ------------------------------------------------------------------------------------------------ serving
@@ -577,7 +889,7 @@ class _Farm:
             self.base_urls.append(f"http://127.0.0.{h + 1}:{server.server_address[1]}")
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
 
-    def respond(self, host: int, path: str) -> tuple[int, bytes, str]:
+    def respond(self, host: int, path: str) -> tuple[int, bytes | int, str]:
         base = self.base_urls[host]
         if path == "/robots.txt":
             return 200, ROBOTS, "text/plain; charset=utf-8"
@@ -595,7 +907,11 @@ class _Farm:
             except ValueError:
                 i = -1
             if 0 <= i < self.day.articles and self.day.host_of(i) == host and not self.day.not_found(i):
-                return 200, self.day.page(i, base), "text/html; charset=utf-8"
+                return (
+                    200,
+                    i,
+                    "text/html; charset=utf-8",
+                )  # the article's index: do_GET renders or compresses it
         return 404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=utf-8"
 
     def _handler(farm, host: int):  # noqa: N805 (the farm, seen from the handler class)
@@ -611,7 +927,12 @@ class _Farm:
             def do_GET(self) -> None:  # noqa: N802
                 status, body, ctype = farm.respond(host, self.path.split("?", 1)[0])
                 gz = status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
-                if gz:
+                if isinstance(body, int):  # an article page
+                    base = farm.base_urls[host]
+                    body = (
+                        farm.day.page_gzip(body, base, farm.gzip_level) if gz else farm.day.page(body, base)
+                    )
+                elif gz:
                     body = gzip.compress(body, farm.gzip_level, mtime=0)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)

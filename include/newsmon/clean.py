@@ -25,6 +25,7 @@ Three layers, each switchable (`CleanOptions`) and each counted per article (`re
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -164,6 +165,7 @@ _EMBED_RX = re.compile(
 )
 _NAMING_ATTRIBUTES = {"class", "id", "role", "aria-label", "itemprop"}
 _HIDING_ATTRIBUTES = {"hidden", "style"}
+_VERDICT_ATTRIBUTES = _NAMING_ATTRIBUTES | _HIDING_ATTRIBUTES
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _DATA_PAYLOAD = re.compile(r"[{}/=:]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -238,11 +240,7 @@ def _furniture_rule(el: etree._Element, rules: StructureRules) -> str | None:
     (broken markup wraps ad containers around story text, so the caller checks what it holds), "furniture" for
     any other family; None when nothing marks it."""
     # only the attributes that can name a block or hide it: an href or src would make every link a new key
-    items = tuple(
-        (name, value)
-        for name, value in el.items()
-        if name in _NAMING_ATTRIBUTES or name in _HIDING_ATTRIBUTES or name.startswith("data-")
-    )
+    items = tuple([kv for kv in el.items() if kv[0] in _VERDICT_ATTRIBUTES or kv[0].startswith("data-")])
     if not items:
         return None
     hidden, families = _attribute_verdict(items)
@@ -306,13 +304,13 @@ def _paragraphs_of(el: etree._Element) -> list[str]:
     """The readable paragraphs a block holds (leaf text blocks, or its whole text when it has none)."""
     found = []
     for child in el.iter(*_TEXT_BLOCKS):
-        if any(d is not child for d in child.iter(*_TEXT_BLOCKS)):
+        if next(child.iterdescendants(*_TEXT_BLOCKS), None) is not None:
             continue  # counted at the innermost block
-        text = re.sub(r"\s+", " ", child.text_content()).strip()
+        text = " ".join(child.text_content().split())  # str.split() drops what the regex \s does
         if text:
             found.append(text)
     if not found:
-        text = re.sub(r"\s+", " ", el.text_content()).strip()
+        text = " ".join(el.text_content().split())
         if text:
             found.append(text)
     return found
@@ -485,10 +483,11 @@ def _links_elsewhere(el: etree._Element, site: str) -> bool:
 
 def _page_site(tree: etree._Element, url: str | None) -> str | None:
     """The page's site from its URL, else from its canonical or og:url link."""
-    candidates = [url] if url else []
-    candidates += [el.get("href") for el in tree.iter("link") if "canonical" in (el.get("rel") or "").lower()]
-    candidates += [el.get("content") for el in tree.iter("meta") if (el.get("property") or "") == "og:url"]
-    for candidate in candidates:
+    links = (el.get("href") for el in tree.iter("link") if "canonical" in (el.get("rel") or "").lower())
+    metas = (el.get("content") for el in tree.iter("meta") if (el.get("property") or "") == "og:url")
+    for candidate in itertools.chain(
+        [url] if url else [], links, metas
+    ):  # lazily: the URL usually settles it
         try:
             site = _site_of(urlsplit((candidate or "").strip()).hostname)
         except ValueError:

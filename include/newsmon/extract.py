@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import lxml.html
 import trafilatura
 from lxml import etree
-from trafilatura.utils import load_html
 
 CLEANER_VERSION = "2"  # 2: issue 16 (keeping rules, guide furniture, rules dropped by the held-out split)
 EXTRACTOR_VERSION = f"trafilatura-{trafilatura.__version__}+newsmon-clean-{CLEANER_VERSION}"
@@ -164,6 +163,23 @@ class Extracted:
     date_source: str | None = None  # which markup gave `published`, e.g. "meta:article:published_time"
 
 
+# trafilatura's parser settings (utils.HTML_PARSER), with lxml.html's element classes chosen in C: lxml.html's own
+# class lookup is a Python method called for every element object lxml hands out, some 2,000 times per real page.
+# Only form controls differ (plain HtmlElement instead of FormElement and the like, whose form methods nothing here
+# calls); the text is the same on every benchmark page (bench/extraction_speed.py).
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
+
+
 def parse_html(html: str) -> etree._Element | None:
     """An lxml tree for a page, or None when the text holds no markup at all.
 
@@ -172,7 +188,7 @@ def parse_html(html: str) -> etree._Element | None:
     """
     if not html or not html.strip():
         return None
-    tree = load_html(html)
+    tree = _load_html(html)
     if tree is not None:
         return tree
     html = re.sub(
@@ -181,6 +197,34 @@ def parse_html(html: str) -> etree._Element | None:
     try:
         return lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
+        return None
+
+
+def _load_html(html: str) -> etree._Element | None:
+    """trafilatura.utils.load_html (2.3.1) for a decoded page, with `_PARSER`: same repairs, same checks."""
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree, as_bytes = None, False
+    try:
+        tree = lxml.html.fromstring(html, parser=_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        tree, as_bytes = _parse_bytes(html), True
+    except Exception:  # noqa: BLE001 - as trafilatura: any lxml failure means "try the bytes"
+        tree = None
+    if (tree is None or len(tree) < 1) and not as_bytes:
+        tree = _parse_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
+
+
+def _parse_bytes(html: str) -> etree._Element | None:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:  # noqa: BLE001
         return None
 
 
@@ -231,8 +275,9 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
         tables=params["include_tables"],
         url=url,
     )
+    sequence = _fast_sequence if options.fast and not options.comments else trafilatura_sequence
     try:
-        postbody, text, _, comments = trafilatura_sequence(tree, options, url)
+        postbody, text, _, comments = sequence(tree, options, url)
         if options.max_tree_size and len(postbody) > options.max_tree_size:
             etree.strip_tags(postbody, "hi")
             if len(postbody) > options.max_tree_size:
@@ -242,6 +287,83 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
     except (TypeError, ValueError):
         return ""
     return xmltotxt(postbody, options.formatting)
+
+
+def _fast_sequence(tree: etree._Element, options, url: str | None):
+    """trafilatura.core.trafilatura_sequence (2.3.1) for the options newsmon uses (fast, comments off), the same
+    stages in the same order, less two costs that cannot change its result:
+
+    - no backup copy of the cleaned tree: only the comparison round (not in fast mode) and comment capture read it;
+    - the recall escalation needs the page's whole text (html2txt: a copy of the page, cleaned, spaced) only when
+      the extraction is short against it; an upper bound of that length from the uncopied tree settles most
+      pages without it (`_page_text_bound`).
+    """
+    from copy import copy
+
+    from trafilatura import core
+    from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+
+    is_forum = core._forum_thread_page(tree)
+    tree = prune_unwanted_nodes(tree, core.RAW_TREE_PRUNE_XPATH)
+    if options.focus == "precision" or not is_forum:
+        tree = prune_unwanted_nodes(tree, core.REMOVE_COMMENTS_AND_LISTS_XPATH)
+    cleaned_tree = convert_tags(tree_cleaning(copy(tree), options), options, url)
+    if options.focus == "precision" and not is_forum:
+        cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
+    postbody, temp_text = core.extract_content(cleaned_tree, options)
+    if len(temp_text) < options.min_extracted_size and options.focus != "precision":
+        b_body, b_text, b_len = core.baseline(tree)
+        if b_len > len(temp_text):
+            postbody, temp_text = b_body, b_text
+    if (
+        options.focus == "balanced"
+        and 0 < len(temp_text) < core.ESCALATION_MAX_LENGTH
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * _page_text_bound(tree)
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * len(core.html2txt(tree))
+    ):
+        r_options = copy(options)
+        r_options.focus = "recall"
+        r_text = ""
+        try:
+            r_body, r_text = core._recall_retry(tree, r_options, url)
+        except Exception:  # noqa: BLE001 - as trafilatura: a failed retry keeps the first result
+            r_text = ""
+        if (
+            r_text
+            and len(r_text) >= options.min_extracted_size
+            and len(r_text) > (core.ESCALATION_ACCEPT_RATIO * len(temp_text))
+        ):
+            postbody, temp_text = r_body, r_text
+    return postbody, temp_text, etree.Element("body"), ""
+
+
+# Elements trafilatura.settings.BASIC_CLEAN_XPATH deletes whatever their attributes say.
+_ALWAYS_CLEANED = ("script", "style", "svg", "template", "aside", "footer", "fencedframe")
+
+
+def _page_text_bound(tree: etree._Element) -> int:
+    """At least len(trafilatura.baseline.html2txt(tree)), without copying the tree.
+
+    html2txt deletes elements (their tails stay), among them every <script>, <style> and the other
+    `_ALWAYS_CLEANED`; drops control characters; adds a space around every block element; and joins the words
+    with single spaces. So it keeps at most the non-space characters of the body outside those elements; deleting
+    one element's text splits no word and leaves at most two word remnants at its edges, and each added space
+    splits at most one word.
+    """
+    from trafilatura.baseline import _BLOCK_ELEMS
+
+    body = tree.find(".//body")
+    body = tree if body is None else body
+    words = body.text_content().split()
+    chars, count = sum(map(len, words)), len(words)
+    for el in body.iter(*_ALWAYS_CLEANED):
+        if any(a.tag in _ALWAYS_CLEANED for a in el.iterancestors()):
+            continue  # inside one already counted
+        inside = el.text_content().split()
+        chars -= sum(map(len, inside))
+        count += 2 - len(inside)
+    blocks = sum(1 for _ in body.iter(*_BLOCK_ELEMS))
+    return chars + count + 2 * blocks
 
 
 def _text_of(doc) -> str:
