@@ -571,6 +571,10 @@ def main(argv: list[str]) -> int:
             result = run_day(day, args.workers, Path(tmp))
         days[scale] = result
         _print_day(result)
+        # each day as it ends: a long scale curve interrupted still leaves the days it measured
+        partial = Path(args.out).with_suffix(".partial.json")
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({f"{k:g}x": v for k, v in days.items()}, indent=1))
 
     base = None
     if args.baseline_sample > 0:

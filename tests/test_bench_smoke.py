@@ -140,3 +140,39 @@ def test_small_day_end_to_end_through_every_stage(tmp_path, monkeypatch):
         extra = (weight["real_ms"] - weight["synthetic_ms"]) / 1000 * 200 / 2
         assert out["figures"]["projected_wall_s_with_real_page_weight"] == round(result["wall_s"] + extra, 1)
     json.dumps(out)  # what bench/run_all.py reads
+
+
+def test_real_weight_pages_weigh_what_real_news_pages_do_and_clean_to_the_same_story():
+    import gzip
+
+    from newsmon.clean import clean_page
+    from newsmon.http import _BodyDecoder
+    from synth import page_stats
+
+    light, real = SynthDay(300, 12), SynthDay(300, 12, weight="real")
+    picked = [i for i in range(0, 300, 37) if not real.not_found(i)]
+    heavy = page_stats([real.page(i, "http://h") for i in picked])
+    # the 137 Zyte news pages: 195 KiB, 753 elements, 18 levels deep at most, 10 on average (bench/synth.py)
+    assert 160 < heavy["kib"] < 230 and 600 < heavy["elements"] < 950
+    assert 15 <= heavy["max_depth"] <= 21 and 8.5 <= heavy["mean_depth"] <= 11.5
+    assert page_stats([light.page(i, "http://h") for i in picked])["kib"] < 15
+    for i in picked[:4]:  # the furniture is furniture: the cleaned story is the light page's
+        url = "http://h" + real.path(i)
+        assert clean_page(real.page(i, "http://h"), url, "s", None).text == (
+            clean_page(light.page(i, "http://h"), url, "s", None).text
+        )
+        body = real.page_gzip(i, "http://h", 5)  # concatenated members, as the server sends it
+        for size in (1, 4096):
+            decoder = _BodyDecoder("gzip", 5 * 2**20, url)
+            for k in range(0, len(body), size):
+                decoder.feed(body[k : k + size])
+            assert decoder.finish() == real.page(i, "http://h")
+    with SynthServer(real) as server:
+        i = picked[1]
+        request = urllib.request.Request(
+            server.base_urls[real.host_of(i)] + real.path(i), headers={"Accept-Encoding": "gzip"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert gzip.decompress(resp.read()) == real.page(i, server.base_urls[real.host_of(i)])
+    with pytest.raises(ValueError, match="weight"):
+        SynthDay(10, 2, weight="heavy")

@@ -225,15 +225,48 @@ def test_main_text_is_what_bare_extraction_returns():
     from newsmon.extract import _main_text, _squash_lines, _text_of, parse_html
 
     params = {"include_comments": False, "include_tables": True, "with_metadata": False, "fast": True}
+    story = "<p>The council approved the harbour plan after a long debate about the cost of the new pier.</p>"
+    menu = "".join(f"<li><a href='/s{i}'>Section {i} of the site menu</a></li>" for i in range(60))
     for html in (
         ARTICLE,
         page("x"),
         "<html><body><table><tr><td>a</td><td>b</td></tr></table></body></html>",
+        # a short story on a page of much other text: trafilatura's recall escalation runs
+        f"<html><body><ul>{menu}</ul><article>{story}</article><div>{'Other words here. ' * 400}</div></body></html>",
+        # the same with the other text in scripts: the page-text bound settles it without html2txt
+        f"<html><body><article>{story * 3}</article><script>{'var x = 1; ' * 3000}</script></body></html>",
+        "<html><body><form><input name='q'><label>Search</label></form><p>Short.</p></body></html>",
     ):
         ours = _squash_lines(_main_text(parse_html(html), None, params))
         theirs = _text_of(trafilatura.bare_extraction(parse_html(html), **params))
         assert ours == theirs
     assert "Благовещенск" in _main_text(parse_html(ARTICLE), None, params)
+
+
+def test_page_text_bound_is_never_below_what_html2txt_returns():
+    from newsmon.extract import _page_text_bound, parse_html
+    from trafilatura.baseline import html2txt
+
+    for html in (
+        ARTICLE,
+        page("x"),
+        "<html><body><p>a<b>b</b>c</p><div>d</div><script>var e = 1;</script><aside>f g</aside>h</body></html>",
+        "<html><body><div>x<footer>y<script>z</script></footer>w</div>\x0bq\u200br</body></html>",
+        "<html><p>no body element</p></html>",
+    ):
+        tree = parse_html(html)
+        assert _page_text_bound(tree) >= len(html2txt(tree)) > 0
+    scripted = parse_html(f"<html><body><p>Story.</p><script>{'x = 1; ' * 1000}</script></body></html>")
+    assert _page_text_bound(scripted) < 50  # script text is not page text
+
+
+def test_parsed_elements_are_lxml_html_elements_with_a_lookup_in_c():
+    import lxml.html
+    from newsmon.extract import parse_html
+
+    tree = parse_html("<html><body><form><input name='q'></form><p>Text <b>here</b>.</p></body></html>")
+    assert all(isinstance(el, lxml.html.HtmlElement) for el in tree.iter())
+    assert tree.find(".//p").text_content() == "Text here."
 
 
 # ------------------------------------------------------------------------------- real pages (evaluation only)
