@@ -839,7 +839,7 @@ def record(o: Outcome) -> dict:
 
 
 NOTES = [
-    "Corpus: the demo corpus (81 articles, 10 feeds, 7 outlets) on two loopback hosts, so runs plan two shards in "
+    "Corpus: the demo corpus (84 articles, 10 feeds, 7 outlets; 81 before the relations stories of 1 December) on two loopback hosts, so runs plan two shards in "
     "spawn worker processes (or one, NEWSMON_SHARDS=1, drawn per case); published in two phases (the older 70%, "
     "then all), so a fault hits a first run or a later, incremental one.",
     "Kills: SIGKILL or SIGTERM to the run's whole process group on the Nth call (drawn from the counts of an "

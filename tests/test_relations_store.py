@@ -305,3 +305,30 @@ def test_demo_corpus_relations_reach_the_daily_tables_and_the_digest(
     digest = build_digest(db, summit)
     assert "HOW TIES MOVED" in digest.text and "China-Russia: 100% cooperation" in digest.text
     assert any(r["cls"] == "material_cooperation" for r in digest.facts["ties"][0]["relations"])
+
+
+def test_strongest_relation_evidence_is_the_same_every_run_and_from_one_row(tmp_path):
+    """Two outlets' stories tie on copies: the earliest article wins, and its outlet comes with its sentence."""
+    from newsmon.reader import open_analyst, strongest_relations
+
+    paths = Paths(tmp_path / "data").ensure()
+    late = "Washington accused Beijing of bullying its neighbours at sea."
+    early = "Washington accused Beijing of spying on port systems."
+    stage_batch(
+        paths.staging,
+        "b0",
+        [
+            tagged_article(1, late, DAY + timedelta(hours=3), source="zeta"),
+            tagged_article(2, early, DAY, source="alpha-late-name"),
+        ],
+    )
+    load_pending(paths)
+    run_daily(paths, days=[date(2026, 11, 20)])
+    picks = set()
+    for _ in range(5):
+        con = open_analyst(paths.analyst_db)
+        try:
+            picks.add(tuple((r["outlet"], r["evidence"]) for r in strongest_relations(con, DAY.date(), "CN-US", 5)))
+        finally:
+            con.close()
+    assert picks == {(("alpha-late-name", early),)}

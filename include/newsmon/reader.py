@@ -314,20 +314,26 @@ def cooperation_rows(con: duckdb.DuckDBPyConnection, day) -> list[dict]:
 
 def strongest_relations(con: duckdb.DuckDBPyConnection, day, pair: str, limit: int) -> list[dict]:
     """A pair's relations of the day (both directions) by stories, each with the sentence of the outlet whose
-    story has most copies."""
+    story has most copies. Ties go to the earliest article and sentence, so the digest is the same every run
+    and the outlet and the sentence come from the same row."""
     a, b = pair.split("-")
     return rows(
         con,
         """WITH r AS (
                SELECT r.source, r.target, r.class, a.story_id, a.source AS outlet, s.text AS evidence,
-                      count(*) OVER (PARTITION BY a.story_id) AS copies
+                      count(*) OVER (PARTITION BY a.story_id) AS copies, a.published_at, a.article_id, r.sentence
                FROM relations r JOIN articles a USING (article_id)
                JOIN sentences s USING (article_id, sentence)
                WHERE a.day = ? AND ((r.source = ? AND r.target = ?) OR (r.source = ? AND r.target = ?))
+           ),
+           ranked AS (
+               SELECT *, count(DISTINCT story_id) OVER (PARTITION BY source, target, class) AS stories,
+                      row_number() OVER (PARTITION BY source, target, class
+                                         ORDER BY copies DESC, published_at, article_id, sentence) AS pick
+               FROM r
            )
-           SELECT source, target, class, count(DISTINCT story_id) AS stories,
-                  arg_max(outlet, copies) AS outlet, arg_max(evidence, copies) AS evidence
-           FROM r GROUP BY ALL ORDER BY stories DESC, source, target, class LIMIT ?""",
+           SELECT source, target, class, stories, outlet, evidence
+           FROM ranked WHERE pick = 1 ORDER BY stories DESC, source, target, class LIMIT ?""",
         [day, a, b, b, a, limit],
     )
 
