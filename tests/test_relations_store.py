@@ -328,7 +328,9 @@ def test_strongest_relation_evidence_is_the_same_every_run_and_from_one_row(tmp_
     for _ in range(5):
         con = open_analyst(paths.analyst_db)
         try:
-            picks.add(tuple((r["outlet"], r["evidence"]) for r in strongest_relations(con, DAY.date(), "CN-US", 5)))
+            picks.add(
+                tuple((r["outlet"], r["evidence"]) for r in strongest_relations(con, DAY.date(), "CN-US", 5))
+            )
         finally:
             con.close()
     assert picks == {(("alpha-late-name", early),)}
