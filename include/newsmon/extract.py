@@ -275,7 +275,8 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
         tables=params["include_tables"],
         url=url,
     )
-    sequence = _fast_sequence if options.fast and not options.comments else trafilatura_sequence
+    mirrored = trafilatura.__version__ == _FAST_SEQUENCE_OF
+    sequence = _fast_sequence if mirrored and options.fast and not options.comments else trafilatura_sequence
     try:
         postbody, text, _, comments = sequence(tree, options, url)
         if options.max_tree_size and len(postbody) > options.max_tree_size:
@@ -287,6 +288,11 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
     except (TypeError, ValueError):
         return ""
     return xmltotxt(postbody, options.formatting)
+
+
+_FAST_SEQUENCE_OF = (
+    "2.3.1"  # the trafilatura release _fast_sequence mirrors; with any other, trafilatura's own runs
+)
 
 
 def _fast_sequence(tree: etree._Element, options, url: str | None):
