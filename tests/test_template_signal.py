@@ -17,6 +17,7 @@ import duckdb
 from helpers_fetch import LoopbackServer, Reply, static
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from newsmon.aggregates import recompute_days
 from newsmon.clean import (
     BoilerplateMemory,
     CleanOptions,
@@ -289,7 +290,16 @@ def _load(root, batches: list[list[int]]) -> dict[str, tuple]:
         revise_learned_boilerplate(paths)
     with open_warehouse(paths) as con:
         rows = con.execute("SELECT url, text, countries FROM articles ORDER BY url").fetchall()
-    return {row[0]: row[1:] for row in rows}
+        days = [r[0] for r in con.execute("SELECT DISTINCT day FROM articles").fetchall()]
+        recompute_days(con, days)
+        daily = {
+            table: con.execute(f"SELECT {columns} FROM {table} ORDER BY ALL").fetchall()
+            for table, columns in (
+                ("daily_total", "day, articles, stories, sources"),
+                ("daily_country", "*"),
+            )
+        }
+    return {**{row[0]: row[1:] for row in rows}, **daily}
 
 
 @settings(
@@ -303,6 +313,8 @@ def test_any_split_into_batches_gives_the_texts_of_one_batch(tmp_path_factory, s
         ONE_BATCH.update(_load(tmp_path_factory.mktemp("one"), [list(range(6))]))
     batches = [[n for n, slot in enumerate(slots) if slot == b] for b in order]
     many = _load(tmp_path_factory.mktemp("split"), [b for b in batches if b])
-    assert many == ONE_BATCH
-    assert not any(NOTE in text or "Updated at" in text for text, _ in many.values())
-    assert sum(QUOTE in text for text, _ in many.values()) == 2
+    assert many == ONE_BATCH  # texts, countries and the daily rows
+    texts = [row[0] for page_url, row in many.items() if page_url.startswith("https://")]
+    assert len(texts) == 6 and not any(NOTE in text or "Updated at" in text for text in texts)
+    assert sum(QUOTE in text for text in texts) == 2
+    assert many["daily_total"] and not any(row[1] == "RU" and row[2] for row in many["daily_country"])
