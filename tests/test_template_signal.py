@@ -232,6 +232,8 @@ def _rss(server: LoopbackServer, published: int, start: datetime) -> bytes:
 # ------------------------------------------------------------------------------------------ any batching
 
 ONE_BATCH: dict = {}
+# The pages are dated two days back from now (the memory and the revision look 30 days back), once per session.
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
 
 
 def _article(n: int, memory: BoilerplateMemory, when: datetime) -> Article:
@@ -268,7 +270,7 @@ def _load(root, batches: list[list[int]]) -> dict[str, tuple]:
     from newsmon.pipeline import revise_learned_boilerplate, second_look
 
     paths = Paths(root).ensure()
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    start = START  # one fixed time for every batching: the daily rows compare equal
     for b, batch in enumerate(batches):
         memory = BoilerplateMemory(paths.state / "boilerplate")
         articles = [_article(n, memory, start + timedelta(hours=5 * n)) for n in batch]
