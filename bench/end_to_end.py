@@ -327,6 +327,131 @@ def run_day(day: SynthDay, workers: int, workdir: Path) -> dict:
     }
 
 
+# -------------------------------------------------------------------------------------- 48 half-hour batches
+#
+# `--half-hours`: the day's fetched articles, as the one-batch day staged them, re-staged into one batch per
+# half hour of publication time and loaded one after another (load_and_publish each, as the 30-minute ingest
+# does), then the daily tables once: the total time against the one-batch day's load + daily, and the analyst
+# tables must be the same (issue 12's invariant; the story ids up to renaming).
+
+HALF_HOUR_S = 1800
+ARTICLE_PARTS = ("articles", "mentions", "article_countries", "relations")  # the parts keyed by article_id
+
+
+def split_half_hours(loaded: list[Path], folder: Path) -> list[str]:
+    """Re-stage the rows of `loaded` batches as one batch per half hour of the articles' publication time, in
+    `folder` (not yet in staging/, where the first load would take them all); the feed-level parts, which
+    belong to no article, go with the first batch."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parts = {}
+    for name in (*ARTICLE_PARTS, "rejections", "feed_health", "fetch_log"):
+        tables = [pq.read_table(b / f"{name}.parquet") for b in loaded if (b / f"{name}.parquet").exists()]
+        tables = [t for t in tables if t.num_rows]
+        parts[name] = pa.concat_tables(tables, promote_options="default") if tables else pa.table({})
+    articles = parts["articles"]
+    when = pc.coalesce(articles["published_at"], articles["fetched_at"]).to_pylist()
+    ids_ = articles["article_id"].to_pylist()
+    slot_of = {a: int(t.timestamp() // HALF_HOUR_S) for a, t in zip(ids_, when, strict=True)}
+    out = []
+    for n, slot in enumerate(sorted(set(slot_of.values()))):
+        ids = pa.array([a for a, s in slot_of.items() if s == slot])
+        batch = folder / f"halfhour-{n:02d}"
+        batch.mkdir(parents=True)
+        counts = {}
+        for name, table in parts.items():
+            if name in ARTICLE_PARTS and table.num_rows:
+                table = table.filter(pc.is_in(table["article_id"], value_set=ids))
+            elif n:
+                table = table.slice(0, 0)
+            pq.write_table(table, batch / f"{name}.parquet")
+            counts[name] = table.num_rows
+        (batch / "_COMPLETE").write_text(json.dumps(counts))
+        out.append(str(batch))
+    return out
+
+
+def stage_half_hours(batches: list[str], data_dir: str) -> dict:
+    from newsmon.aggregates import run_daily
+    from newsmon.config import paths
+    from newsmon.pipeline import load_and_publish
+
+    clock = StepClock()
+    load = clock.wrap("load_and_publish", load_and_publish)
+    staging = paths(data_dir).ensure().staging
+    for batch in map(Path, batches):  # each half hour's batch is staged when its run would have staged it
+        os.replace(batch, staging / batch.name)
+        load([str(staging / batch.name)], data_dir)
+    clock.wrap("daily", run_daily)(paths(data_dir))
+    return {"report": {"batches": len(batches)}, "steps": clock.as_dict()}
+
+
+STAGES["half_hours"] = stage_half_hours
+
+
+def analyst_tables(db: Path) -> dict:
+    """What analysts read, without what depends on when or in which batch an article was loaded: the story ids
+    up to renaming (as groups of article ids), fetch-time counts of daily_total."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {
+            "stories": sorted(
+                r[0]
+                for r in con.execute(
+                    "SELECT list(article_id ORDER BY article_id) FROM articles GROUP BY story_id"
+                ).fetchall()
+            ),
+            "articles": con.execute(
+                "SELECT * EXCLUDE (story_id, staged_file, loaded_at) FROM articles ORDER BY article_id"
+            ).fetchall(),
+        }
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'daily_%' "
+                "OR table_name IN ('article_countries', 'mention_spans', 'sentences', 'relations') ORDER BY 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            drop = " EXCLUDE (feeds_ok, feeds_failed)" if table == "daily_total" else ""
+            out[table] = con.execute(f"SELECT *{drop} FROM {table} ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    return out
+
+
+def run_half_hours(workdir: Path, one_batch: dict) -> dict:
+    """The one-batch day's staged articles in 48 half-hour batches through load and daily, in a fresh data
+    folder holding the boilerplate memory the fetch left (the fetch itself is not repeated)."""
+    import shutil
+
+    from newsmon.config import paths
+
+    one = paths(workdir / "data")
+    split = paths(workdir / "half-hours").ensure()
+    shutil.rmtree(split.state)
+    shutil.copytree(one.state, split.state)  # the fetch side's memory and feed state, as the runs left them
+    for leftover in ("boilerplate-revised.json", "publish-full"):
+        (split.state / leftover).unlink(missing_ok=True)
+    batches = split_half_hours(sorted((one.staging / "loaded").iterdir()), workdir / "half-hour-batches")
+    run = run_stage("half_hours", batches, str(split.data_dir))
+    want, got = analyst_tables(one.analyst_db), analyst_tables(split.analyst_db)
+    same = {name: got.get(name) == rows for name, rows in want.items()}
+    one_s = one_batch["stages"]["load"]["wall_s"] + one_batch["stages"]["daily"]["wall_s"]
+    return {
+        "batches": len(batches),
+        "wall_s": round(run.wall_s, 2),
+        "one_batch_load_daily_s": round(one_s, 2),
+        "time_vs_one_batch": round(run.wall_s / one_s, 2),
+        "steps": {k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in run.out["steps"].items()},
+        "same_tables": same,
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- baseline
 
 
@@ -546,6 +671,11 @@ def main(argv: list[str]) -> int:
         help="page weight: the demo chrome (~10 KiB) or real news pages' (~190 KiB, see bench/synth.py RealChrome)",
     )
     ap.add_argument("--out", default=None, help="where to write the JSON figures")
+    ap.add_argument(
+        "--half-hours",
+        action="store_true",
+        help="also load the 1x day as 48 half-hour batches (same tables?)",
+    )
     args = ap.parse_args(argv)
     args.out = args.out or str(RESULTS_REAL if args.weight == "real" else RESULTS)
     try:
@@ -569,6 +699,9 @@ def main(argv: list[str]) -> int:
         )
         with tempfile.TemporaryDirectory(prefix="newsmon-e2e-") as tmp:
             result = run_day(day, args.workers, Path(tmp))
+            if args.half_hours and scale == 1:
+                result["half_hours"] = run_half_hours(Path(tmp), result)
+                _print_half_hours(result["half_hours"])
         days[scale] = result
         _print_day(result)
         # each day as it ends: a long scale curve interrupted still leaves the days it measured
@@ -607,7 +740,18 @@ def main(argv: list[str]) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(f"\nwrote {out}")
-    return 0
+    half = days.get(1.0, {}).get("half_hours")
+    return 1 if half and not all(half["same_tables"].values()) else 0
+
+
+def _print_half_hours(h: dict) -> None:
+    same = all(h["same_tables"].values())
+    print(
+        f"48 half-hour batches: {h['batches']} loads + daily in {h['wall_s']} s against {h['one_batch_load_daily_s']} s "
+        f"for the one-batch load + daily ({h['time_vs_one_batch']}x); analyst tables "
+        f"{'the same' if same else 'DIFFER: ' + str([k for k, v in h['same_tables'].items() if not v])}",
+        flush=True,
+    )
 
 
 def _print_day(r: dict) -> None:
@@ -722,6 +866,13 @@ def report(days: dict[float, dict], base: dict | None, args, weight: dict | None
         if scale != first_scale:
             growth = (r["wall_s"] / first["wall_s"]) / (scale / first_scale)
             figures[f"{tag}_time_per_article_vs_{first_scale:g}x"] = round(growth, 3)
+    half = days.get(1.0, {}).get("half_hours")
+    if half:
+        figures["1x_half_hour_batches"] = half["batches"]
+        figures["1x_half_hour_batches_load_daily_s"] = half["wall_s"]
+        figures["1x_one_batch_load_daily_s"] = half["one_batch_load_daily_s"]
+        figures["1x_half_hour_batches_time_vs_one_batch"] = half["time_vs_one_batch"]
+        figures["1x_half_hour_batches_same_tables"] = all(half["same_tables"].values())
     steps = first["stages"]["fetch"]["steps"]
     for step, v in sorted(steps.items()):
         figures[f"{first_scale:g}x_fetch_cpu_{step}_s"] = round(v["cpu_s"], 2)
@@ -749,6 +900,15 @@ def report(days: dict[float, dict], base: dict | None, args, weight: dict | None
             "note": f"{main_day['peak_rss_mib']:.0f} MiB (all processes of a stage, summed)",
         }
     )
+    if half:
+        goals.append(
+            {
+                "goal": "the day in 48 half-hour batches gives the analyst tables of the one-batch day",
+                "met": all(half["same_tables"].values()),
+                "note": ", ".join(k for k, v in half["same_tables"].items() if not v)
+                or "every table the same",
+            }
+        )
     if weight:
         for k, v in weight.items():
             figures[f"page_weight_{k}"] = v

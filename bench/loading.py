@@ -2,12 +2,23 @@
 row-by-row `executemany`, and the cost of publishing the analyst database as the data grows.
 
     .venv/bin/python bench/loading.py
+    .venv/bin/python bench/loading.py --small-batches [--baseline REV] [--rounds 2]
+
+`--small-batches` measures what production loads look like (issue 12): the generated syndication corpus of
+bench/dedupe.py, its first 600 batches loaded at once as history, then 200 batches of one outlet and half hour
+each (about 1.2 articles per batch) loaded one after another with `warehouse.load_batch`, by this tree's loader
+and by the loader of git revision REV (default: main before the small-batch fixes), each in its own process,
+alternating, `--rounds` times each. Reported: ms per article and per batch, the ratio of the two in the same
+run, and whether both stored the same stories (pair partition). Writes bench/results/loading_small_batches.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -133,7 +144,104 @@ def _load(paths: Paths, name: str, articles: list[Article]) -> None:
         load_batch(con, batch, LoadCounts())
 
 
+BASELINE_REV = "fd54c5a"  # main before the small-batch fixes of issue 12 (loader restoring the whole window)
+
+# Run in a process of its own with PYTHONPATH at one tree's include/ (this one or the baseline's) and bench/.
+SMALL_BATCH_WORKER = """
+import hashlib, json, sys, tempfile, time
+from pathlib import Path
+import dedupe as bd
+from newsmon.config import paths as get_paths
+from newsmon.warehouse import LoadCounts, load_batch, open_warehouse, stage_batch
+
+history, timed = int(sys.argv[1]), int(sys.argv[2])
+articles = bd.build(600, 1)
+plan = bd.batch_plan(articles, "per outlet and half hour")
+with tempfile.TemporaryDirectory(prefix="newsmon-small-batches-") as tmp:
+    paths = get_paths(Path(tmp)).ensure()
+    first = stage_batch(paths.staging, "history", [bd._as_article(a) for b in plan[:history] for a in b])
+    batches = plan[history : history + timed]
+    staged = [stage_batch(paths.staging, f"b{n:06d}", [bd._as_article(a) for a in b]) for n, b in enumerate(batches)]
+    with open_warehouse(paths) as con:
+        load_batch(con, first, LoadCounts())
+        start = time.perf_counter()
+        for path in staged:
+            load_batch(con, path, LoadCounts())
+        seconds = time.perf_counter() - start
+        groups = con.execute("SELECT list(article_id ORDER BY article_id) FROM articles GROUP BY story_id").fetchall()
+n = sum(len(b) for b in batches)
+partition = hashlib.sha1(json.dumps(sorted(g[0] for g in groups)).encode()).hexdigest()[:16]
+print(json.dumps({"articles": n, "batches": len(batches), "seconds": seconds, "partition": partition}))
+"""
+
+
+def export_revision(rev: str, folder: Path) -> Path:
+    """include/newsmon of a git revision, unpacked under `folder`; returns the include/ folder to import from."""
+    archive = subprocess.run(
+        ["git", "archive", rev, "include/newsmon"], cwd=ROOT, check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder / "include"
+
+
+def small_batch_run(include: Path, history: int, timed: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(include), str(ROOT / "bench")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", SMALL_BATCH_WORKER, str(history), str(timed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def small_batches(rev: str, rounds: int, history: int = 600, timed: int = 200) -> int:
+    with tempfile.TemporaryDirectory(prefix="newsmon-baseline-") as tmp:
+        trees = {"before": export_revision(rev, Path(tmp)), "now": ROOT / "include"}
+        runs: dict[str, list[dict]] = {"before": [], "now": []}
+        for r in range(rounds):
+            for name in ("before", "now") if r % 2 == 0 else ("now", "before"):  # alternate: load drifts
+                runs[name].append(small_batch_run(trees[name], history, timed))
+                last = runs[name][-1]
+                print(f"round {r + 1} {name:<6} {1000 * last['seconds'] / last['articles']:7.1f} ms/article")
+    figures = {}
+    for name, rs in runs.items():
+        best = min(x["seconds"] for x in rs)  # the least disturbed run of each (shared machine)
+        figures[f"{name}_ms_per_article"] = round(1000 * best / rs[0]["articles"], 1)
+        figures[f"{name}_ms_per_batch"] = round(1000 * best / rs[0]["batches"], 1)
+    figures["speedup"] = round(figures["before_ms_per_article"] / figures["now_ms_per_article"], 2)
+    same = len({x["partition"] for rs in runs.values() for x in rs}) == 1
+    figures["same_stories"] = same
+    figures.update(articles=runs["now"][0]["articles"], batches=runs["now"][0]["batches"], rounds=rounds)
+    for k, v in figures.items():
+        print(f"{k:<28} {v}")
+    result = {
+        "title": "Loading small batches (one outlet and half hour each): this loader against " + rev,
+        "command": f".venv/bin/python bench/loading.py --small-batches --baseline {rev} --rounds {rounds}",
+        "figures": figures,
+        "goals": [{"goal": "the same stories as the baseline loader", "met": same}],
+        "notes": [
+            f"bench/dedupe.py's corpus (600 stories, seed 1): its first {history} per-outlet-half-hour batches "
+            f"loaded at once as history, then the next {timed} loaded one by one with warehouse.load_batch; best of "
+            f"{rounds} runs of each loader, alternating, each in its own process.",
+        ],
+    }
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "loading_small_batches.json").write_text(
+        json.dumps(result, indent=1) + "\n"
+    )
+    return 0 if same else 1
+
+
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--small-batches", action="store_true", help="small batches against --baseline only")
+    ap.add_argument("--baseline", default=BASELINE_REV, help="git revision (default: %(default)s)")
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    if args.small_batches:
+        return small_batches(args.baseline, args.rounds)
     n_fast, n_slow = 20_000, 2_000  # executemany is measured on fewer rows and compared per article
     start = datetime(2026, 11, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as d:

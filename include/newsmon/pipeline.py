@@ -651,11 +651,12 @@ def load_and_publish(batches: list[str] | None = None, data_dir: str | Path | No
     from newsmon.warehouse import load_pending, pending_batches, publish
 
     paths = get_paths(data_dir).ensure()
+    settings = Settings.load()  # once: reading the YAML again cost 35 ms per step of every small load
     wanted = {Path(b) for b in batches or []} | set(pending_batches(paths.staging))
     started = datetime.now(UTC)
-    counts = load_pending(paths, sorted(wanted, key=lambda p: p.name))
+    counts = load_pending(paths, sorted(wanted, key=lambda p: p.name), settings)
     settle_manifests(paths, counts.failed)
-    revised = revise_learned_boilerplate(paths, started)
+    revised = revise_learned_boilerplate(paths, started, settings)
     publish(paths)
     return {**counts.as_dict(), "revised": revised}
 
@@ -708,7 +709,9 @@ def settle_manifests(paths: Paths, failed: dict[str, str]) -> dict[str, int]:
 REVISED_STATE = "boilerplate-revised.json"  # site -> fingerprint of the furniture its stored articles lack
 
 
-def revise_learned_boilerplate(paths: Paths, loaded_since: datetime | None = None) -> dict:
+def revise_learned_boilerplate(
+    paths: Paths, loaded_since: datetime | None = None, settings: Settings | None = None
+) -> dict:
     """Remove boilerplate learned since from a site's stored articles, in the load that learned it.
 
     The repetition layer learns a site's unmarked appeal from its 5th article; the second look cleans the
@@ -728,7 +731,7 @@ def revise_learned_boilerplate(paths: Paths, loaded_since: datetime | None = Non
     except (OSError, ValueError):
         done = {}
     judge_only = CleanOptions(structure=False, phrases=False, repetition=True, learn=False)
-    ctx = SimpleNamespace(tagger=None, settings=Settings.load())
+    ctx = SimpleNamespace(tagger=None, settings=settings or Settings.load())
     result = {"sites": 0, "articles": 0, "stories_changed": 0}
     with open_warehouse(paths) as con:
         sources = [

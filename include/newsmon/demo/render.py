@@ -61,19 +61,23 @@ def render_site(corpus: Corpus, base_url: str) -> dict[str, Resource]:
     for outlet in corpus.outlets.values():
         site[f"/{outlet.key}/"] = _html_resource(outlet_page(corpus, outlet, base_url), "utf-8")
     for feed in corpus.feeds:
-        articles = corpus.feed_articles(feed.name)
-        body = feed_xml(corpus, feed, base_url)
-        site[feed.path] = Resource(
-            200,
-            body,
-            "application/atom+xml; charset=utf-8"
-            if feed.format == "atom"
-            else "application/rss+xml; charset=utf-8",
-            last_modified=max(a.published for a in articles),
-        )
+        site[feed.path] = feed_resource(corpus, feed, base_url)
     for article in corpus.articles:
         site[article.path] = article_resource(corpus, article, base_url)
     return site
+
+
+def feed_resource(corpus: Corpus, feed: FeedSpec, base_url: str) -> Resource:
+    """A feed listing the corpus's articles of that feed (it must have one)."""
+    articles = corpus.feed_articles(feed.name)
+    return Resource(
+        200,
+        feed_xml(corpus, feed, base_url.rstrip("/")),
+        "application/atom+xml; charset=utf-8"
+        if feed.format == "atom"
+        else "application/rss+xml; charset=utf-8",
+        last_modified=max(a.published for a in articles),
+    )
 
 
 def not_found_page(message: str = "Page not found") -> bytes:

@@ -17,7 +17,8 @@ import os
 import sys
 import threading
 from collections import Counter
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -182,6 +183,25 @@ class DemoServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def list_until(self, moment: datetime | None) -> list[str]:
+        """Let the feeds list only the items published by `moment` (None: all of them), as the sites' feeds
+        looked then; pages stay as they are. Returns the names of the feeds that list something (the others
+        answer 404 until they do). For replaying the corpus run by run (tests/test_batching_demo.py)."""
+        from newsmon.demo.render import feed_resource
+
+        shown = self.corpus
+        if moment is not None:
+            shown = replace(self.corpus, articles=[a for a in self.corpus.articles if a.published <= moment])
+        listing = []
+        for feed in self.corpus.feeds:
+            if shown.feed_articles(feed.name):
+                self.site[feed.path] = feed_resource(shown, feed, self.url)
+                listing.append(feed.name)
+            else:
+                self.site.pop(feed.path, None)
+            self._gzip_cache.pop(feed.path, None)
+        return listing
 
     def feeds(self) -> list[dict]:
         """Entries for a feeds.yaml that points at this server."""

@@ -137,3 +137,10 @@ CREATE TABLE IF NOT EXISTS failed_batches (
     reason      VARCHAR NOT NULL,
     failed_at   TIMESTAMPTZ NOT NULL
 );
+
+-- The analyst versions this warehouse published and their article counts: a version file is never rewritten, so
+-- the publish guard against shrinking reads the current one's count here instead of opening the file each load.
+CREATE TABLE IF NOT EXISTS published_versions (
+    version  VARCHAR PRIMARY KEY,           -- file name in data/published/
+    articles BIGINT NOT NULL
+);
