@@ -497,6 +497,8 @@ def test_shape_prints_ignore_figures_only_and_need_words():
     assert shape_print("Updated at 10:32, desk item 137") != shape_print("Filed at 10:32, desk item 137")
     assert shape_print("Updated at noon, desk item") is None  # no figures: the fingerprint is enough
     assert shape_print("Page 12") is None  # too few words to stand for a template block
+    report = "Cases in the harbour district rose to 412 this week, the health office said, " * 3
+    assert shape_print(report) is None  # a long paragraph that differs only in figures is a recurring report
     assert shape_print("Updated at 10:32") != fingerprint("Updated at 10:32")
 
 

@@ -638,13 +638,21 @@ def fingerprint(paragraph: str) -> str:
 
 _DIGITS = re.compile(r"\d+")
 _SHAPE_MIN_WORDS = 3
+# A template line whose figures vary is short (a timestamp, an edition number); a longer paragraph that differs
+# from another only in its figures is a recurring report ("cases rose to ..."), which is news.
+_SHAPE_MAX_CHARS = 200
 
 
 def shape_print(paragraph: str) -> str | None:
     """The fingerprint of a paragraph with every run of digits made one: "Updated at 10:32" and "Updated at 9:05"
     share it. Only the template signal uses it (a block at the same place of the page template whose figures
-    vary is a timestamp or a counter, not news); None for a paragraph without digits or with few words."""
-    if not _DIGITS.search(paragraph) or len(paragraph.split()) < _SHAPE_MIN_WORDS:
+    vary is a timestamp or a counter, not news); None for a paragraph without digits, with few words or longer
+    than `_SHAPE_MAX_CHARS`."""
+    if (
+        len(paragraph) > _SHAPE_MAX_CHARS
+        or not _DIGITS.search(paragraph)
+        or len(paragraph.split()) < _SHAPE_MIN_WORDS
+    ):
         return None
     return "~" + fingerprint(_DIGITS.sub("0", paragraph))[1:]
 
