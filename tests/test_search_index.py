@@ -147,3 +147,44 @@ def test_a_phrase_in_most_units_is_left_to_the_scan(tmp_path, monkeypatch):
         assert _same(con, "制裁措施", days=10).index  # in one of 18
     finally:
         con.close()
+
+
+def test_rows_moved_by_a_list_update_rebuild_the_index(tmp_path):
+    """An UPDATE of a list column is a delete and an insert; after a checkpoint other rows sit at the old row
+    numbers, which the index must notice (its fingerprint of keys by row number) rather than point at them."""
+    con = _make(tmp_path / "a.duckdb", TEXTS)
+    try:
+        search_index.update_index(con)
+        con.execute("UPDATE articles SET countries = ['CN'] WHERE article_id IN ('a1', 'a2')")
+        con.execute("CHECKPOINT")
+        step = search_index.update_index(con)
+        assert step["mode"] == "full"
+        for phrase in ("sanctions on russia", "санкции", "anction", "制裁"):
+            assert _same(con, phrase, days=10).index
+    finally:
+        con.close()
+
+
+def test_the_fingerprint_sees_rows_that_a_checkpoint_moved_onto_dense_row_numbers(tmp_path):
+    con = duckdb.connect(str(tmp_path / "big.duckdb"))
+    try:
+        con.execute(
+            "CREATE TABLE articles AS SELECT printf('%016x', range) AS article_id, ['CN'] AS countries "
+            "FROM range(300000)"
+        )
+        con.execute(
+            "CREATE TABLE sentences AS SELECT printf('%016x', range) AS article_id, 0 AS sentence FROM range(10)"
+        )
+        con.execute("CHECKPOINT")
+        db = '"big"'
+        before = search_index._fingerprint(con, db, 0, 300000, 0, 10)
+        con.execute("UPDATE articles SET countries = ['RU'] WHERE hash(article_id) % 3 = 0")
+        con.execute("CHECKPOINT")
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 300000
+        after = search_index._fingerprint(con, db, 0, 300000, 0, 10)
+        moved = con.execute(
+            "SELECT count(*) FROM articles WHERE rowid <> ('0x' || article_id)::BIGINT"
+        ).fetchone()[0]
+        assert moved > 0 and after[0] != before[0] and after[1] == before[1]
+    finally:
+        con.close()

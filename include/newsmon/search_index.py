@@ -52,12 +52,12 @@ def index_state(con, schema: str | None = None) -> dict | None:
     schema = schema or con.execute("SELECT current_database()").fetchone()[0]
     if not _exists(con, schema, STATE):
         return None
-    row = con.execute(
-        f"SELECT articles_rows, sentences_rows, sorted_postings, postings FROM {_quoted(schema)}.{STATE}"
-    ).fetchone()
-    if row is None:
+    names = ("articles_rows", "sentences_rows", "sorted_postings", "postings", "fp_articles", "fp_sentences")
+    try:
+        row = con.execute(f"SELECT {', '.join(names)} FROM {_quoted(schema)}.{STATE}").fetchone()
+    except duckdb.Error:  # a state table of an older shape: rebuild
         return None
-    return dict(zip(("articles_rows", "sentences_rows", "sorted_postings", "postings"), row, strict=True))
+    return dict(zip(names, row, strict=True)) if row else None
 
 
 def is_current(con, schema: str | None = None) -> bool:
@@ -89,11 +89,18 @@ def update_index(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> d
         or state["articles_rows"] > n_articles
         or state["sentences_rows"] > n_sentences
         or not _rowids_dense(con, q)
+        or _fingerprint(con, q, 0, state["articles_rows"], 0, state["sentences_rows"])
+        != (state["fp_articles"], state["fp_sentences"])
     )
     if full:
         _create_tables(con, q)
         state = {"articles_rows": 0, "sentences_rows": 0, "sorted_postings": 0, "postings": 0}
+        state |= {"fp_articles": 0, "fp_sentences": 0}
     units = _index_rows(con, q, state["articles_rows"], state["sentences_rows"])
+    new_a, new_s = _fingerprint(
+        con, q, state["articles_rows"], n_articles, state["sentences_rows"], n_sentences
+    )
+    fp_articles, fp_sentences = state["fp_articles"] ^ new_a, state["fp_sentences"] ^ new_s
     postings = state["postings"] + units["postings"]
     sorted_postings = state["sorted_postings"] if not full else postings
     if not full and postings - sorted_postings > RESORT_SHARE * postings:
@@ -104,8 +111,9 @@ def update_index(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> d
         sorted_postings = postings
     con.execute(
         f"CREATE OR REPLACE TABLE {q}.{STATE} AS SELECT ? AS articles_rows, ? AS sentences_rows, "
-        "? AS sorted_postings, ? AS postings, now() AS updated_at",
-        [n_articles, n_sentences, sorted_postings, postings],
+        "? AS sorted_postings, ? AS postings, ?::UBIGINT AS fp_articles, ?::UBIGINT AS fp_sentences, "
+        "now() AS updated_at",
+        [n_articles, n_sentences, sorted_postings, postings, fp_articles, fp_sentences],
     )
     return {
         "mode": "full" if full else "append",
@@ -113,6 +121,22 @@ def update_index(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> d
         "postings": units["postings"],
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _fingerprint(con, db: str, a_lo: int, a_hi: int, s_lo: int, s_hi: int) -> tuple[int, int]:
+    """What rows lo..hi-1 of each table are (their keys at their row numbers), as one number per table.
+
+    Row numbers are dense again after a checkpoint compacts deleted rows, but other rows then sit at them (an
+    UPDATE of a list column is a delete and an insert): the index must notice and rebuild, not point at them."""
+    fa = con.execute(
+        f"SELECT coalesce(bit_xor(hash(rowid, article_id)), 0) FROM {db}.articles "
+        f"WHERE rowid >= {int(a_lo)} AND rowid < {int(a_hi)}"
+    ).fetchone()[0]
+    fs = con.execute(
+        f"SELECT coalesce(bit_xor(hash(rowid, article_id, sentence)), 0) FROM {db}.sentences "
+        f"WHERE rowid >= {int(s_lo)} AND rowid < {int(s_hi)}"
+    ).fetchone()[0]
+    return int(fa), int(fs)
 
 
 def _rowids_dense(con, db: str) -> bool:
