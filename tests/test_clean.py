@@ -531,11 +531,17 @@ def test_memory_learns_a_template_place_from_three_pages_and_forgets_it_with_the
     assert json.loads(memory.file_for("site").read_text())["templates"] == {}
 
 
-def _page(body: str, url_host: str = "www.riverside-courier.example") -> str:
+NEWS_LD = (
+    '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle"}</script>'
+)
+
+
+def _page(body: str, url_host: str = "www.riverside-courier.example", news: bool = True) -> str:
+    """A page of the courier; `news`: it declares itself a NewsArticle in JSON-LD, as news sites do."""
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Guide</title>'
-        f'<link rel="canonical" href="https://{url_host}/guide"></head><body><main><article>'
-        f"{body}</article></main></body></html>"
+        f'<link rel="canonical" href="https://{url_host}/guide">{NEWS_LD if news else ""}</head><body><main>'
+        f"<article>{body}</article></main></body></html>"
     )
 
 
@@ -593,6 +599,24 @@ def test_short_links_to_other_sites_are_content_but_pointers_are_cut():
     )
     page = clean_page(_page(f'<div class="article-body">{body}<p>{STORY[5]}</p></div>'), None, "courier")
     assert _cut_by_structure(page) == [links[2][0], links[3][0]]
+
+
+def test_outside_news_pages_link_lines_are_part_of_the_text():
+    # a guide's "Learn more" line to the site's own page is text there; the same line on a news page is a
+    # pointer to another story
+    body = (
+        f'<div class="article-body"><p>{STORY[0]}</p><p><a href="/ferries">Learn more: ferry timetables</a>'
+    )
+    body += f"</p><p>{STORY[1]}</p><p>{STORY[2]}</p></div>"
+    # (trafilatura's own link-density test may still drop it; the structure layer must not be the one)
+    guide = clean_page(_page(body, news=False), None, "courier", options=CleanOptions(repetition=False))
+    assert _cut_by_structure(guide) == []
+    off = CleanOptions(repetition=False, disabled_rules=frozenset({"keep-link-outside-news"}))
+    assert _cut_by_structure(clean_page(_page(body, news=False), None, "c", options=off)) == [
+        "Learn more: ferry timetables"
+    ]
+    news = clean_page(_page(body), None, "courier", options=CleanOptions(repetition=False))
+    assert _cut_by_structure(news) == ["Learn more: ferry timetables"]
 
 
 def test_author_bios_and_rating_widgets_are_cut_from_guides():
@@ -689,6 +713,8 @@ def test_guides_lose_their_shop_buttons_disclosures_and_pagers_but_keep_item_nam
         "Back to blog",
         "Table of contents",
         "Pin it for later!",
+        "Page 2 of 7",
+        "Written by Mara Quill",
     ],
 )
 def test_guide_and_blog_furniture_lines_are_phrases(line):

@@ -144,6 +144,7 @@ KEEPING_RULES = (
     "keep-story-in-link-list",
     "keep-linked-subhead",
     "keep-link-elsewhere",
+    "keep-link-outside-news",
     "keep-story-majority",
     "uncut-check",
     "fallback-check",
@@ -340,7 +341,8 @@ def _prune(tree: etree._Element, rules: StructureRules, url: str | None) -> tupl
         protected.add(story)
         protected.update(story.iterancestors())
     story_paras = len(long_ps)
-    doomed = _walk(root, rules, site, story_paras, long_set, protected)
+    news = _declares_news(tree)
+    doomed = _walk(root, rules, site, story_paras, long_set, protected, news=news)
     lengths = {p: len(p.text_content().strip()) for p in long_ps}
     story_chars = sum(lengths.values())
     cut_chars = sum(lengths[p] for el in doomed for p in el.iter("p") if p in long_set)
@@ -353,7 +355,7 @@ def _prune(tree: etree._Element, rules: StructureRules, url: str | None) -> tupl
         and sum(1 for el in doomed if _spared(el, rules)) >= 2
         and rules.keeps("keep-story-majority")
     ):
-        doomed = _walk(root, rules, site, story_paras, long_set, protected, spare_story=True)
+        doomed = _walk(root, rules, site, story_paras, long_set, protected, spare_story=True, news=news)
         cut_chars = sum(lengths[p] for el in doomed for p in el.iter("p") if p in long_set)
     removed: list[str] = []
     for el in doomed:
@@ -374,6 +376,7 @@ def _walk(
     long_ps: set[etree._Element],
     protected: set[etree._Element],
     spare_story: bool = False,
+    news: bool = True,
 ) -> list[etree._Element]:
     """The blocks to cut, depth-first in document order; a doomed block's descendants are not visited."""
     doomed: list[etree._Element] = []
@@ -387,7 +390,7 @@ def _walk(
         if (
             el.tag not in _NEVER_CUT
             and el not in protected
-            and _should_cut(el, in_chrome, rules, site, story_paras, long_ps)
+            and _should_cut(el, in_chrome, rules, site, story_paras, long_ps, news)
             and not (spare_story and _spared(el, rules, 1))
         ):
             doomed.append(el)
@@ -410,9 +413,15 @@ def _should_cut(
     site: str | None,
     story_paras: int,
     long_ps: set[etree._Element],
+    news: bool = True,
 ) -> bool:
-    """Whether a block is furniture to cut. Never when it holds story text its markup cannot vouch for."""
+    """Whether a block is furniture to cut. Never when it holds story text its markup cannot vouch for.
+    `news`: the page declares itself a news article (JSON-LD). On news pages a short link line points to
+    another story (Zyte's gold drops them); in guides, blogs and documentation such lines ("Learn more: ...",
+    a venue's or product's name) are part of the text (WCXB's gold keeps them)."""
     link_rule = None if in_chrome else _link_block_rule(el)
+    if link_rule == "link-paragraph" and not news and rules.keeps("keep-link-outside-news"):
+        link_rule = None
     # a roundup's linked item name heads the paragraphs about it
     if link_rule == "link-paragraph" and _is_linked_subhead(el) and rules.keeps("keep-linked-subhead"):
         link_rule = None
@@ -442,6 +451,18 @@ def _should_cut(
     ):
         return False
     return True
+
+
+_NEWS_TYPES = re.compile(r'"@type"\s*:\s*\[?[^\]]{0,200}?"(?:News|Reportage|Analysis|Opinion)?NewsArticle"')
+
+
+def _declares_news(tree: etree._Element) -> bool:
+    """The page's JSON-LD calls it a NewsArticle (or one of its kinds)."""
+    return any(
+        _NEWS_TYPES.search(el.text or "")
+        for el in tree.iter("script")
+        if (el.get("type") or "").lower() == "application/ld+json"
+    )
 
 
 def _names_another_site(el: etree._Element, site: str | None) -> bool:
