@@ -24,15 +24,17 @@ import duckdb
 import pyarrow as pa
 from aiosmtpd.controller import Controller
 from newsmon.config import SQL_DIR
+from newsmon.warehouse import _create_analyst_views
 
 DAILY_DDL = """
 CREATE TABLE IF NOT EXISTS daily_total (day DATE, articles INTEGER, stories INTEGER, sources INTEGER,
     feeds_ok INTEGER, feeds_failed INTEGER);
 CREATE TABLE IF NOT EXISTS daily_country (day DATE, country VARCHAR, articles INTEGER, stories INTEGER,
     sources INTEGER, mentions INTEGER, articles_about INTEGER, share DOUBLE, mean_7d DOUBLE, mean_28d DOUBLE,
-    z_28d DOUBLE, ratio_28d DOUBLE, spike BOOLEAN);
+    z_28d DOUBLE, ratio_28d DOUBLE, spike BOOLEAN, history_days INTEGER, std_28d DOUBLE);
 CREATE TABLE IF NOT EXISTS daily_pair (day DATE, pair VARCHAR, level VARCHAR, articles INTEGER, stories INTEGER,
-    sources INTEGER, share DOUBLE, mean_7d DOUBLE, mean_28d DOUBLE, z_28d DOUBLE, ratio_28d DOUBLE, spike BOOLEAN);
+    sources INTEGER, share DOUBLE, mean_7d DOUBLE, mean_28d DOUBLE, z_28d DOUBLE, ratio_28d DOUBLE, spike BOOLEAN,
+    history_days INTEGER, std_28d DOUBLE);
 CREATE TABLE IF NOT EXISTS daily_source (day DATE, source VARCHAR, country VARCHAR, articles INTEGER,
     stories INTEGER, state_affiliated BOOLEAN);
 """
@@ -160,6 +162,8 @@ def _baselines(series: list[tuple[date, int]]) -> dict[date, dict]:
         z = (stories - mean28) / sd if sd else None
         ratio = stories / mean28 if mean28 else None
         out[d] = {
+            "history_days": len(before),
+            "std_28d": sd,
             "mean_7d": statistics.fmean(last7) if last7 else None,
             "mean_28d": mean28,
             "z_28d": z,
@@ -208,15 +212,18 @@ def compute_daily(con: duckdb.DuckDBPyConnection) -> None:
             a, s, src = per_day.get(d, (0, 0, 0))
             share = a / totals[d][0] if d in totals and totals[d][0] else None
             b = base[d]
-            tail = [b["mean_7d"], b["mean_28d"], b["z_28d"], b["ratio_28d"], b["spike"]]
+            tail = [
+                b[k]
+                for k in ("mean_7d", "mean_28d", "z_28d", "ratio_28d", "spike", "history_days", "std_28d")
+            ]
             if kind == "country":
                 con.execute(
-                    "INSERT INTO daily_country VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO daily_country VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [d, key, a, s, src, a * 2, a, share, *tail],
                 )
             else:
                 con.execute(
-                    "INSERT INTO daily_pair VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO daily_pair VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [d, key, level, a, s, src, share, *tail],
                 )
 
@@ -255,18 +262,22 @@ def make_analyst_db(
     empty_last_day: bool = False,
     seed: int = 7,
 ) -> Corpus:
-    """An analyst database with the corpus and daily tables computed here (no aggregates module needed)."""
+    """An analyst database with the corpus and daily tables computed here (no aggregates module needed), and the
+    views and macros of docs/analysts.md created as `publish` creates them (daily_series, top_stories ...)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     corpus, articles = make_corpus(end_day, history_days, spike, empty_last_day, seed)
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute((SQL_DIR / "schema.sql").read_text(encoding="utf-8"))
+        # relations empty, as in a published file before any was found: relation_evidence reads it
+        con.execute((SQL_DIR / "schema_relations.sql").read_text(encoding="utf-8"))
         fill(con, articles, end_day)
         compute_daily(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    _create_analyst_views(path)
     return corpus
 
 

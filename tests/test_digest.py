@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import shutil
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers_digest import SPIKE_HEADLINE, RecordingHandler, SmtpServer, make_analyst_db
+from newsmon import health, quality
 from newsmon.cli import main as cli_main
 from newsmon.config import ConfigError, Settings, paths
 from newsmon.digest import (
@@ -417,3 +419,18 @@ def test_the_page_and_the_digest_read_the_analyst_file_only_through_the_reader()
         text = (package / source).read_text(encoding="utf-8")
         assert "duckdb.connect" not in text and not re.search(r"\bSELECT\b", text), source
         assert "import duckdb" not in text or source == "digest/facts.py", source  # facts: duckdb.Error only
+
+
+def test_feed_health_and_the_gates_read_the_analyst_file_only_through_the_reader():
+    """ui.py, digest/*, health.py and quality.py open no database themselves: the gates open the analyst file by
+    reader.open_analyst, and every query of the flags and the gates is one of newsmon.reader's. health.py keeps
+    the SQL of alert_with only, the alert ledger in the warehouse (opened by newsmon.warehouse under its lock)."""
+    package = Path(__file__).resolve().parents[1] / "include" / "newsmon"
+    sources = [package / "ui.py", package / "health.py", package / "quality.py", *package.glob("digest/*.py")]
+    assert len(sources) >= 8
+    for source in sources:  # digest/send.py too: its ledger is the warehouse's, opened by newsmon.warehouse
+        assert "duckdb.connect" not in source.read_text(encoding="utf-8"), source
+    assert not re.search(r"\bSELECT\b", inspect.getsource(quality))
+    outside_alerts = inspect.getsource(health).replace(inspect.getsource(health.alert_with), "")
+    assert not re.search(r"\bSELECT\b", outside_alerts)
+    assert "reader.open_analyst(" in inspect.getsource(quality.check_analyst_db)

@@ -16,7 +16,8 @@ Pages (served by the Airflow plugin under /newsmon/, the same login as the UI; `
   Airflow grid (the plugin supplies the runs; this module imports no Airflow).
 
 Everything reads the analyst database through newsmon.reader (read-only, closed before the answer goes out).
-HTML comes from Jinja2 templates in templates/explorer/ with autoescaping.
+HTML comes from Jinja2 templates in templates/explorer/, rendered by newsmon.templating (the environment of the
+page and the digest, with autoescaping; a missing key is blank here); the CSP header below is the explorer's own.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
-from newsmon.config import PACKAGE_DIR, TEMPLATES_DIR, Paths
+from newsmon import templating
+from newsmon.config import PACKAGE_DIR, Paths
 from newsmon.reader import ReaderError, checked_country, checked_pair, known_keys, open_analyst
 
 RANGES = (7, 30, 90, 365)
@@ -54,33 +55,9 @@ EXPLORER_CSP = (
 )
 
 
-@cache
-def _env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR / "explorer")),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = lambda v, d=1: (
-        "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
-    )
-    env.filters["time"] = _time
-    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
-    env.filters["capitalize_first"] = lambda v: v[:1].upper() + v[1:]
-    return env
-
-
 def render(template: str, **context) -> str:
-    return _env().get_template(template).render(**context)
-
-
-def _time(v) -> str:
-    from newsmon.ui import utc_minute  # the templates escape; the page's own HTML escapes in ui._time
-
-    return utc_minute(v)
+    """An explorer page from templates/explorer/, through the page's and the digest's Jinja2 environment."""
+    return templating.explorer_environment().get_template(f"explorer/{template}").render(**context)
 
 
 # ---------------------------------------------------------------------------------------------------- inputs

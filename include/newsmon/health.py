@@ -9,7 +9,7 @@ A feed is flagged when it
   jumps by `extraction_jump` over its own history.
 
 `feed_flags(con, now)` computes the flags from any connection holding the published tables (the warehouse or the
-analyst database), so the page, the digest and the alerts agree. `send_alerts` mails new flags at most once per
+analyst database), so the page, the digest and the alerts agree; its queries are newsmon.reader's. `send_alerts` mails new flags at most once per
 feed, flag and UTC day (the `alert_ledger` table) and notes recoveries, which clear the ledger row. Without an
 SMTP server the message goes to `data/outbox/` as an .eml file, like the digest.
 
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from newsmon import reader
 from newsmon.config import ConfigError, Paths, Settings
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,7 @@ def feed_flags(
 
 
 def _failing(con, hs: HealthSettings) -> list[FeedFlag]:
-    rows = con.execute(
-        """SELECT feed, consecutive_failures, last_success_at, last_error, last_http_status
-           FROM feed_health
-           WHERE NOT coalesce(retired, FALSE) AND coalesce(consecutive_failures, 0) >= ?
-           ORDER BY feed""",
-        [hs.failing_after],
-    ).fetchall()
+    rows = reader.failing_feeds(con, hs.failing_after)
     flags = []
     for feed, failures, last_ok, error, http_status in rows:
         reason = error or (f"HTTP {http_status}" if http_status else "unknown error")
@@ -139,22 +134,7 @@ def _failing(con, hs: HealthSettings) -> list[FeedFlag]:
 
 def _silent(con, now: datetime, hs: HealthSettings) -> list[FeedFlag]:
     start = now - timedelta(days=hs.cadence_days)
-    rows = con.execute(
-        """WITH times AS (
-               SELECT feed, coalesce(published_at, fetched_at) AS ts FROM articles
-               WHERE coalesce(published_at, fetched_at) BETWEEN $start AND $now),
-           gaps AS (
-               SELECT feed, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY feed ORDER BY ts)) AS gap FROM times),
-           cadence AS (
-               SELECT feed, median(gap) AS median_gap, count(*) AS n_gaps FROM gaps WHERE gap > 0 GROUP BY feed),
-           newest AS (SELECT feed, max(fetched_at) AS last_fetched_article FROM articles GROUP BY feed)
-           SELECT h.feed, greatest(h.last_new_item_at, n.last_fetched_article), c.median_gap, coalesce(c.n_gaps, 0),
-                  h.last_success_at
-           FROM feed_health h LEFT JOIN cadence c USING (feed) LEFT JOIN newest n USING (feed)
-           WHERE NOT coalesce(h.retired, FALSE)
-           ORDER BY h.feed""",
-        {"start": start, "now": now},
-    ).fetchall()
+    rows = reader.feed_cadences(con, start, now)
     flags = []
     for feed, last_new, median_gap, n_gaps, last_success in rows:
         if n_gaps >= hs.cadence_min_gaps and median_gap:
@@ -183,17 +163,7 @@ def _silent(con, now: datetime, hs: HealthSettings) -> list[FeedFlag]:
 def _extraction(con, now: datetime, hs: HealthSettings) -> list[FeedFlag]:
     recent = now - timedelta(hours=hs.extraction_window_hours)
     history = recent - timedelta(days=hs.extraction_history_days)
-    rows = con.execute(
-        """SELECT feed,
-                  count(*) FILTER (WHERE fetched_at >= $recent) AS n_recent,
-                  avg(CASE WHEN text_source = 'feed' THEN 1.0 ELSE 0.0 END) FILTER (WHERE fetched_at >= $recent),
-                  count(*) FILTER (WHERE fetched_at < $recent) AS n_before,
-                  avg(CASE WHEN text_source = 'feed' THEN 1.0 ELSE 0.0 END) FILTER (WHERE fetched_at < $recent),
-                  mode(fetch_error) FILTER (WHERE fetched_at >= $recent AND text_source = 'feed')
-           FROM articles WHERE fetched_at >= $history AND fetched_at <= $now
-           GROUP BY feed ORDER BY feed""",
-        {"recent": recent, "history": history, "now": now},
-    ).fetchall()
+    rows = reader.feed_fallback_shares(con, recent, history, now)
     flags = []
     for feed, n_recent, share, n_before, share_before, top_error in rows:
         if n_recent < hs.extraction_min_articles or n_before < hs.extraction_min_articles:
@@ -435,15 +405,9 @@ def deliver(message: EmailMessage, smtp: SmtpSettings | None, outbox: Path, now:
 def latest_alerts(con: duckdb.DuckDBPyConnection, since: date) -> list[dict]:
     """Ledger rows since a day, newest first (for the page)."""
     try:
-        rows = con.execute(
-            "SELECT day, feed, kind, message, sent_at, cleared_at FROM alert_ledger WHERE day >= ? "
-            "ORDER BY sent_at DESC, feed",
-            [since],
-        ).fetchall()
+        return reader.alert_rows(con, since)
     except duckdb.CatalogException:  # an analyst database published before the ledger existed
         return []
-    keys = ("day", "feed", "kind", "message", "sent_at", "cleared_at")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------------- DAG notices

@@ -2,7 +2,9 @@
 
 `check_ingest(con, run_id=..., since=...)` runs every gate over the articles of one run (or since a time) and
 raises `QualityGateFailed` listing each failed gate with what to look at. It only reads, so it works on the
-warehouse or on the analyst database. Thresholds come from the `quality:` section of settings.yaml.
+warehouse or on the analyst database; the ingest DAG runs it on the analyst database (`check_analyst_db`, opened
+by newsmon.reader, whose named queries the gates ask). Thresholds come from the `quality:` section of
+settings.yaml.
 
 Gates:
 - `no_articles`: every feed of the run failed, or no article at all arrived from any feed for `no_articles_hours`;
@@ -22,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from newsmon import reader
 from newsmon.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -167,9 +170,7 @@ def check_ingest(
     now = _utc(now or datetime.now(UTC))
     qs = settings or QualitySettings.from_settings()
     scope = _scope(con, run_id, since, now)
-    n = con.execute(
-        "SELECT count(*) FROM articles WHERE fetched_at >= ? AND fetched_at <= ?", [scope.start, now]
-    ).fetchone()[0]
+    n = reader.articles_fetched(con, scope.start, now)
     gates = [
         _no_articles(con, scope, now, qs),
         _extraction(con, scope, now, qs, n),
@@ -188,7 +189,7 @@ def check_ingest(
 
 def _scope(con, run_id: str | None, since: datetime | None, now: datetime) -> _Scope:
     if run_id is not None:
-        start = con.execute('SELECT min("at") FROM fetch_log WHERE run_id = ?', [run_id]).fetchone()[0]
+        start = reader.run_start(con, run_id)
         if start is None:  # no feed was due in this run: only the look-back gates have anything to judge
             return _Scope(f"run {run_id} (no feeds fetched)", now, run_id)
         # Articles of a run are fetched after its feeds; a minute of slack covers clock steps between shards.
@@ -200,11 +201,7 @@ def _scope(con, run_id: str | None, since: datetime | None, now: datetime) -> _S
 
 def _no_articles(con, scope: _Scope, now: datetime, qs: QualitySettings) -> GateResult:
     if scope.run_id is not None:
-        statuses = dict(
-            con.execute(
-                "SELECT status, count(*) FROM fetch_log WHERE run_id = ? GROUP BY status", [scope.run_id]
-            ).fetchall()
-        )
+        statuses = reader.run_fetch_statuses(con, scope.run_id)
         fetched = sum(n for s, n in statuses.items() if s not in ("not_due", "retired"))
         if fetched and statuses.get("failed", 0) == fetched:
             return GateResult(
@@ -215,11 +212,8 @@ def _no_articles(con, scope: _Scope, now: datetime, qs: QualitySettings) -> Gate
                 {"feeds_failed": fetched},
             )
     window = now - timedelta(hours=qs.no_articles_hours)
-    recent = con.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", [window]).fetchone()[0]
-    feeds = con.execute(
-        "SELECT count(DISTINCT feed), count(*) FILTER (WHERE status = 'failed') FROM fetch_log WHERE \"at\" >= ?",
-        [window],
-    ).fetchone()
+    recent = reader.articles_since(con, window)
+    feeds = reader.feeds_fetched_since(con, window)
     if recent == 0 and feeds[0] > 0:
         return GateResult(
             "no_articles",
@@ -238,24 +232,13 @@ def _no_articles(con, scope: _Scope, now: datetime, qs: QualitySettings) -> Gate
 
 
 def _extraction(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) -> GateResult:
-    failed = con.execute(
-        "SELECT count(*) FROM articles WHERE fetched_at BETWEEN ? AND ? AND text_source = 'feed'",
-        [scope.start, now],
-    ).fetchone()[0]
+    failed = reader.summary_fallbacks(con, scope.start, now)
     rate = failed / n if n else 0.0
     figures = {"fallbacks": failed, "rate": round(rate, 3)}
     if n < qs.min_articles_for_rates or rate <= qs.max_extraction_failure_rate:
         return GateResult("extraction", True, f"{failed} of {n} articles used the feed summary", figures)
-    reasons = con.execute(
-        """SELECT coalesce(fetch_error, 'text too short'), count(*) FROM articles
-           WHERE fetched_at BETWEEN ? AND ? AND text_source = 'feed' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3""",
-        [scope.start, now],
-    ).fetchall()
-    feeds = con.execute(
-        """SELECT feed, count(*) FILTER (WHERE text_source = 'feed'), count(*) FROM articles
-           WHERE fetched_at BETWEEN ? AND ? GROUP BY feed ORDER BY 2 DESC, feed LIMIT 3""",
-        [scope.start, now],
-    ).fetchall()
+    reasons = reader.fallback_reasons(con, scope.start, now)
+    feeds = reader.fallback_feeds(con, scope.start, now)
     return GateResult(
         "extraction",
         False,
@@ -268,12 +251,7 @@ def _extraction(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) 
 
 def _future_dates(con, scope: _Scope, now: datetime, qs: QualitySettings) -> GateResult:
     limit = now + timedelta(hours=qs.future_tolerance_hours)
-    rows = con.execute(
-        """SELECT feed, url, published_at, published_from FROM articles
-           WHERE fetched_at BETWEEN ? AND ? AND (published_at > ? OR day > CAST(? AS DATE))
-           ORDER BY published_at DESC""",
-        [scope.start, now, limit, limit],
-    ).fetchall()
+    rows = reader.future_dated(con, scope.start, now, limit)
     if len(rows) <= qs.max_future_articles:
         return GateResult(
             "future_dates", True, f"{len(rows)} articles dated in the future", {"future": len(rows)}
@@ -291,23 +269,9 @@ def _future_dates(con, scope: _Scope, now: datetime, qs: QualitySettings) -> Gat
 
 
 def _mojibake(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) -> GateResult:
-    def dense(column: str) -> str:
-        return f"len(regexp_extract_all(coalesce({column}, ''), '{MOJIBAKE_DENSE_RE}'))"
-
-    rows = con.execute(
-        f"""SELECT feed, url, sparse + dense_title + dense_text AS hits FROM (
-               SELECT feed, url,
-                      len(regexp_extract_all(coalesce(title, '') || ' ' || coalesce(text, ''),
-                                             '{MOJIBAKE_SPARSE_RE}')) AS sparse,
-                      {dense("title")} AS dense_title, length(coalesce(title, '')) AS title_chars,
-                      {dense("text")} AS dense_text, length(coalesce(text, '')) AS text_chars
-               FROM articles WHERE fetched_at BETWEEN ? AND ?)
-            WHERE sparse >= {MOJIBAKE_MIN_HITS}
-               OR (dense_title >= {MOJIBAKE_MIN_HITS} AND dense_title >= {MOJIBAKE_DENSE_SHARE} * title_chars)
-               OR (dense_text >= {MOJIBAKE_MIN_HITS} AND dense_text >= {MOJIBAKE_DENSE_SHARE} * text_chars)
-            ORDER BY hits DESC, url""",
-        [scope.start, now],
-    ).fetchall()
+    rows = reader.mojibake_articles(
+        con, scope.start, now, MOJIBAKE_SPARSE_RE, MOJIBAKE_DENSE_RE, MOJIBAKE_MIN_HITS, MOJIBAKE_DENSE_SHARE
+    )
     share = len(rows) / n if n else 0.0
     figures = {"mojibake": len(rows), "share": round(share, 3)}
     if not rows or share <= qs.max_mojibake_share:
@@ -328,21 +292,8 @@ def _mojibake(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) ->
 
 def _mentions(con, scope: _Scope, now: datetime, qs: QualitySettings, n: int) -> GateResult:
     history_start = scope.start - timedelta(days=qs.mention_history_days)
-    now_rows = dict(
-        con.execute(
-            """SELECT c, count(*) FROM (SELECT unnest(countries) AS c FROM articles
-               WHERE fetched_at BETWEEN ? AND ?) GROUP BY c""",
-            [scope.start, now],
-        ).fetchall()
-    )
-    past_n, *_ = con.execute(
-        "SELECT count(*) FROM articles WHERE fetched_at >= ? AND fetched_at < ?", [history_start, scope.start]
-    ).fetchone()
-    past = con.execute(
-        """SELECT c, count(*) FROM (SELECT unnest(countries) AS c FROM articles
-           WHERE fetched_at >= ? AND fetched_at < ?) GROUP BY c ORDER BY c""",
-        [history_start, scope.start],
-    ).fetchall()
+    now_rows = reader.mentioning_articles(con, scope.start, now)
+    past_n, past = reader.mentioning_articles_before(con, history_start, scope.start)
     collapsed = []
     for country, past_count in past:
         expected = n * past_count / past_n if past_n else 0.0
@@ -371,16 +322,7 @@ def _pairs(items) -> str:
 
 
 def _failed_batches(con) -> GateResult:
-    present = con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'failed_batches' AND database_name = current_database()"
-    ).fetchone()
-    rows = (
-        con.execute(
-            "SELECT staged_file, reason FROM failed_batches ORDER BY failed_at, staged_file"
-        ).fetchall()
-        if present
-        else []
-    )
+    rows = reader.failed_batch_rows(con)
     if not rows:
         return GateResult("batches", True, "every staged batch was loaded", {"failed_batches": 0})
     listed = "; ".join(f"{name} ({reason})" for name, reason in rows[:3]) + (" ..." if len(rows) > 3 else "")
@@ -398,10 +340,9 @@ def _utc(ts: datetime) -> datetime:
 
 
 def check_analyst_db(db_path, run_id: str | None = None, since: datetime | None = None) -> QualityReport:
-    """check_ingest over a database file, opened read-only and closed afterwards."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    """check_ingest over the analyst database, opened read-only through newsmon.reader and closed afterwards."""
+    con = reader.open_analyst(db_path)
     try:
-        con.execute("SET TimeZone = 'UTC'")
         return check_ingest(con, run_id=run_id, since=since)
     finally:
         con.close()

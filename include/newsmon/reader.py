@@ -1,8 +1,10 @@
 """The one reader of the analyst database (data/newsmon.duckdb).
 
-`query`, `trends`, `search`, the News monitor page and the digest open the file through `open_analyst` (a
-read-only session in UTC with the published views and macros), and share the look-ups here, so the SQL that
-docs/analysts.md shows is the SQL the product runs. Only `warehouse` writes the file.
+`query`, `trends`, `search`, `shell`, the News monitor page, the explorer, the digest and the ingest's quality gates
+open the file through `open_analyst` (a read-only session in UTC with the published views and macros), and share
+the look-ups here, so the SQL that docs/analysts.md shows is the SQL the product runs. Feed health's and the
+gates' questions are here too; they only read the published tables, so check_feeds asks the same of the warehouse.
+Only `warehouse` writes the file.
 """
 
 from __future__ import annotations
@@ -138,14 +140,18 @@ def history_start(con: duckdb.DuckDBPyConnection):
 
 
 def daily_rows(con: duckdb.DuckDBPyConnection, kind: str, start, end, level: str | None = None) -> list[dict]:
-    """Rows of daily_country (kind 'country') or daily_pair (kind 'pair', at `level`) between two days."""
+    """The daily figures of every country (kind 'country') or pair (kind 'pair', at `level`) between two days,
+    keyed by `key`. Pairs are the daily_series view of docs/analysts.md; countries are daily_country itself,
+    because the digest also needs its stories_about and spike_about, which the view does not carry."""
     if kind == "country":
         return rows(
-            con, "SELECT * FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY day, country", [start, end]
+            con,
+            "SELECT country AS key, * FROM daily_country WHERE day BETWEEN ? AND ? ORDER BY day, country",
+            [start, end],
         )
     return rows(
         con,
-        "SELECT * FROM daily_pair WHERE day BETWEEN ? AND ? AND level = ? ORDER BY day, pair",
+        "SELECT * FROM daily_series WHERE day BETWEEN ? AND ? AND level = ? ORDER BY day, key",
         [start, end, level],
     )
 
@@ -340,3 +346,204 @@ def strongest_relations(con: duckdb.DuckDBPyConnection, day, pair: str, limit: i
 
 def any_articles(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT EXISTS (SELECT 1 FROM articles)").fetchone()[0]
+
+
+# -- feed health's questions (newsmon.health)
+# The page and the explorer ask them of the analyst file; the ingest's check_feeds asks the same of the warehouse
+# under its lock (the published tables are copies of the warehouse's), so the page and the alerts agree.
+
+
+def failing_feeds(con: duckdb.DuckDBPyConnection, failing_after: int) -> list[tuple]:
+    """Listed feeds failed at least `failing_after` times in a row: (feed, failures, last success, error, HTTP)."""
+    return con.execute(
+        """SELECT feed, consecutive_failures, last_success_at, last_error, last_http_status
+           FROM feed_health
+           WHERE NOT coalesce(retired, FALSE) AND coalesce(consecutive_failures, 0) >= ?
+           ORDER BY feed""",
+        [failing_after],
+    ).fetchall()
+
+
+def feed_cadences(con: duckdb.DuckDBPyConnection, start, now) -> list[tuple]:
+    """Each listed feed's newest item, its median gap between articles start..now and how many gaps that is:
+    (feed, last new item, median gap in seconds, gaps, last success)."""
+    return con.execute(
+        """WITH times AS (
+               SELECT feed, coalesce(published_at, fetched_at) AS ts FROM articles
+               WHERE coalesce(published_at, fetched_at) BETWEEN $start AND $now),
+           gaps AS (
+               SELECT feed, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY feed ORDER BY ts)) AS gap FROM times),
+           cadence AS (
+               SELECT feed, median(gap) AS median_gap, count(*) AS n_gaps FROM gaps WHERE gap > 0 GROUP BY feed),
+           newest AS (SELECT feed, max(fetched_at) AS last_fetched_article FROM articles GROUP BY feed)
+           SELECT h.feed, greatest(h.last_new_item_at, n.last_fetched_article), c.median_gap, coalesce(c.n_gaps, 0),
+                  h.last_success_at
+           FROM feed_health h LEFT JOIN cadence c USING (feed) LEFT JOIN newest n USING (feed)
+           WHERE NOT coalesce(h.retired, FALSE)
+           ORDER BY h.feed""",
+        {"start": start, "now": now},
+    ).fetchall()
+
+
+def feed_fallback_shares(con: duckdb.DuckDBPyConnection, recent, history, now) -> list[tuple]:
+    """Per feed, articles and the share that fell back to the feed summary since `recent` and history..recent:
+    (feed, n recent, share recent, n before, share before, most common error recently)."""
+    return con.execute(
+        """SELECT feed,
+                  count(*) FILTER (WHERE fetched_at >= $recent) AS n_recent,
+                  avg(CASE WHEN text_source = 'feed' THEN 1.0 ELSE 0.0 END) FILTER (WHERE fetched_at >= $recent),
+                  count(*) FILTER (WHERE fetched_at < $recent) AS n_before,
+                  avg(CASE WHEN text_source = 'feed' THEN 1.0 ELSE 0.0 END) FILTER (WHERE fetched_at < $recent),
+                  mode(fetch_error) FILTER (WHERE fetched_at >= $recent AND text_source = 'feed')
+           FROM articles WHERE fetched_at >= $history AND fetched_at <= $now
+           GROUP BY feed ORDER BY feed""",
+        {"recent": recent, "history": history, "now": now},
+    ).fetchall()
+
+
+def alert_rows(con: duckdb.DuckDBPyConnection, since) -> list[dict]:
+    """alert_ledger rows since a day, newest first."""
+    return rows(
+        con,
+        "SELECT day, feed, kind, message, sent_at, cleared_at FROM alert_ledger WHERE day >= ? "
+        "ORDER BY sent_at DESC, feed",
+        [since],
+    )
+
+
+# -- the quality gates' questions (newsmon.quality), about the articles fetched start..now of one run
+
+
+def run_start(con: duckdb.DuckDBPyConnection, run_id: str):
+    """When a run's first feed was fetched (None when no feed was due)."""
+    return con.execute('SELECT min("at") FROM fetch_log WHERE run_id = ?', [run_id]).fetchone()[0]
+
+
+def articles_fetched(con: duckdb.DuckDBPyConnection, start, now) -> int:
+    return con.execute(
+        "SELECT count(*) FROM articles WHERE fetched_at >= ? AND fetched_at <= ?", [start, now]
+    ).fetchone()[0]
+
+
+def run_fetch_statuses(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Fetches of a run by status."""
+    return dict(
+        con.execute(
+            "SELECT status, count(*) FROM fetch_log WHERE run_id = ? GROUP BY status", [run_id]
+        ).fetchall()
+    )
+
+
+def articles_since(con: duckdb.DuckDBPyConnection, since) -> int:
+    return con.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", [since]).fetchone()[0]
+
+
+def feeds_fetched_since(con: duckdb.DuckDBPyConnection, since) -> tuple[int, int]:
+    """(feeds fetched, failed fetches) since a time."""
+    return con.execute(
+        "SELECT count(DISTINCT feed), count(*) FILTER (WHERE status = 'failed') FROM fetch_log WHERE \"at\" >= ?",
+        [since],
+    ).fetchone()
+
+
+def summary_fallbacks(con: duckdb.DuckDBPyConnection, start, now) -> int:
+    """Articles that fell back to the feed's summary (text_source 'feed')."""
+    return con.execute(
+        "SELECT count(*) FROM articles WHERE fetched_at BETWEEN ? AND ? AND text_source = 'feed'",
+        [start, now],
+    ).fetchone()[0]
+
+
+def fallback_reasons(con: duckdb.DuckDBPyConnection, start, now, limit: int = 3) -> list[tuple]:
+    """The commonest reasons for falling back: (reason, articles)."""
+    return con.execute(
+        """SELECT coalesce(fetch_error, 'text too short'), count(*) FROM articles
+           WHERE fetched_at BETWEEN ? AND ? AND text_source = 'feed' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""",
+        [start, now, limit],
+    ).fetchall()
+
+
+def fallback_feeds(con: duckdb.DuckDBPyConnection, start, now, limit: int = 3) -> list[tuple]:
+    """The feeds with most fallbacks: (feed, fallbacks, articles)."""
+    return con.execute(
+        """SELECT feed, count(*) FILTER (WHERE text_source = 'feed'), count(*) FROM articles
+           WHERE fetched_at BETWEEN ? AND ? GROUP BY feed ORDER BY 2 DESC, feed LIMIT ?""",
+        [start, now, limit],
+    ).fetchall()
+
+
+def future_dated(con: duckdb.DuckDBPyConnection, start, now, limit) -> list[tuple]:
+    """Articles dated (published_at or day) after `limit`, newest first: (feed, url, published_at, source)."""
+    return con.execute(
+        """SELECT feed, url, published_at, published_from FROM articles
+           WHERE fetched_at BETWEEN ? AND ? AND (published_at > ? OR day > CAST(? AS DATE))
+           ORDER BY published_at DESC""",
+        [start, now, limit, limit],
+    ).fetchall()
+
+
+def mojibake_articles(
+    con: duckdb.DuckDBPyConnection,
+    start,
+    now,
+    sparse_re: str,
+    dense_re: str,
+    min_hits: int,
+    dense_share: float,
+) -> list[tuple]:
+    """Articles whose title and text match the misreading patterns (RE2, newsmon.quality) often enough:
+    (feed, url, hits), most hits first."""
+
+    def dense(column: str) -> str:
+        return f"len(regexp_extract_all(coalesce({column}, ''), '{dense_re}'))"
+
+    return con.execute(
+        f"""SELECT feed, url, sparse + dense_title + dense_text AS hits FROM (
+               SELECT feed, url,
+                      len(regexp_extract_all(coalesce(title, '') || ' ' || coalesce(text, ''),
+                                             '{sparse_re}')) AS sparse,
+                      {dense("title")} AS dense_title, length(coalesce(title, '')) AS title_chars,
+                      {dense("text")} AS dense_text, length(coalesce(text, '')) AS text_chars
+               FROM articles WHERE fetched_at BETWEEN ? AND ?)
+            WHERE sparse >= {min_hits}
+               OR (dense_title >= {min_hits} AND dense_title >= {dense_share} * title_chars)
+               OR (dense_text >= {min_hits} AND dense_text >= {dense_share} * text_chars)
+            ORDER BY hits DESC, url""",
+        [start, now],
+    ).fetchall()
+
+
+def mentioning_articles(con: duckdb.DuckDBPyConnection, start, now) -> dict[str, int]:
+    """Articles fetched start..now (inclusive) mentioning each country."""
+    return dict(
+        con.execute(
+            """SELECT c, count(*) FROM (SELECT unnest(countries) AS c FROM articles
+               WHERE fetched_at BETWEEN ? AND ?) GROUP BY c""",
+            [start, now],
+        ).fetchall()
+    )
+
+
+def mentioning_articles_before(con: duckdb.DuckDBPyConnection, start, end) -> tuple[int, list[tuple]]:
+    """Articles fetched in [start, end), and how many of them mention each country: (n, [(country, n)])."""
+    n = con.execute(
+        "SELECT count(*) FROM articles WHERE fetched_at >= ? AND fetched_at < ?", [start, end]
+    ).fetchone()[0]
+    per_country = con.execute(
+        """SELECT c, count(*) FROM (SELECT unnest(countries) AS c FROM articles
+           WHERE fetched_at >= ? AND fetched_at < ?) GROUP BY c ORDER BY c""",
+        [start, end],
+    ).fetchall()
+    return n, per_country
+
+
+def failed_batch_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Staged batches set aside as unreadable (none in a file from before the table): (file, reason)."""
+    present = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'failed_batches' AND database_name = current_database()"
+    ).fetchone()
+    if not present:
+        return []
+    return con.execute(
+        "SELECT staged_file, reason FROM failed_batches ORDER BY failed_at, staged_file"
+    ).fetchall()

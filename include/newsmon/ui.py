@@ -135,9 +135,8 @@ def _load_trends(con, data: PageData, tables: set[str], now: datetime) -> None:
     start = data.days[0]
     # the first day with articles: earlier days are drawn as a gap, not as zero
     first = reader.history_start(con) if "daily_total" in tables else None
-    _fill_series(data, data.country_series, reader.daily_rows(con, "country", start, last), "country", first)
-    pairs = reader.daily_rows(con, "pair", start, last, data.pair_level)
-    _fill_series(data, data.pair_series, pairs, "pair", first)
+    _fill_series(data, data.country_series, reader.daily_rows(con, "country", start, last), first)
+    _fill_series(data, data.pair_series, reader.daily_rows(con, "pair", start, last, data.pair_level), first)
     # The figures table speaks of a day that is over: today's rows (if any) are partial, so the last complete
     # day is shown, and named; only when nothing else exists is the partial day shown, labelled as such.
     complete = reader.last_figures_day(con, before=now.astimezone(UTC).date())
@@ -149,13 +148,13 @@ def _load_trends(con, data: PageData, tables: set[str], now: datetime) -> None:
         data.totals = reader.totals_of_day(con, data.figures_day)
 
 
-def _fill_series(data: PageData, target: dict, rows: list[dict], key: str, first: date | None) -> None:
+def _fill_series(data: PageData, target: dict, rows: list[dict], first: date | None) -> None:
     """Stories per day; a day without a row is 0, a day before the history starts is a gap (None)."""
     index = {d: i for i, d in enumerate(data.days)}
     blank = [None if first is not None and d < first else 0.0 for d in data.days]
     for r in rows:
-        series = target.setdefault(r[key], list(blank))
-        marks = data.spikes.setdefault(r[key], [False] * len(data.days))
+        series = target.setdefault(r["key"], list(blank))
+        marks = data.spikes.setdefault(r["key"], [False] * len(data.days))
         series[index[r["day"]]] = float(r["stories"])
         marks[index[r["day"]]] = bool(r["spike"])
 

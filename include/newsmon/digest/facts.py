@@ -245,9 +245,8 @@ def _figures(
     con, kind: str, defaults: tuple[str, ...], day: date, window: list[date], start, level: str | None = None
 ) -> list[Figure]:
     by_key: dict[str, dict[date, dict]] = {k: {} for k in defaults}
-    key_col = "country" if kind == "country" else "pair"
     for r in reader.daily_rows(con, kind, window[0], window[-1], level):
-        by_key.setdefault(r[key_col], {})[r["day"]] = r
+        by_key.setdefault(r["key"], {})[r["day"]] = r
     figures = []
     for key, per_day in by_key.items():
         # Days before history began are unknown, not zero; a day without a row after that had no stories.
@@ -468,7 +467,9 @@ def load_facts(analyst_db: Path, day: date, pair_level: str = DEFAULT_PAIR_LEVEL
     con = reader.open_analyst(analyst_db)
     try:
         present = reader.table_names(con)
-        missing = [t for t in ("daily_total", "daily_country", "daily_pair") if t not in present]
+        missing = [
+            t for t in ("daily_total", "daily_country", "daily_pair", "daily_series") if t not in present
+        ]
         if missing:
             raise ConfigError(
                 f"{analyst_db} has no {', '.join(missing)}: run `newsmon daily` to compute the daily tables"
