@@ -143,9 +143,9 @@ def search(
             # Stories per day as groups of (day, story) rather than count(DISTINCT): the same counts, faster.
             f"""SELECT day, sum(copies) AS scope_articles, count(story_id) AS scope_stories,
                        sum(hits) AS articles, count(story_id) FILTER (WHERE hits > 0) AS stories
-                FROM (SELECT s.day, s.story_id, count(*) AS copies, count(h.article_id) AS hits
-                      FROM articles s LEFT JOIN search_hits h USING (article_id)
-                      WHERE {where} GROUP BY s.day, s.story_id)
+                FROM (SELECT day, story_id, count(*) AS copies,
+                             count(*) FILTER (WHERE rowid IN (SELECT row FROM search_hits)) AS hits
+                      FROM articles WHERE {where} GROUP BY day, story_id)
                 GROUP BY day ORDER BY day""",
             scope_params,
         ).fetchall()
@@ -165,7 +165,8 @@ def search(
 def _find_hits(
     con, where: str, scope_params: list, needle: str, tables: set[str], full_text: bool, use_index: bool
 ) -> bool:
-    """The matching articles of the scope, once, into a temporary table (the series and the stories share it).
+    """The matching articles of the scope, once, into a temporary table of their row numbers (the series and the
+    stories share it; row numbers join faster than ids).
     Returns True when the term index answered (search_index.py), False when the texts were scanned.
 
     In the scan, the phrase filter runs on the evidence (or text) by itself, so only the few matching rows
@@ -174,7 +175,7 @@ def _find_hits(
         if search_index.hit_rows(con, needle):
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE search_hits AS
-                    SELECT article_id FROM articles WHERE rowid IN (SELECT art FROM search_rows) AND {where}""",
+                    SELECT rowid AS row FROM articles WHERE rowid IN (SELECT art FROM search_rows) AND {where}""",
                 scope_params,
             )
             con.execute("DROP TABLE search_rows")
@@ -191,7 +192,11 @@ def _find_hits(
                       WHERE contains(lower(e.text), ?)) m
                   SEMI JOIN (SELECT article_id FROM articles WHERE {where}) s USING (article_id)"""
         params = [*scope_params, needle, needle, *scope_params]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE search_hits AS {sql}", params)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE search_hits AS
+            SELECT rowid AS row FROM articles SEMI JOIN ({sql}) h USING (article_id)""",
+        params,
+    )
     return False
 
 
@@ -218,25 +223,29 @@ def _dense_days(rows: list[tuple], start: date, days: int) -> list[dict]:
 
 def top_stories(con, text: str, limit: int = TOP_STORIES) -> list[dict]:
     """The matching stories with most outlets and copies, each with its lead article and matching sentence."""
-    rows = con.execute(
+    top = con.execute(
         f"""
         WITH hits AS (
-                 SELECT a.article_id, a.story_id, a.day, a.source,
+                 SELECT a.article_id, a.story_id, a.day, a.source, a.rowid AS row,
                         coalesce(a.published_at, a.fetched_at) AS seen_at
-                 FROM articles a SEMI JOIN search_hits USING (article_id)),
+                 FROM articles a WHERE a.rowid IN (SELECT row FROM search_hits)),
              ranked AS (
                  SELECT *, row_number() OVER (PARTITION BY story_id ORDER BY seen_at, article_id) AS nth,
                         count(*) OVER (PARTITION BY story_id) AS copies,
                         count(DISTINCT source) OVER (PARTITION BY story_id) AS outlets
                  FROM hits),
              top AS (
-                 SELECT story_id, article_id, day, source, copies, outlets FROM ranked WHERE nth = 1
-                 ORDER BY outlets DESC, copies DESC, day DESC, story_id LIMIT {int(limit)})
-        -- the texts of the few top stories only, not of every hit
-        SELECT t.story_id, t.article_id, t.day, t.source, a.title, a.url, a.text, t.copies, t.outlets
-        FROM top t JOIN articles a USING (article_id)
-        ORDER BY t.outlets DESC, t.copies DESC, t.day DESC, t.story_id"""
+                 SELECT story_id, article_id, day, source, copies, outlets, row FROM ranked WHERE nth = 1)
+        SELECT * FROM top ORDER BY outlets DESC, copies DESC, day DESC, story_id LIMIT {int(limit)}"""
     ).fetchall()
+    # The texts of the few top stories only, one row number each: a scan for one row number reads one vector,
+    # while a join or a list (its range spans the year) reads the text column of every article.
+    texts = {}
+    if top:
+        one = "SELECT article_id, title, url, text FROM articles WHERE rowid = {}"
+        sql = " UNION ALL ".join(one.format(int(r[6])) for r in top)
+        texts = {r[0]: r[1:] for r in con.execute(sql).fetchall()}
+    rows = [(*r[:4], *texts.get(r[1], (None, None, None)), r[4], r[5]) for r in top]
     stories = []
     for story_id, article_id, day, source, title, url, body, copies, outlets in rows:
         stories.append(
