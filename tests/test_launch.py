@@ -277,3 +277,17 @@ def test_sigterm_stops_airflow_and_the_demo_server(tmp_path):
         assert _refused(api_port) and _refused(demo_port)
     finally:
         launcher.kill_everything()
+
+
+def test_the_spike_digest_waits_for_the_days_articles_in_the_analyst_file(tmp_path):
+    """The launcher reads the analyst file through newsmon.reader: no file, no day, or a day of articles."""
+    from datetime import date, timedelta
+
+    from helpers_digest import make_analyst_db
+
+    db = tmp_path / "newsmon.duckdb"
+    assert not launch._day_has_articles(db, "2026-03-10")  # not published yet
+    make_analyst_db(db, date(2026, 3, 10), history_days=5)
+    assert launch._day_has_articles(db, "2026-03-10")
+    assert not launch._day_has_articles(db, str(date(2026, 3, 10) + timedelta(days=1)))
+    assert "duckdb.connect" not in (Path(launch.__file__)).read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,16 +221,15 @@ def _day_has_articles(db: Path, day: str) -> bool:
     """True once the daily tables hold the ingested articles of `day` (not just an empty first recompute)."""
     import duckdb
 
+    from newsmon import reader
+
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = reader.open_analyst(db)
         try:
-            row = con.execute(
-                "SELECT articles FROM daily_total WHERE day = CAST(? AS DATE)", [day]
-            ).fetchone()
-            return bool(row and row[0] > 0)
+            return (reader.day_total(con, date.fromisoformat(day)).get("articles") or 0) > 0
         finally:
             con.close()
-    except duckdb.Error:  # not published yet, or no daily tables yet
+    except (duckdb.Error, reader.ReaderError):  # not published yet, or no daily tables yet
         return False
 
 
