@@ -432,6 +432,10 @@ class StoryIndex:
         members = self._members.get(story_id) or []
         return min(((e.when or 0, e.article_id) for e in members), default=(0, story_id))
 
+    def size_of(self, story_id: str) -> int:
+        """How many articles the index knows in this story."""
+        return len(self._members.get(story_id) or ())
+
     def story_of(self, article_id: str) -> str | None:
         """The article's story now (a later merge may have renamed the one `add` returned)."""
         entry = self._by_id.get(article_id)

@@ -862,7 +862,9 @@ def _dedupe_and_insert_articles(
     if keep:
         _insert_arrow(con, "articles", _to_arrow(keep))
     counts.stories_merged += _apply_story_merges(con, index.merges, batch_name, now)
-    _settle_first_columns(con, {a["story_id"] for a in keep})
+    # a story of one article has its columns right from the insert; the index knows every stored member of the
+    # stories this batch touched (they are restored whole), so only stories of several need settling
+    _settle_first_columns(con, {a["story_id"] for a in keep if index.size_of(a["story_id"]) > 1})
     return {a["article_id"] for a in keep}
 
 
