@@ -5,14 +5,17 @@ Three layers, each switchable (`CleanOptions`) and each counted per article (`re
 1. structure: before trafilatura runs, blocks whose markup says they are page furniture (class, id, role,
    aria-label and data-* attributes naming donation or subscription appeals, newsletter sign-ups, comment
    sections, registration notices, share bars, related or most-read lists, video-player captions, cookie
-   notices, ads, author bios, rating widgets) and blocks hidden from readers are cut from the HTML tree, and so
-   are short link paragraphs and link lists (pointers to the site's other stories). Story text is never cut:
+   notices, ads, author bios, rating widgets, calls to action, affiliate disclosures, pagers) and blocks hidden
+   from readers are cut from the HTML tree, and so are link lists and, on pages that declare themselves news,
+   short link paragraphs (pointers to the site's other stories). Story text is never cut:
    the block holding the story's paragraphs and its ancestors are never cut, whatever their classes say; an ad
    slot or a link list that holds story-length paragraphs stays; a roundup's linked item names and short links
    to other sites (shops, products, sources) stay; and when after the cuts trafilatura leaves out most of the
    story block's paragraphs, the uncut page is extracted too and the longer story text wins (the cut
-   paragraphs still filtered out). Each rule is named (STRUCTURE_RULES) so bench/extraction.py can measure
-   what it earns; rules that hurt more held-out pages than they helped were dropped.
+   paragraphs still filtered out); cuts that would take most of the story from several marked blocks spare
+   them; and when trafilatura's fast mode misses the story, its fallback extractors are asked. Each rule is
+   named (STRUCTURE_RULES) so bench/extraction.py can measure what it earns; rules that hurt more held-out
+   pages than they helped were dropped.
 2. phrases: whole short paragraphs that match a pattern of `config/boilerplate_phrases.yaml` (English, Russian,
    Chinese, German, French, Spanish).
 3. repetition: a paragraph whose fingerprint appeared in at least `min_articles` different articles of the same
