@@ -450,6 +450,7 @@ def main() -> int:
     result = {
         "title": "Extraction quality: newsmon's cleaner vs trafilatura, per set, layer and rule",
         "command": ".venv/bin/python bench/extraction.py"
+        + ("" if sets == list(SETS) else f" --sets {','.join(sets)}")
         + ("" if args.limit is None else f" --limit {args.limit}"),
         "markdown": "\n".join(
             [
