@@ -1335,9 +1335,10 @@ def _write_analyst_copy(paths: Paths, tmp: Path, full: bool, allow_shrink: bool,
                 "DELETE FROM published_versions WHERE version NOT IN (SELECT unnest(?::VARCHAR[]))",
                 [[version, paths.analyst_db.resolve().name if paths.analyst_db.is_symlink() else ""]],
             )
-            con.execute(
-                "INSERT OR REPLACE INTO published_versions SELECT ?, count(*) FROM articles", [version]
-            )
+            # delete then insert, not INSERT OR REPLACE: a warehouse built without primary keys (bench/aggregates.py
+            # builds one for millions of generated rows) has none for ON CONFLICT to use
+            con.execute("DELETE FROM published_versions WHERE version = ?", [version])
+            con.execute("INSERT INTO published_versions SELECT ?, count(*) FROM articles", [version])
     finally:
         con.close()
     if not incremental:
