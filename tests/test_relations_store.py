@@ -217,7 +217,8 @@ def test_trends_relations_cli(loaded, capsys, monkeypatch):
     monkeypatch.setenv("NEWSMON_DATA_DIR", str(loaded.data_dir))
     assert main(["trends", "--relations", "us-cn", "--days", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    lines = {line.split()[0] + " " + line.split()[1]: line for line in out[1:9]}
+    assert set(out[1]) == {"─"}  # the rule under the header (rich's table)
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in out[2:10]}
     assert set(lines) == {
         f"{a} {c}"
         for a in ("CN->US", "US->CN")
@@ -225,7 +226,7 @@ def test_trends_relations_cli(loaded, capsys, monkeypatch):
     }
     assert lines["CN->US verbal_conflict"].split()[-1] == "1"  # total stories over the two days
     assert lines["CN->US material_conflict"].split()[-1] == "0"
-    assert "CN-US cooperation share" in out[9] and "latest 0.00 on 2026-11-21" in out[9]
+    assert "CN-US cooperation share" in out[10] and "latest 0.00 on 2026-11-21" in out[10]
     assert main(["trends", "--relations", "CN-RU-US"]) == 2
     assert "two country codes" in capsys.readouterr().err
 
