@@ -1,4 +1,5 @@
-"""The demo corpus through the real pipeline, once per test session, for the explorer and search tests."""
+"""The demo corpus through the real pipeline, once per test session, for the explorer and search tests; and the
+headless Chromium steps the explorer's pages share (hover a canvas point, click it, follow a link)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from newsmon.config import Paths, paths
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 _BUILT: dict[str, tuple[Paths, date]] = {}
 
 
@@ -87,3 +89,51 @@ def get(url: str) -> tuple[int, dict, str]:
             return resp.status, dict(resp.headers), resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read().decode()
+
+
+@contextmanager
+def chromium(javascript: bool = True):
+    """A headless Chromium (helpers_cdp.Browser), closed afterwards; screenshots go to ARTIFACTS."""
+    from helpers_cdp import Browser
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser = Browser(javascript=javascript)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def hover_and_click(browser, point_js: str, legend_css: str, shot: str, lands_on: str) -> tuple[str, str]:
+    """Move the mouse onto the canvas point `point_js` evaluates to ([x, y] in the viewport), wait for the chart's
+    legend (`legend_css`) to show, screenshot, click there and wait for the page `lands_on`:
+    (the legend's text, the landed page's `day` parameter)."""
+    x, y = browser.evaluate(point_js)
+    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+    legend = browser.wait_for(
+        f"document.querySelector('{legend_css}') && document.querySelector('{legend_css}').innerText"
+    )
+    browser.screenshot(ARTIFACTS / shot)
+    browser.click(x, y)
+    browser.wait_for(f"location.pathname.endsWith('{lands_on}')")
+    return legend, browser.evaluate("new URLSearchParams(location.search).get('day')")
+
+
+def open_story(browser, link_css: str) -> str:
+    """Click the story link `link_css` and wait for the story page with its provenance: its headline."""
+    browser.evaluate(f"document.querySelector('{link_css}').click()")
+    browser.wait_for("location.pathname.endsWith('/story') && !!document.getElementById('provenance')")
+    return browser.evaluate("document.querySelector('h1').innerText")
+
+
+def follow_svg_link_without_script(
+    browser, base: str, page: str, chart_css: str, plot: str, shot: str, link_css: str
+):
+    """With JavaScript off: `page` shows its SVG chart (`chart_css`), the canvas plot (`window.<plot>`) is not
+    there; screenshot, then follow the SVG link `link_css` to its page."""
+    browser.goto(f"{base}/{page}")
+    assert browser.evaluate(f"getComputedStyle(document.querySelector('{chart_css}')).display") != "none"
+    assert browser.evaluate(f"!!window.{plot}") is False
+    browser.screenshot(ARTIFACTS / shot)
+    href = browser.evaluate(f"document.querySelector({link_css!r}).getAttribute('href')")
+    browser.goto(f"{base}/{href}")

@@ -4,14 +4,20 @@ and driven in headless Chromium: pick a range, click the spike, land on its day 
 from __future__ import annotations
 
 import urllib.request
-from pathlib import Path
 
 import pytest
 from helpers_browser import INSTALL_HINT, chromium_available
-from helpers_explorer import demo_corpus, explorer_server, get
+from helpers_explorer import (
+    ARTIFACTS,
+    chromium,
+    demo_corpus,
+    explorer_server,
+    follow_svg_link_without_script,
+    get,
+    hover_and_click,
+    open_story,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
 SUMMIT_TITLE = "China and Russia sign energy and trade deals at Beijing summit"
 
 
@@ -111,12 +117,8 @@ def test_bad_choices_are_refused_in_words(site, query, message):
 
 @pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)
 def test_in_chromium_pick_a_range_click_the_spike_and_land_on_its_day(site):
-    from helpers_cdp import Browser
-
     base, _, spike = site
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser = Browser()
-    try:
+    with chromium() as browser:
         browser.goto(f"{base}/explore?key=CN-RU")
         browser.wait_for("document.getElementById('chart').dataset.ready === '1'")
         # pick the 7-day range in the form, as a person would, and submit it
@@ -132,20 +134,18 @@ def test_in_chromium_pick_a_range_click_the_spike_and_land_on_its_day(site):
         # the spike's point on the canvas, hovered (the legend shows its value), then clicked
         i = browser.evaluate("newsmonSeries.spike.indexOf(true)")
         assert i >= 0, "the planted spike is within the last 7 days"
-        x, y = browser.evaluate(
+        stories = browser.evaluate(f"newsmonSeries.stories[{i}]")
+        legend, day = hover_and_click(
+            browser,
             f"""(function () {{ var u = newsmonPlot, r = u.over.getBoundingClientRect();
                 return [r.left + u.valToPos(newsmonSeries.x[{i}], 'x'),
-                        r.top + u.valToPos(newsmonSeries.stories[{i}], 'y')]; }})()"""
+                        r.top + u.valToPos(newsmonSeries.stories[{i}], 'y')]; }})()""",
+            ".u-legend",
+            "explorer_hover.png",
+            "/day",
         )
-        browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
-        legend = browser.wait_for(
-            "document.querySelector('.u-legend') && document.querySelector('.u-legend').innerText"
-        )
-        assert str(browser.evaluate(f"newsmonSeries.stories[{i}]")) in legend
-        browser.screenshot(ARTIFACTS / "explorer_hover.png")
-        browser.click(x, y)
-        browser.wait_for("location.pathname.endsWith('/day')")
-        assert browser.evaluate("new URLSearchParams(location.search).get('day')") == str(spike)
+        assert str(stories) in legend
+        assert day == str(spike)
         text = browser.wait_for(
             "document.getElementById('stories') && document.getElementById('stories').innerText"
         )
@@ -153,32 +153,26 @@ def test_in_chromium_pick_a_range_click_the_spike_and_land_on_its_day(site):
         assert browser.evaluate("document.querySelectorAll('blockquote.evidence mark').length") > 0
         browser.screenshot(ARTIFACTS / "explorer_day.png")
         # on to the story (its headline link), then to its feed (from the provenance table)
-        browser.evaluate("document.querySelector('#stories .headline a').click()")
-        browser.wait_for("location.pathname.endsWith('/story') && !!document.getElementById('provenance')")
-        assert SUMMIT_TITLE in browser.evaluate("document.querySelector('h1').innerText")
+        assert SUMMIT_TITLE in open_story(browser, "#stories .headline a")
         browser.screenshot(ARTIFACTS / "explorer_story.png")
         browser.evaluate("document.querySelector('#provenance a').click()")
         browser.wait_for("location.pathname.endsWith('/feed') && !!document.getElementById('runs')")
         assert browser.evaluate("document.querySelectorAll('#runs tr').length") >= 2
         assert "built-in" not in browser.evaluate("document.body.innerText")
         browser.screenshot(ARTIFACTS / "explorer_feed.png")
-    finally:
-        browser.close()
 
 
 @pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)
 def test_in_chromium_without_javascript_the_svg_chart_links_to_the_day(site):
-    from helpers_cdp import Browser
-
     base, _, spike = site
-    browser = Browser(javascript=False)
-    try:
-        browser.goto(f"{base}/explore?key=CN-RU&range=30")
-        assert browser.evaluate("getComputedStyle(document.querySelector('.svg-chart')).display") != "none"
-        assert browser.evaluate("!!window.newsmonPlot") is False
-        browser.screenshot(ARTIFACTS / "explorer_no_js.png")
-        href = browser.evaluate(f"document.querySelector('a[data-day=\"{spike}\"]').getAttribute('href')")
-        browser.goto(f"{base}/{href}")
+    with chromium(javascript=False) as browser:
+        follow_svg_link_without_script(
+            browser,
+            base,
+            "explore?key=CN-RU&range=30",
+            ".svg-chart",
+            "newsmonPlot",
+            "explorer_no_js.png",
+            f'a[data-day="{spike}"]',
+        )
         assert SUMMIT_TITLE in browser.evaluate("document.body.innerText")
-    finally:
-        browser.close()

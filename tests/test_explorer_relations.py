@@ -6,15 +6,21 @@ Also the explorer's lead: spikes of stories about a country first, spikes of pas
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from helpers_browser import INSTALL_HINT, chromium_available
-from helpers_explorer import demo_corpus, explorer_server, get
+from helpers_explorer import (
+    ARTIFACTS,
+    chromium,
+    demo_corpus,
+    explorer_server,
+    follow_svg_link_without_script,
+    get,
+    hover_and_click,
+    open_story,
+)
 from newsmon.demo.corpus import RELATION_DAYS
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
 HACKING_TITLE = "Washington and Beijing trade accusations over hacking of port systems"
 SANCTIONS_TITLE = "US imposes sanctions on Russian banks and a payments network"
 
@@ -137,35 +143,28 @@ def test_explore_leads_with_spikes_about_a_country_and_labels_mention_only_ones(
 
 @pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)
 def test_in_chromium_click_a_relation_point_and_land_on_its_sentences(site):
-    from helpers_cdp import Browser
-
     base, spike = site
     day = spike + timedelta(days=RELATION_DAYS["port-hacking"])
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser = Browser()
-    try:
+    with chromium() as browser:
         browser.goto(f"{base}/relations?pair=CN-US&range=7")
         browser.wait_for("document.querySelectorAll('.rel-box[data-ready=\"1\"]').length === 3")
         assert browser.evaluate("getComputedStyle(document.querySelector('.rel-chart')).display") == "none"
         browser.evaluate("document.getElementById('chart-US-CN').scrollIntoView()")
         # the US -> China verbal conflict point of the hacking day, on the canvas
-        x, y = browser.evaluate(
+        legend, landed = hover_and_click(
+            browser,
             f"""(function () {{ var d = newsmonRelations, u = newsmonRelationPlots['US-CN'];
                 var i = d.links.findIndex(function (l) {{ return l.indexOf('day={day}&') >= 0; }});
                 var dir = d.directions.find(function (r) {{ return r.id === 'US-CN'; }});
                 var s = dir.series.find(function (r) {{ return r['class'] === 'verbal_conflict'; }});
                 var r = u.over.getBoundingClientRect();
-                return [r.left + u.valToPos(d.x[i], 'x'), r.top + u.valToPos(s.values[i], 'y')]; }})()"""
-        )
-        browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
-        legend = browser.wait_for(
-            "document.querySelector('#chart-US-CN .u-legend') && document.querySelector('#chart-US-CN .u-legend').innerText"
+                return [r.left + u.valToPos(d.x[i], 'x'), r.top + u.valToPos(s.values[i], 'y')]; }})()""",
+            "#chart-US-CN .u-legend",
+            "explorer_relations.png",
+            "/relations-day",
         )
         assert "verbal conflict" in legend
-        browser.screenshot(ARTIFACTS / "explorer_relations.png")
-        browser.click(x, y)
-        browser.wait_for("location.pathname.endsWith('/relations-day')")
-        assert browser.evaluate("new URLSearchParams(location.search).get('day')") == str(day)
+        assert landed == str(day)
         assert browser.evaluate("location.hash") == "#rel-US-CN-verbal_conflict"
         text = browser.wait_for(
             "document.getElementById('rel-US-CN-verbal_conflict') && "
@@ -183,31 +182,22 @@ def test_in_chromium_click_a_relation_point_and_land_on_its_sentences(site):
             "reported",
         )
         browser.screenshot(ARTIFACTS / "explorer_relations_day.png")
-        browser.evaluate("document.querySelector('#rel-US-CN-verbal_conflict a.story-link').click()")
-        browser.wait_for("location.pathname.endsWith('/story') && !!document.getElementById('provenance')")
-        assert HACKING_TITLE in browser.evaluate("document.querySelector('h1').innerText")
-    finally:
-        browser.close()
+        assert HACKING_TITLE in open_story(browser, "#rel-US-CN-verbal_conflict a.story-link")
 
 
 @pytest.mark.skipif(not chromium_available(), reason=INSTALL_HINT)
 def test_in_chromium_without_javascript_the_svg_points_lead_to_the_sentences(site):
-    from helpers_cdp import Browser
-
     base, spike = site
     day = spike + timedelta(days=RELATION_DAYS["bank-sanctions"])
-    browser = Browser(javascript=False)
-    try:
-        browser.goto(f"{base}/relations?pair=RU-US&range=30")
-        assert browser.evaluate("getComputedStyle(document.querySelector('.rel-chart')).display") != "none"
-        assert browser.evaluate("!!window.newsmonRelationPlots") is False
-        browser.screenshot(ARTIFACTS / "explorer_relations_no_js.png")
-        href = browser.evaluate(
-            f'document.querySelector(\'#chart-US-RU a[data-day="{day}"][data-class="material_conflict"]\')'
-            ".getAttribute('href')"
+    with chromium(javascript=False) as browser:
+        follow_svg_link_without_script(
+            browser,
+            base,
+            "relations?pair=RU-US&range=30",
+            ".rel-chart",
+            "newsmonRelationPlots",
+            "explorer_relations_no_js.png",
+            f'#chart-US-RU a[data-day="{day}"][data-class="material_conflict"]',
         )
-        browser.goto(f"{base}/{href}")
         text = browser.evaluate("document.getElementById('rel-US-RU-material_conflict').innerText")
         assert "imposed sanctions" in text and SANCTIONS_TITLE in text and "Meridian Wire" in text
-    finally:
-        browser.close()
