@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 from helpers_aggregates import Doc, insert_docs, warehouse_connection
+from helpers_batching import load_in_batches, site_article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from newsmon.aggregates import recompute_days, touched_days
 from newsmon.config import Paths
 from newsmon.dedupe import StoryIndex, content_hash, hamming, simhash
 from newsmon.models import Article
-from newsmon.warehouse import load_pending, open_warehouse, stage_batch
+from newsmon.warehouse import open_warehouse, stage_batch
 
 T0 = datetime(2026, 11, 10, 6, tzinfo=UTC)
 SYLLABLES = "ka lo mi ne su ta ri po ve da gu an el or is um ba ce fo hi ju ke ly mo nu pe".split()
@@ -190,30 +191,14 @@ def _article(a: dict) -> Article:
 def _load(tmp_path, name: str, batches: list[list[dict]], publish_each: bool = False):
     """Each batch as one fetch run and load: appeal-site items are cleaned with the saved memory (and a second
     look within the run, as `pipeline.second_look`), then staged and loaded with `load_and_publish`."""
-    from newsmon.clean import BoilerplateMemory
-    from newsmon.pipeline import load_and_publish
 
-    paths = Paths(tmp_path / name).ensure()
-    for n, batch in enumerate(batches):
-        memory = BoilerplateMemory(paths.state / "boilerplate")
-        articles = [
-            _site_article(a["site"], memory, a["when"]) if "site" in a else _article(a) for a in batch
-        ]
+    def make(a: dict, memory) -> Article:
+        return _site_article(a["site"], memory, a["when"]) if "site" in a else _article(a)
+
+    def look(articles: list[Article], memory) -> None:
         _second_look([a for a in articles if a.source == "Harbour News"], memory)
-        memory.save()
-        stage_batch(paths.staging, f"b{n:04d}", articles)
-        if publish_each:
-            load_and_publish(data_dir=paths.data_dir)
-        else:
-            load_pending(paths)
-            _revise(paths)
-    return paths
 
-
-def _revise(paths: Paths) -> None:
-    from newsmon.pipeline import revise_learned_boilerplate
-
-    revise_learned_boilerplate(paths)
+    return load_in_batches(Paths(tmp_path / name).ensure(), batches, make, look, publish_each)
 
 
 def _second_look(articles: list[Article], memory) -> None:
@@ -433,34 +418,15 @@ TOWNS = ["Aberdour", "Balmaha", "Crail", "Dunbar", "Elie", "Fife Ness"]
 
 def _site_article(n: int, memory, when: datetime) -> Article:
     """An article of one site as a fetch shard makes it: cleaned with the shared memory, then tagged."""
-    from types import SimpleNamespace
-
     from newsmon.clean import CleanOptions, clean_text
-    from newsmon.config import Settings
-    from newsmon.pipeline import _page_key, _tag, _tagger
+    from newsmon.pipeline import _page_key
 
     url = f"https://harbour.example/news/{n}"
     raw = "\n".join([*_story(random.Random(n))[:3], APPEAL])  # the site's own story, then its appeal
     cleaned = clean_text(
         raw, "Harbour News", memory, CleanOptions(structure=False), article_key=_page_key(url)
     )
-    article = Article(
-        article_id=content_hash(url)[:16],
-        url=url,
-        canonical_url=url,
-        guid=None,
-        feed="harbour",
-        source="Harbour News",
-        title=f"Quay reopens in {TOWNS[n]}",
-        text=cleaned.text,
-        text_source="page",
-        published_at=when,
-        published_from="page",
-        fetched_at=when,
-        removed=dict(cleaned.removed),
-    )
-    _tag(article, SimpleNamespace(tagger=_tagger(), settings=Settings()))
-    return article
+    return site_article(url, "Harbour News", f"Quay reopens in {TOWNS[n]}", cleaned, when)
 
 
 def test_an_appeal_learned_from_the_fifth_article_leaves_the_first_four_in_the_same_load(tmp_path):

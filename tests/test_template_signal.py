@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import duckdb
+from helpers_batching import load_in_batches, site_article
 from helpers_fetch import LoopbackServer, Reply, static
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ from newsmon.config import Paths
 from newsmon.dedupe import content_hash, simhash
 from newsmon.extract import extract_page, parse_html
 from newsmon.models import Article
-from newsmon.warehouse import load_pending, open_warehouse, stage_batch
+from newsmon.warehouse import open_warehouse
 
 SITE = "Harbour Gazette"
 SYLLABLES = "ka lo mi ne su ta ri po ve da gu an el or is um ba ce fo hi ju ke ly mo nu pe".split()
@@ -238,58 +239,36 @@ START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta
 
 def _article(n: int, memory: BoilerplateMemory, when: datetime) -> Article:
     """A page as a fetch shard makes it: cleaned with the memory of its run, then tagged."""
+    page = clean(n, memory)
+    return site_article(
+        url(n), SITE, page.title, page, when, content_hash=content_hash(page.text), simhash=simhash(page.text)
+    )
+
+
+def _second_look(articles: list[Article], memory: BoilerplateMemory) -> None:
     from types import SimpleNamespace
 
     from newsmon.config import Settings
-    from newsmon.pipeline import _tag, _tagger
+    from newsmon.pipeline import _tagger, second_look
 
-    page = clean(n, memory)
-    article = Article(
-        article_id=content_hash(url(n))[:16],
-        url=url(n),
-        canonical_url=url(n),
-        guid=None,
-        feed="harbour",
-        source=SITE,
-        title=page.title,
-        text=page.text,
-        text_source="page",
-        published_at=when,
-        published_from="page",
-        fetched_at=when,
-        content_hash=content_hash(page.text),
-        simhash=simhash(page.text),
-        removed=dict(page.removed),
+    ctx = SimpleNamespace(
+        memory=memory,
+        page_keys={a.article_id: a.url for a in articles},
+        tagger=_tagger(),
+        settings=Settings(),
     )
-    _tag(article, SimpleNamespace(tagger=_tagger(), settings=Settings()))
-    return article
+    second_look(articles, ctx)
 
 
 def _load(root, batches: list[list[int]]) -> dict[str, tuple]:
     """Each batch one fetch run (the saved memory, a second look) and one load with the revision."""
-    from newsmon.pipeline import revise_learned_boilerplate, second_look
-
-    paths = Paths(root).ensure()
     start = START  # one fixed time for every batching: the daily rows compare equal
-    for b, batch in enumerate(batches):
-        memory = BoilerplateMemory(paths.state / "boilerplate")
-        articles = [_article(n, memory, start + timedelta(hours=5 * n)) for n in batch]
-        from types import SimpleNamespace
-
-        from newsmon.config import Settings
-        from newsmon.pipeline import _tagger
-
-        ctx = SimpleNamespace(
-            memory=memory,
-            page_keys={a.article_id: a.url for a in articles},
-            tagger=_tagger(),
-            settings=Settings(),
-        )
-        second_look(articles, ctx)
-        memory.save()
-        stage_batch(paths.staging, f"b{b:04d}", articles)
-        load_pending(paths)
-        revise_learned_boilerplate(paths)
+    paths = load_in_batches(
+        Paths(root).ensure(),
+        batches,
+        lambda n, memory: _article(n, memory, start + timedelta(hours=5 * n)),
+        _second_look,
+    )
     with open_warehouse(paths) as con:
         rows = con.execute("SELECT url, text, countries FROM articles ORDER BY url").fetchall()
         days = [r[0] for r in con.execute("SELECT DISTINCT day FROM articles").fetchall()]
