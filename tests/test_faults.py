@@ -136,3 +136,106 @@ def test_python_dash_m_newsmon_cli_gives_one_line_errors_too(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("newsmon rebuild: nothing to rebuild from")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------- the
+# "publish in full" mark: set before the old rows it covers change, consumed only once the full publish is in place
+
+
+def _stored_article(n: int, text: str):
+    from datetime import UTC, datetime
+
+    from newsmon.dedupe import content_hash, simhash
+    from newsmon.models import Article, Mention
+
+    url = f"https://courier.example/news/{n}"
+    when = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    return Article(
+        article_id=f"{n:016x}", url=url, canonical_url=url, guid=None, feed="courier", source="courier",
+        title=f"Story {n}", text=text, text_source="page", published_at=when, published_from="page",
+        fetched_at=when, content_hash=content_hash(text), simhash=simhash(text),
+        mentions=[Mention("CN", 0, 5, "China", "name", "lead", 0, 0, "China", text.split("\n")[0])],
+        countries={"CN": {"mentions": 1, "salience": 0.5, "about": True}},
+        pairs={"sentence": [], "paragraph": [], "article": []},
+    )  # fmt: skip
+
+
+APPEAL = "Support independent journalism: donate today so China, Russia and the United States stay covered."
+STORY = "China opened a new rail freight terminal in Chongqing on Tuesday.\nOfficials expect more trains."
+
+
+def _published(paths, sql: str) -> list:
+    import duckdb
+
+    con = duckdb.connect(str(paths.analyst_db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _loaded_and_published(tmp_path):
+    from newsmon.config import Paths
+    from newsmon.warehouse import load_pending, publish, stage_batch
+
+    paths = Paths(tmp_path / "data").ensure()
+    stage_batch(paths.staging, "b0", [_stored_article(1, STORY + "\n" + APPEAL)])
+    load_pending(paths)
+    publish(paths)
+    return paths
+
+
+def test_a_publish_killed_after_old_rows_changed_leaves_the_next_one_full(tmp_path, monkeypatch):
+    """Found by reading the publish for this sweep: the 'publish in full' flag (set by a retag or a boilerplate
+    revision, which rewrite rows older than the last publish) was deleted when the publish began, so a publish
+    killed before its version was in place (SIGTERM here, as Airflow stops a task) left the next one
+    incremental, and the analyst database kept the old rows for good."""
+    from newsmon import warehouse
+    from newsmon.warehouse import mark_full_publish, open_warehouse, publish
+
+    paths = _loaded_and_published(tmp_path)
+    with open_warehouse(paths) as con:  # an old row rewritten, as a retag or a revision does
+        con.execute("UPDATE articles SET text = ?", [STORY])
+    mark_full_publish(paths)
+
+    def killed(*_args, **_kwargs):
+        raise SystemExit(143)
+
+    monkeypatch.setattr(warehouse, "_point_analyst_db_at", killed)
+    with pytest.raises(SystemExit):
+        publish(paths)
+    monkeypatch.undo()
+    assert (paths.state / "publish-full").exists(), "the killed publish consumed the flag"
+    publish(paths)
+    assert _published(paths, "SELECT mode FROM publish_info") == [("full",)]
+    assert _published(paths, "SELECT text FROM articles") == [(STORY,)]
+    assert not (paths.state / "publish-full").exists()  # consumed by the publish that did it
+    publish(paths)
+    assert _published(paths, "SELECT mode FROM publish_info") == [("incremental",)]
+
+
+def test_a_run_killed_right_after_a_boilerplate_revision_still_publishes_it(tmp_path, monkeypatch):
+    """The revision of stored articles (boilerplate learned later) commits new text and tags, and the flag
+    that makes the next publish a full one was set only after that commit: a kill in between (SIGTERM here)
+    left the flag unset, the rerun found nothing left to revise and appended, so the analyst database kept
+    the appeal's text and mentions while the warehouse had dropped them."""
+    from newsmon import clean, pipeline, warehouse
+    from newsmon.warehouse import publish
+
+    paths = _loaded_and_published(tmp_path)
+    real_revise = warehouse.revise_articles
+
+    def revise_then_killed(con, revised, reason):
+        real_revise(con, revised, reason)
+        raise SystemExit(143)
+
+    monkeypatch.setattr(clean.BoilerplateMemory, "furniture", lambda self, source: {APPEAL})
+    monkeypatch.setattr(pipeline, "_tagger", lambda: object())
+    monkeypatch.setattr(pipeline, "_revise_site", lambda *a: [_stored_article(1, STORY)])
+    monkeypatch.setattr(warehouse, "revise_articles", revise_then_killed)
+    with pytest.raises(SystemExit):
+        pipeline.revise_learned_boilerplate(paths)
+    monkeypatch.undo()
+    assert (paths.state / "publish-full").exists(), "the revision was committed without the flag"
+    publish(paths)
+    assert _published(paths, "SELECT text FROM articles") == [(STORY,)]

@@ -748,9 +748,10 @@ def revise_learned_boilerplate(
                 continue
             ctx.tagger = ctx.tagger or _tagger()
             revised = _revise_site(con, source, memory, judge_only, ctx)
+            if revised:  # before the old rows change (appending new ones would not carry them): a run killed
+                mark_full_publish(paths)  # after the commit below must still make the next publish a full one
             outcome = revise_articles(con, revised, "boilerplate")
             if revised:
-                mark_full_publish(paths)  # old rows changed: appending new ones would not carry them
                 result["sites"] += 1
                 result["articles"] += outcome["articles"]
                 result["stories_changed"] += outcome["stories_changed"]
@@ -957,8 +958,8 @@ def retag(since: date | None = None, data_dir: str | Path | None = None) -> dict
             r[0]: (finder.find(t.mentions, r[2] or "", r[1]), finder.version)
             for r, (_, t) in zip(rows, tagged, strict=True)
         }
+        mark_full_publish(paths)  # before old rows change (appending new ones would not carry the new tags)
         replace_tags(con, tagged, relations)
-        mark_full_publish(paths)  # old rows changed: appending new ones would not carry the new tags
         days = sorted({r[4] for r in rows})
         try:
             from newsmon.aggregates import recompute_days

@@ -1286,6 +1286,8 @@ def publish(paths: Paths, full: bool = False, allow_shrink: bool = False) -> Pat
         version = folder / f"newsmon-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.duckdb"
         tmp = folder / f".{version.name}.tmp-{os.getpid()}"
         previous = paths.analyst_db.resolve() if paths.analyst_db.is_symlink() else None
+        full_flag = paths.state / "publish-full"
+        flagged = full_flag.exists()  # the lock keeps the writers that set it out until this publish ends
         try:
             _write_analyst_copy(paths, tmp, full, allow_shrink, version.name)
             os.chmod(
@@ -1293,6 +1295,8 @@ def publish(paths: Paths, full: bool = False, allow_shrink: bool = False) -> Pat
             )  # readers open it read-only; a read-write open fails instead of locking them out
             os.replace(tmp, version)
             _point_analyst_db_at(paths, version)
+            if flagged:  # consumed only once the full version is in place: a killed publish leaves it set
+                full_flag.unlink(missing_ok=True)
         except BaseException:
             for leftover in (tmp, Path(f"{tmp}.wal")):
                 leftover.unlink(missing_ok=True)
@@ -1450,10 +1454,8 @@ def _tables(con, database: str | None = None) -> set[str]:
 
 def _copy_previous(paths: Paths, tmp: Path, con, fingerprint: str) -> bool:
     """Copy the last analyst database to `tmp` if it can be brought up to date by appending; else False."""
-    flag = paths.state / "publish-full"
-    if flag.exists() or not paths.analyst_db.exists():
-        flag.unlink(missing_ok=True)
-        return False
+    if (paths.state / "publish-full").exists() or not paths.analyst_db.exists():
+        return False  # the flag goes once this full publish is in place (`publish`), not before
     shutil.copyfile(paths.analyst_db, tmp)
     try:
         con.execute(f"ATTACH '{tmp}' AS previous (READ_ONLY)")
