@@ -723,3 +723,55 @@ def test_a_story_sentence_about_commissions_is_not_a_disclosure():
     assert not is_boilerplate_phrase(
         "The ferry operator said travel agents would earn commissions on tickets."
     )
+
+
+def test_the_fallback_check_resumes_on_the_cut_tree_with_the_text_of_a_fresh_parse():
+    from newsmon.clean import StructureRules, _prune, _with_fallback
+    from newsmon.extract import extract_page, parse_html
+
+    html = (
+        "<html><head><title>Ferry</title></head><body><aside class='announcement-banner'><p>Office closed.</p>"
+        "<div class='share-bar'><a href='/s'>Share</a></div>"
+        "<main><article>" + "".join(f"<p>{p}</p>" for p in STORY[:4]) + "</article></main></body></html>"
+    )
+    url, options = "https://courier.example/ferry", CleanOptions(repetition=False)
+    tree = parse_html(html)
+    _prune(tree, StructureRules(), url)
+    first = extract_page(tree, url)
+    assert first.text == ""  # fast mode missed the story: the fallback is what finds it
+    resumed = _with_fallback(first.text, html, url, StructureRules(), options, tree, first)
+    fresh = _with_fallback(first.text, html, url, StructureRules(), options)  # parses and cuts again
+    assert resumed == fresh and resumed.splitlines() == STORY[:4]
+
+
+def test_the_one_scan_family_finder_names_what_each_familys_own_pattern_finds():
+    from newsmon.clean import _FURNITURE_ONE, _attribute_words, _families_in
+
+    samples = [
+        "",
+        "article-body",
+        "share-bar social",
+        "read more",  # a family word across two class tokens
+        "readmore related-posts ad-slot",
+        "sign up newsletter-signup",
+        "ad",
+        "adsense",  # not a whole word
+        "header--social-icons-left",
+        "post-navigation prev-next cta-box affiliate-disclosure star-rating",
+        "author-bio-box about-the-author",
+        "cookie-consent gdpr",
+        "most-read trending top-stories",
+        "subscriber-content",
+        "video-player jw-player",
+    ]
+    for words in samples:
+        words = _attribute_words((("class", words),))
+        assert _families_in(words) == {name for name, rx in _FURNITURE_ONE.items() if rx.search(words)}, words
+
+
+def test_attribute_words_cut_long_tokens_and_bem_modifiers():
+    from newsmon.clean import _attribute_words
+
+    assert _attribute_words((("class", "header--social-icons-left  Main-Nav"),)) == "header main-nav"
+    assert _attribute_words((("id", "x" * 100),)) == "x" * 80
+    assert _attribute_words((("data-widget", "ShareBar"), ("data-config", '{"a": 1}'))) == "widget share-bar config"

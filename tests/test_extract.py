@@ -320,3 +320,39 @@ def test_bench_snippets_compare_word_runs_not_spacing_or_punctuation():
     assert bench.snippets_found(text, ["three times a week Tickets"]) == 1  # runs across a paragraph break
     assert bench.snippets_found(text, ["erry runs"]) == 0  # whole words only
     assert bench.page_f1(text, text) == 1.0 and bench.page_f1("", text) == 0.0
+
+
+def test_full_text_again_resumes_the_fast_pass_with_the_text_of_a_fresh_full_pass():
+    # clean_page's fallback check runs trafilatura a second time, with its fallback extractors, on the tree
+    # the fast pass has consumed: the text must be what a fresh parse of the same page gives with fast=False
+    from newsmon.extract import full_text_again, parse_html
+
+    story = "<p>The council approved the harbour plan after a long debate about the cost of the new pier.</p>"
+    menu = "".join(f"<li><a href='/s{i}'>Section {i} of the site menu</a></li>" for i in range(60))
+    forum = (
+        '<script type="application/ld+json">{"@type": "DiscussionForumPosting", "headline": "Ferry"}</script>'
+    )
+    pages = [
+        ARTICLE,
+        page("x"),
+        # broken markup: an unclosed <aside> (which fast mode drops) around the story
+        f"<html><body><aside class='banner'><p>Office closed.</p><main><article>{story * 4}</article></main></body></html>",
+        # recall escalation and jusText's candidate: a short story on a page of much other text
+        f"<html><body><ul>{menu}</ul><article>{story}</article><div>{'Other words here. ' * 400}</div></body></html>",
+        # comment sections pruned from the raw tree; on a forum thread they are the posts and stay
+        f"<html><body><article>{story * 2}</article><div id='comments'><p>{'A reader writes. ' * 30}</p></div></body></html>",
+        f"<html><head>{forum}</head><body><article>{story}</article><div class='comments'><p>{'A post. ' * 40}</p></div></body></html>",
+    ]
+    for html in pages:
+        for precision in (False, True):
+            fresh = extract_page(parse_html(html), None, favor_precision=precision, fast=False).text
+            tree = parse_html(html)
+            first = extract_page(tree, None, favor_precision=precision)
+            assert first.resume is not None
+            assert full_text_again(tree, first, None, favor_precision=precision) == fresh
+    # not resumable: another tree, another focus (its raw-tree prunes differ), a pass that was not the fast one
+    tree = parse_html(pages[2])
+    first = extract_page(tree, None)
+    assert full_text_again(parse_html(pages[2]), first, None) is None
+    assert full_text_again(tree, first, None, favor_precision=True) is None
+    assert extract_page(parse_html(pages[2]), None, fast=False).resume is None

@@ -49,7 +49,7 @@ import yaml
 from lxml import etree
 
 from newsmon.config import CONFIG_DIR
-from newsmon.extract import decode_html, extract_page, parse_html
+from newsmon.extract import Extracted, decode_html, extract_page, full_text_again, parse_html
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,7 @@ _TEXT_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "fi
 _STORY_PARAGRAPH_CHARS = 80
 _LINK_PARAGRAPHS = {"p", "dd"}  # not headings: a listicle's subheads are often links
 _LINK_PARAGRAPH_MAX_CHARS = 300
+_LINK_BLOCKS = _LINK_PARAGRAPHS | {"ul", "ol"}
 
 
 def _attribute_words(items: tuple[tuple[str, str], ...]) -> str:
@@ -194,9 +195,13 @@ def _attribute_words(items: tuple[tuple[str, str], ...]) -> str:
                 values.append(value)
     if not values:
         return ""
-    # BEM modifiers ("header--social-icons-left") describe layout, not what the block is.
-    joined = " ".join(token[:80].split("--")[0] for value in values for token in value.split())
-    return _NON_WORD.sub("-", _CAMEL.sub("-", joined).lower())
+    # BEM modifiers ("header--social-icons-left") describe layout, not what the block is. Tokens are cut at 80
+    # characters; most have no "--" and are shorter, and then joining them is all there is to do.
+    joined = " ".join(values)
+    tokens = joined.split()
+    if "--" in joined or max(map(len, tokens), default=0) > 80:
+        tokens = [token[:80].split("--")[0] for token in tokens]
+    return _NON_WORD.sub("-", _CAMEL.sub("-", " ".join(tokens)).lower())
 
 
 @lru_cache(maxsize=65_536)
@@ -208,7 +213,27 @@ def _attribute_verdict(items: tuple[tuple[str, str], ...]) -> tuple[bool, frozen
     words = _attribute_words(items)
     if not words or _EMBED_RX.search(words) or not _furniture_rx().search(words):
         return hidden, frozenset()  # an embedded post or video is part of the story, whatever its wrapper is
-    return hidden, frozenset(name for name, rx in _FURNITURE_ONE.items() if rx.search(words))
+    return hidden, _families_in(words)
+
+
+def _families_rx() -> re.Pattern:
+    """Every word family at once: at each token start where some family's word ends at a token end, one
+    optional lookahead group per family records whether that family's word does (a family's own pattern,
+    `_FURNITURE_ONE`, would find it there). One scan of the words instead of one search per family."""
+    groups = "".join(f"(?:(?=(?P<f{i}>{rx})(?=[- ]|$))|)" for i, rx in enumerate(FURNITURE_RULES.values()))
+    return re.compile(rf"(?:^|(?<=[- ]))(?=(?:{_furniture_rx().pattern[len('(?:^|[- ])'):]})){groups}")
+
+
+_FAMILIES_RX = _families_rx()
+_FAMILY_GROUPS = tuple((name, f"f{i}") for i, name in enumerate(FURNITURE_RULES))
+
+
+def _families_in(words: str) -> frozenset[str]:
+    """The families whose words `words` names: {name for name, rx in _FURNITURE_ONE.items() if rx.search(words)}."""
+    found = set()
+    for m in _FAMILIES_RX.finditer(words):
+        found.update(name for name, group in _FAMILY_GROUPS if m.group(group) is not None)
+    return frozenset(found)
 
 
 @dataclass
@@ -278,6 +303,8 @@ def _link_ratio(el: etree._Element, total: int | None = None) -> float:
 def _link_block_rule(el: etree._Element) -> str | None:
     """ "link-paragraph" for a short paragraph that is nothing but a link, "link-list" for a list of links
     (pointers to other stories); None for anything else."""
+    if el.tag not in _LINK_BLOCKS or next(el.iter("a"), None) is None:
+        return None  # without a link, its link ratio (and every item's) is 0
     if el.tag in _LINK_PARAGRAPHS:
         length = _text_len(el)
         if 0 < length <= _LINK_PARAGRAPH_MAX_CHARS and _link_ratio(el, length) >= 0.75:
@@ -399,7 +426,7 @@ def _walk(
             doomed.append(el)
             continue
         chrome = in_chrome or el.tag in ("nav", "header", "footer")
-        stack.extend((child, chrome) for child in reversed(el))
+        stack.extend(zip(reversed(el), itertools.repeat(chrome)))
     return doomed
 
 
@@ -1136,7 +1163,7 @@ def clean_page(
     ):
         extracted.text = _better_of_cut_and_uncut(extracted.text, html, url, cut, options)
     if extracted and len(extracted.text) < _FALLBACK_SHARE * story_chars and rules.keeps("fallback-check"):
-        extracted.text = _with_fallback(extracted.text, html, url, rules, options)
+        extracted.text = _with_fallback(extracted.text, html, url, rules, options, tree, extracted)
     paragraphs = extracted.text.splitlines() if extracted else []
     if extracted and options.structure:
         paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text, rules)
@@ -1194,16 +1221,30 @@ _FALLBACK_SHARE = 0.7
 
 
 def _with_fallback(
-    text: str, html: str, url: str | None, rules: StructureRules, options: CleanOptions
+    text: str,
+    html: str,
+    url: str | None,
+    rules: StructureRules,
+    options: CleanOptions,
+    tree: etree._Element | None = None,
+    extracted: Extracted | None = None,
 ) -> str:
-    """trafilatura with its fallback extractors on the same cut page, when that holds more story-length text."""
-    tree = parse_html(html)
-    if tree is None:
-        return text
-    _prune(
-        tree, StructureRules(rules.disabled), url
-    )  # the same cuts (the first extraction consumed its tree)
-    full = extract_page(tree, url, favor_precision=options.favor_precision, fast=False).text
+    """trafilatura with its fallback extractors on the same cut page, when that holds more story-length text.
+
+    `tree` and `extracted`: the cut tree and what the fast extraction made of it; the full pass then resumes
+    on that tree (`full_text_again`: the same text as on a fresh parse with the same cuts, without the second
+    parse, cuts and metadata). Without them, or when it cannot resume, the page is parsed and cut again."""
+    full = None
+    if tree is not None and extracted is not None:
+        full = full_text_again(tree, extracted, url, favor_precision=options.favor_precision)
+    if full is None:
+        tree = parse_html(html)
+        if tree is None:
+            return text
+        _prune(
+            tree, StructureRules(rules.disabled), url
+        )  # the same cuts (the first extraction consumed its tree)
+        full = extract_page(tree, url, favor_precision=options.favor_precision, fast=False).text
     return full if _story_chars(full.splitlines()) > _story_chars(text.splitlines()) else text
 
 

@@ -161,6 +161,9 @@ class Extracted:
     canonical_url: str | None = None
     description: str | None = None
     date_source: str | None = None  # which markup gave `published`, e.g. "meta:article:published_time"
+    # not part of the result: how the fast pass left the tree it was given (see full_text_again); None when it
+    # cannot be resumed
+    resume: dict | None = field(default=None, repr=False, compare=False)
 
 
 # trafilatura's parser settings (utils.HTML_PARSER), with lxml.html's element classes chosen in C: lxml.html's own
@@ -245,29 +248,47 @@ def extract_page(html: str | etree._Element, url: str | None = None, **options) 
         meta["authors"] = _byline_authors(tree)
     params = {"include_comments": False, "include_tables": True, "with_metadata": False, "fast": True}
     params.update(options)
+    resume = None
     if set(params) <= _OWN_PARAMS and not params["with_metadata"]:
-        text = _squash_lines(_main_text(tree, url, params))
+        state: dict = {}
+        text = _squash_lines(_main_text(tree, url, params, state))
         title = meta.pop("title", None) or ""
+        resume = state if "is_forum" in state else None
     else:
         doc = trafilatura.bare_extraction(tree, url=url, **params)
         text = _text_of(doc)
         title = meta.pop("title", None) or (getattr(doc, "title", None) if doc is not None else None) or ""
-    return Extracted(title=_squash(title), text=text, **meta)
+    return Extracted(title=_squash(title), text=text, **meta, resume=resume)
 
 
 _OWN_PARAMS = {"include_comments", "include_tables", "with_metadata", "fast", "favor_precision"}
 
 
-def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
+def _main_text(tree: etree._Element, url: str | None, params: dict, state: dict | None = None) -> str:
     """What trafilatura.bare_extraction (2.3.1) returns as text for these parameters, without its first step: a
     deep copy of the tree it is handed (it prunes the tree in place), which costs about a millisecond per real
     page. The tree is ours and nothing reads it after this. Same options, same cascade, same size checks;
-    bench/extraction.py --speed checks that the text is the same on every benchmark page."""
+    bench/extraction.py --speed checks that the text is the same on every benchmark page. `state`, when given,
+    learns how the fast sequence left the tree (`full_text_again`)."""
     from trafilatura.core import trafilatura_sequence
-    from trafilatura.settings import Extractor
-    from trafilatura.xml import xmltotxt
 
-    options = Extractor(
+    options = _extractor(params, url)
+    mirrored = trafilatura.__version__ == _FAST_SEQUENCE_OF
+    fast = mirrored and options.fast and not options.comments
+    try:
+        if fast:
+            postbody, text, _, comments = _fast_sequence(tree, options, url, state)
+        else:
+            postbody, text, _, comments = trafilatura_sequence(tree, options, url)
+    except (TypeError, ValueError):
+        return ""
+    return _finish(postbody, text, comments, options)
+
+
+def _extractor(params: dict, url: str | None):
+    from trafilatura.settings import Extractor
+
+    return Extractor(
         output_format="python",
         fast=params["fast"],
         precision=params.get("favor_precision", False),
@@ -275,10 +296,13 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
         tables=params["include_tables"],
         url=url,
     )
-    mirrored = trafilatura.__version__ == _FAST_SEQUENCE_OF
-    sequence = _fast_sequence if mirrored and options.fast and not options.comments else trafilatura_sequence
+
+
+def _finish(postbody, text: str, comments: str, options) -> str:
+    """bare_extraction's size checks and text output (2.3.1) after the sequence."""
+    from trafilatura.xml import xmltotxt
+
     try:
-        postbody, text, _, comments = sequence(tree, options, url)
         if options.max_tree_size and len(postbody) > options.max_tree_size:
             etree.strip_tags(postbody, "hi")
             if len(postbody) > options.max_tree_size:
@@ -290,12 +314,89 @@ def _main_text(tree: etree._Element, url: str | None, params: dict) -> str:
     return xmltotxt(postbody, options.formatting)
 
 
+def full_text_again(
+    tree: etree._Element, extracted: Extracted, url: str | None, favor_precision: bool = False
+) -> str | None:
+    """trafilatura's text with its fallback extractors (fast=False), on a tree that `extract_page` (fast mode)
+    has already been run on: what `extract_page(<the tree as it was>, url, fast=False).text` gives, without
+    parsing the page again. None when the first pass cannot be resumed (another trafilatura release, other
+    options): then parse again.
+
+    Why it is the same: trafilatura's sequence (2.3.1) changes the tree it is given only in its first steps,
+    the raw-tree prunes (infinite-scroll containers, comment sections), decided by whether the page is a forum
+    thread; every later stage works on copies (tree_cleaning, baseline, html2txt, the comparison round, justext)
+    or only reads it. The fast pass took those same first steps on the same tree with the same forum verdict,
+    and nothing after it changes the tree; so the full sequence resumes from there, with that verdict
+    (`_full_sequence_resumed`). Its metadata is not read again either."""
+    state = extracted.resume
+    params = {"include_comments": False, "include_tables": True, "fast": False, "favor_precision": favor_precision}
+    options = _extractor(params, url)
+    if (
+        state is None
+        or trafilatura.__version__ != _FAST_SEQUENCE_OF
+        or state["tree"] is not tree
+        or state["focus"] != options.focus  # the raw-tree prunes depend on it
+    ):
+        return None
+    try:
+        postbody, text, _, comments = _full_sequence_resumed(tree, options, url, state["is_forum"])
+    except (TypeError, ValueError):
+        return ""
+    return _squash_lines(_finish(postbody, text, comments, options))
+
+
+def _full_sequence_resumed(tree: etree._Element, options, url: str | None, is_forum: bool):
+    """trafilatura.core.trafilatura_sequence (2.3.1) with comments off, from after its raw-tree prunes (which
+    `tree` has had, with the forum verdict `is_forum` of the tree before them): every stage that follows, in
+    the same order."""
+    from copy import copy
+
+    from trafilatura import core
+    from trafilatura.htmlprocessing import prune_unwanted_nodes
+
+    cleaned_tree, cleaned_tree_backup = core._prepare_tree(tree, options, url)
+    commentsbody, temp_comments = etree.Element("body"), ""
+    if options.focus == "precision" and not is_forum:
+        cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
+    postbody, temp_text = core._extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+    if len(temp_text) < options.min_extracted_size and options.focus != "precision":
+        b_body, b_text, b_len = core.baseline(tree)
+        if b_len > len(temp_text):
+            postbody, temp_text = b_body, b_text
+    if (
+        options.focus == "balanced"
+        and 0 < len(temp_text) < core.ESCALATION_MAX_LENGTH
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * _page_text_bound(tree)
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * len(core.html2txt(tree))
+    ):
+        r_options = copy(options)
+        r_options.focus = "recall"
+        esc_tree = tree  # comments off: already pruned
+        r_text = ""
+        try:
+            r_body, r_text = core._recall_retry(esc_tree, r_options, url)
+        except Exception:  # noqa: BLE001 - as trafilatura: a failed retry keeps the first result
+            r_text = ""
+        j_text = ""
+        if not options.fast:
+            try:
+                j_body, j_text = core.justext_rescue(copy(esc_tree), options)
+            except Exception:  # noqa: BLE001 - as trafilatura: a failed candidate is no candidate
+                j_text = ""
+        len_text, r_len, j_len = len(temp_text), len(r_text), len(j_text)
+        if j_len > r_len and j_len > core.ESCALATION_JUSTEXT_RATIO * len_text:
+            postbody, temp_text = j_body, j_text
+        elif r_len >= options.min_extracted_size and r_len > core.ESCALATION_ACCEPT_RATIO * len_text:
+            postbody, temp_text = r_body, r_text
+    return postbody, temp_text, commentsbody, temp_comments
+
+
 _FAST_SEQUENCE_OF = (
     "2.3.1"  # the trafilatura release _fast_sequence mirrors; with any other, trafilatura's own runs
 )
 
 
-def _fast_sequence(tree: etree._Element, options, url: str | None):
+def _fast_sequence(tree: etree._Element, options, url: str | None, state: dict | None = None):
     """trafilatura.core.trafilatura_sequence (2.3.1) for the options newsmon uses (fast, comments off), the same
     stages in the same order, less two costs that cannot change its result:
 
@@ -313,6 +414,8 @@ def _fast_sequence(tree: etree._Element, options, url: str | None):
     tree = prune_unwanted_nodes(tree, core.RAW_TREE_PRUNE_XPATH)
     if options.focus == "precision" or not is_forum:
         tree = prune_unwanted_nodes(tree, core.REMOVE_COMMENTS_AND_LISTS_XPATH)
+    if state is not None:  # from here on the tree is only read or copied: a full pass can resume from it
+        state.update(tree=tree, is_forum=is_forum, focus=options.focus)
     cleaned_tree = convert_tags(tree_cleaning(copy(tree), options), options, url)
     if options.focus == "precision" and not is_forum:
         cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
