@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export NEWSMON_DATA_DIR ?= $(CURDIR)/data
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo run test lint format bench bench-real-weight clean compose-env
+.PHONY: setup demo run test test-demo-replay lint format bench bench-real-weight clean compose-env
 
 # Quick when nothing changed: the stamp is newer than every file that decides the install.
 setup: $(STAMP)
@@ -26,6 +26,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q tests
+
+# The long variant of tests/test_batching_demo.py: a run at every 30-minute slot with a new item and a run every day
+# of the demo corpus (the suite replays its busy days so, and a run per stretch of quiet days); bench/batching.py too.
+test-demo-replay: setup
+	NEWSMON_DEMO_REPLAY=full $(BIN)/python -m pytest -q tests/test_batching_demo.py
 
 lint: setup
 	$(BIN)/ruff check include dags plugins tests bench

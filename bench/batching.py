@@ -6,7 +6,8 @@ late syndicated copies and a site whose unmarked appeal names China, Russia and 
 texts and daily rows must equal those of one batch, and no article may keep the appeal. This runs the same
 property with `--examples` splits (default 40) and records whether it held and how long it took; then the
 demo corpus replay of `tests/test_batching_demo.py` in full (a run at the end of every 30-minute slot with a new
-item, where the suite replays a few days in slots and the others a run a day; `--no-demo` skips it).
+item, and a run every day with each outlet on its own host, where the suite replays a few busy days so and a
+run for each stretch of quiet days; `--no-demo` skips it; `make test-demo-replay` runs just that).
 
     .venv/bin/python bench/batching.py [--examples 40] [--no-demo]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from urllib.parse import urlsplit
 
@@ -152,21 +152,45 @@ def test_the_single_run_finds_the_generators_stories_and_the_spike(single_run, c
     assert (corpus.spike_day, "CN-RU sentence", "pair") in single_run["spikes"]
 
 
+def _midnight_after(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def busy_days(corpus) -> set[date]:
+    """The days the suite's short versions replay run by run: the corpus's first 5 days (the first wire copies,
+    and the outlet whose unmarked appeal is learned from its 5th article) and the spike day."""
+    return {*corpus.days[:5], corpus.spike_day}
+
+
+def quiet_stretch_ends(corpus, busy: set[date]) -> set[datetime]:
+    """The midnight after each stretch of consecutive days outside `busy`: one run takes the stretch's items."""
+    return {
+        _midnight_after(d)
+        for d in corpus.days
+        if d not in busy and (d + timedelta(days=1) in busy or d == corpus.days[-1])
+    }
+
+
 def replay_moments(corpus, full: bool) -> list[datetime]:
     """When the runs happen: at the end of every 30-minute slot with a new item; in the suite's short version only
-    on the corpus's first 5 days (the first wire copies, and the outlet whose unmarked appeal is learned from its
-    5th article) and the spike day, with one run at the end of each other day (`bench/batching.py`
-    replays every slot: NEWSMON_DEMO_REPLAY=full)."""
+    on the busy days, with one run at the end of each stretch of other days (`bench/batching.py` replays every
+    slot: NEWSMON_DEMO_REPLAY=full, `make test-demo-replay`)."""
     start = datetime.combine(corpus.start_day, time(0), tzinfo=UTC)
     slots = {start + SLOT * ((a.published - start) // SLOT + 1) for a in corpus.articles}
     if full:
         return sorted(slots)
-    sliced = {*corpus.days[:5], corpus.spike_day}
-    kept = {s for s in slots if (s - SLOT).date() in sliced}
-    ends = {
-        datetime.combine(d + timedelta(days=1), time(0), tzinfo=UTC) for d in corpus.days if d not in sliced
-    }
-    return sorted(kept | ends)
+    busy = busy_days(corpus)
+    kept = {s for s in slots if (s - SLOT).date() in busy}
+    return sorted(kept | quiet_stretch_ends(corpus, busy))
+
+
+def daily_moments(corpus, full: bool) -> list[datetime]:
+    """At the end of every day; in the suite's short version at the end of each busy day and of each stretch of
+    other days (NEWSMON_DEMO_REPLAY=full: every day)."""
+    if full:
+        return [_midnight_after(d) for d in corpus.days]
+    busy = busy_days(corpus)
+    return sorted({_midnight_after(d) for d in busy} | quiet_stretch_ends(corpus, busy))
 
 
 def test_thirty_minute_runs_give_the_tables_of_one_run(single_run, corpus, tmp_path):
@@ -182,7 +206,8 @@ def test_thirty_minute_runs_give_the_tables_of_one_run(single_run, corpus, tmp_p
 
 
 def test_daily_runs_with_each_outlet_on_its_own_host_give_the_tables_of_one_run(single_run, corpus, tmp_path):
-    """One run a day; each outlet on a loopback address of its own, fetched in its own shard and batch."""
+    """One run a day (in the suite: a run for each stretch of quiet days); each outlet on a loopback address of its
+    own, fetched in its own shard and batch."""
     outlets = sorted({f.outlet for f in corpus.feeds})
     hosts = {key: f"127.0.0.{n}" for n, key in enumerate(outlets, start=2)}
     servers = {key: DemoServer(hosts[key], 0, slow_seconds=3, corpus=corpus) for key in outlets}
@@ -191,8 +216,7 @@ def test_daily_runs_with_each_outlet_on_its_own_host_give_the_tables_of_one_run(
             server.start()
         with _env(servers.values()):
             replay = _Replay(corpus, tmp_path, servers)
-            for day in corpus.days:
-                moment = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+            for moment in daily_moments(corpus, full=os.environ.get("NEWSMON_DEMO_REPLAY") == "full"):
                 listed = {key: set(server.list_until(moment)) for key, server in servers.items()}
                 shards = [
                     [f.name for f in corpus.feeds if f.outlet == key and f.name in listed[key]]
