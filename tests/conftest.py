@@ -59,3 +59,30 @@ def demo_server():
 
     with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_ingest(airflow_db, tmp_path_factory):
+    """news_ingest run once under dag.test() over the demo corpus served on loopback, for the tests that read
+    what it stored (test_dags) and those that go on from it (test_digest_pipeline: news_daily, news_digest).
+    `env` is the environment it ran with (its data folder, feeds file and exempted origin): set it to go on."""
+    from types import SimpleNamespace
+
+    from airflow.dag_processing.dagbag import DagBag
+    from newsmon.demo.server import DemoServer
+
+    root = tmp_path_factory.mktemp("demo-ingest")
+    with DemoServer(host="127.0.0.1", port=0, slow_seconds=3) as server:
+        env = {
+            "NEWSMON_DATA_DIR": str(root / "data"),
+            "NEWSMON_FEEDS": str(server.write_feeds_yaml(root / "feeds.yaml")),
+            "NEWSMON_ALLOW_HOSTS": server.url,
+            "NEWSMON_READ_TIMEOUT": "1.5",
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            bag = DagBag(dag_folder=str(ROOT / "dags"))
+            assert bag.import_errors == {}
+            run = bag.get_dag("news_ingest").test()
+        yield SimpleNamespace(run=run, env=env, data_dir=root / "data", corpus=server.corpus, bag=bag)

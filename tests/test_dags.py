@@ -88,16 +88,10 @@ def test_ingest_is_lean_and_single_writer(dagbag):
 
 
 @pytest.mark.slow
-def test_news_ingest_dag_test_over_demo_corpus(
-    airflow_db, demo_server, data_dir, tmp_path, monkeypatch, dagbag
-):
-    feeds_file = tmp_path / "feeds.yaml"
-    demo_server.write_feeds_yaml(feeds_file)
-    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
-    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
-    dag = dagbag.get_dag("news_ingest")
-    run = dag.test()
+def test_news_ingest_dag_test_over_demo_corpus(demo_ingest):
+    """news_ingest under dag.test() over the demo corpus on loopback (conftest's `demo_ingest`, which
+    test_digest_pipeline's end-to-end test goes on from)."""
+    run, data_dir = demo_ingest.run, demo_ingest.data_dir
     assert str(run.state).endswith("success"), run.state
     con = duckdb.connect(str(data_dir / "newsmon.duckdb"), read_only=True)
     try:

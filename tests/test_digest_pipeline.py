@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -29,8 +30,22 @@ def warehouse_with_corpus(data_dir: Path, end_day: date, **corpus_args):
     return p, corpus
 
 
-def test_digest_reads_the_real_daily_tables(tmp_path):
-    p, _ = warehouse_with_corpus(tmp_path / "data", DAY, history_days=35)
+@pytest.fixture(scope="module")
+def spike_warehouse(tmp_path_factory) -> Path:
+    """The data folder of `warehouse_with_corpus(..., DAY, history_days=35)`, built once for the module: each
+    test takes a copy (`copy_of_spike_warehouse`)."""
+    data = tmp_path_factory.mktemp("spike") / "data"
+    warehouse_with_corpus(data, DAY, history_days=35)
+    return data
+
+
+def copy_of_spike_warehouse(spike_warehouse: Path, data_dir: Path):
+    shutil.copytree(spike_warehouse, data_dir)
+    return paths(data_dir)
+
+
+def test_digest_reads_the_real_daily_tables(tmp_path, spike_warehouse):
+    p = copy_of_spike_warehouse(spike_warehouse, tmp_path / "data")
     d = build_digest(p.analyst_db, DAY)
     assert d.facts["main"] == "CN-RU" and d.facts["main_kind"] == "spike"
     assert d.subject.startswith("China-Russia co-mentions ") and "28-day mean" in d.subject
@@ -87,8 +102,8 @@ def test_dag_shape(airflow_db):
 
 
 @pytest.mark.slow
-def test_dag_sends_yesterday_once_through_the_smtp_connection(airflow_smtp, data_dir):
-    p, _ = warehouse_with_corpus(data_dir, DAY, history_days=35)
+def test_dag_sends_yesterday_once_through_the_smtp_connection(airflow_smtp, data_dir, spike_warehouse):
+    p = copy_of_spike_warehouse(spike_warehouse, data_dir)
     run_after = datetime.combine(DAY + timedelta(days=1), time(0, 40), tzinfo=UTC)
     dag = digest_dag()
     run = dag.test(run_after=run_after)
@@ -123,24 +138,17 @@ def test_dag_skips_before_the_first_ingest_and_sends_nothing(airflow_smtp, data_
 
 
 @pytest.mark.slow
-def test_end_to_end_over_the_demo_corpus(
-    airflow_smtp, airflow_db, demo_server, data_dir, tmp_path, monkeypatch
-):
-    """news_ingest -> news_daily -> news_digest, each under dag.test(), over the demo sites on loopback; the
-    digest of the demo's spike day reaches the SMTP server and names the China-Russia summit spike."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    feeds_file = tmp_path / "feeds.yaml"
-    demo_server.write_feeds_yaml(feeds_file)
-    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
-    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}
-    for dag_id in ("news_ingest", "news_daily"):
-        run = bag.get_dag(dag_id).test()
-        assert str(run.state).endswith("success"), (dag_id, run.state)
-    spike_day = demo_server.corpus.spike_day
+def test_end_to_end_over_the_demo_corpus(airflow_smtp, demo_ingest, monkeypatch):
+    """news_ingest -> news_daily -> news_digest, each under dag.test(), over the demo sites on loopback (news_ingest
+    is conftest's `demo_ingest`, the run test_dags checks); the digest of the demo's spike day reaches the SMTP
+    server and names the China-Russia summit spike."""
+    for key, value in demo_ingest.env.items():
+        monkeypatch.setenv(key, value)
+    bag, data_dir = demo_ingest.bag, demo_ingest.data_dir
+    assert str(demo_ingest.run.state).endswith("success"), ("news_ingest", demo_ingest.run.state)
+    run = bag.get_dag("news_daily").test()
+    assert str(run.state).endswith("success"), ("news_daily", run.state)
+    spike_day = demo_ingest.corpus.spike_day
     run = bag.get_dag("news_digest").test(run_conf={"day": spike_day.isoformat()})
     assert str(run.state).endswith("success"), run.state
 
