@@ -273,15 +273,22 @@ SPLITS = {
 }
 
 
-@pytest.mark.parametrize("split", list(SPLITS))
-def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split):
+@pytest.fixture(scope="module")
+def one_batch(tmp_path_factory) -> dict:
+    """The corpus loaded in one batch, once for every split: its stories, daily rows and first-article columns."""
     corpus = _corpus()
-    one = _load(tmp_path, "one", [corpus])
-    assert _partition(_stories(one, corpus)) == _truth(corpus)
+    one = _load(tmp_path_factory.mktemp("one"), "one", [corpus])
+    return {"stories": _stories(one, corpus), "daily": _daily(one), "first": _first_columns(one, corpus)}
+
+
+@pytest.mark.parametrize("split", list(SPLITS))
+def test_batches_give_the_stories_and_daily_rows_of_one_batch(tmp_path, split, one_batch):
+    corpus = _corpus()
+    assert _partition(one_batch["stories"]) == _truth(corpus)
     many = _load(tmp_path, "many", SPLITS[split](corpus))
     assert _partition(_stories(many, corpus)) == _truth(corpus)
-    assert _daily(many) == _daily(one)
-    first = _first_columns(one, corpus)
+    assert _daily(many) == one_batch["daily"]
+    first = one_batch["first"]
     assert _first_columns(many, corpus) == first
     # each story's earliest article is its original; the others copy it, other outlets' copies are wire copies
     assert first["s1-0"] == (None, None, True) and first["s1-1"] == ("s1-0", "simhash", True)
