@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import email
 import shutil
-import socket
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from helpers_ops import NOW, fixture_db
+from helpers_smtp import free_port, smtp_inbox
 from newsmon.config import ConfigError, Settings, paths
 from newsmon.health import HealthSettings, SmtpSettings, check_feeds, feed_flags, send_alerts
 from newsmon.warehouse import open_warehouse
@@ -18,30 +17,10 @@ from newsmon.warehouse import open_warehouse
 HS = HealthSettings(alert_to=["ops@example.org"])
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, recipients=["ops@example.org"])
-    finally:
-        controller.stop()
+    with smtp_inbox() as (inbox, port):
+        yield inbox, SmtpSettings(host="127.0.0.1", port=port, recipients=["ops@example.org"])
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +170,7 @@ def test_alert_once_per_day_then_recovery_clears(warehouse, smtp_server):
 def test_failed_delivery_is_retried_next_run(warehouse, smtp_server):
     inbox, smtp = smtp_server
     _edit(warehouse, lambda db: db.feed_health("alpha", consecutive_failures=3))
-    dead = SmtpSettings(host="127.0.0.1", port=_free_port(), recipients=["ops@example.org"], timeout=2)
+    dead = SmtpSettings(host="127.0.0.1", port=free_port(), recipients=["ops@example.org"], timeout=2)
     with pytest.raises(OSError):
         check_feeds(warehouse, dead, NOW, HS)
     with open_warehouse(warehouse) as con:

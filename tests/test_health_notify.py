@@ -4,43 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 
 import newsmon_notify as notify
 import pytest
-from aiosmtpd.controller import Controller
+from helpers_smtp import smtp_inbox
 
 ROOT_ENV = {"NEWSMON_ALERT_TO": "ops@example.org", "NEWSMON_SMTP_FROM": "newsmon@example.org"}
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
 
 
 @pytest.fixture
 def smtp_env(monkeypatch):
     """An SMTP connection given by environment, as docker-compose.yaml does, pointing at aiosmtpd."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {
-        **ROOT_ENV,
-        "AIRFLOW_CONN_SMTP_DEFAULT": f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=10",
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    try:
+    with smtp_inbox() as (inbox, port):
+        env = {
+            **ROOT_ENV,
+            "AIRFLOW_CONN_SMTP_DEFAULT": f"smtp://127.0.0.1:{port}?disable_ssl=true&disable_tls=true&timeout=10",
+        }
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
         yield inbox, env
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

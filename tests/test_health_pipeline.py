@@ -3,13 +3,11 @@ through a real SMTP server (aiosmtpd), and the News monitor page's flags."""
 
 from __future__ import annotations
 
-import email
 import json
-import socket
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
+from helpers_smtp import smtp_inbox
 from newsmon.config import paths
 from newsmon.health import HealthSettings, SmtpSettings, check_feeds
 from newsmon.ui import load_page_data, render_page
@@ -17,27 +15,10 @@ from newsmon.ui import load_page_data, render_page
 BROKEN = "harbor-ledger"
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_inbox() as (inbox, port):
         yield inbox, SmtpSettings(host="127.0.0.1", port=port, recipients=["ops@example.org"])
-    finally:
-        controller.stop()
 
 
 def _set_url(feeds_file, feed: str, url: str) -> str:
