@@ -3,7 +3,7 @@ headless Chromium steps the explorer's pages share (hover a canvas point, click 
 
 from __future__ import annotations
 
-import os
+import shutil
 import socket
 import threading
 import time
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from newsmon.config import Paths, paths
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -27,15 +28,11 @@ def demo_corpus(root: Path) -> tuple[Paths, date]:
     from newsmon.pipeline import run_once
 
     p = paths(root / "data").ensure()
-    saved = os.environ.get("NEWSMON_ALLOW_HOSTS")
-    try:
-        with DemoServer(host="127.0.0.1", port=0) as server:
-            os.environ["NEWSMON_ALLOW_HOSTS"] = server.url
-            run_once(feeds_file=server.write_feeds_yaml(root / "feeds.yaml"), data_dir=p.data_dir)
-    finally:
-        os.environ.pop("NEWSMON_ALLOW_HOSTS", None) if saved is None else os.environ.__setitem__(
-            "NEWSMON_ALLOW_HOSTS", saved
-        )
+    # the slow page outwaits the read timeout (so it fails as in production) in seconds, not the default 20 s
+    with DemoServer(host="127.0.0.1", port=0, slow_seconds=8) as server, pytest.MonkeyPatch.context() as env:
+        env.setenv("NEWSMON_ALLOW_HOSTS", server.url)
+        env.setenv("NEWSMON_READ_TIMEOUT", "4")
+        run_once(feeds_file=server.write_feeds_yaml(root / "feeds.yaml"), data_dir=p.data_dir)
     import duckdb
 
     con = duckdb.connect(str(p.analyst_db), read_only=True)
@@ -47,6 +44,13 @@ def demo_corpus(root: Path) -> tuple[Paths, date]:
         con.close()
     _BUILT["demo"] = (p, spike)
     return p, spike
+
+
+def copy_of_demo_corpus(root: Path, data_dir: Path) -> Paths:
+    """A copy of the session's demo corpus data folder (`demo_corpus(root)`) at data_dir, for a test that writes."""
+    p, _ = demo_corpus(root)
+    shutil.copytree(p.data_dir, data_dir)
+    return paths(data_dir)
 
 
 def days_ago(n: int) -> date:

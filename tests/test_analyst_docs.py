@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from helpers_aggregates import Doc, insert_docs, warehouse_connection
+from helpers_explorer import copy_of_demo_corpus
 from newsmon.aggregates import run_daily
 from newsmon.config import Paths
 
@@ -191,16 +192,9 @@ def test_every_table_view_and_column_is_documented(synthetic_db):
 
 
 @pytest.mark.slow
-def test_every_example_returns_rows_on_the_demo_corpus(demo_server, data_dir, tmp_path, monkeypatch):
-    from newsmon.pipeline import run_once
-
-    feeds_file = tmp_path / "feeds.yaml"
-    demo_server.write_feeds_yaml(feeds_file)
-    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
-    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
-    run_once(feeds_file)
-    paths = Paths(data_dir)
+def test_every_example_returns_rows_on_the_demo_corpus(tmp_path_factory, tmp_path):
+    """On (a copy of) the demo corpus through the real pipeline, the session's one run (helpers_explorer)."""
+    paths = copy_of_demo_corpus(tmp_path_factory.mktemp("demo"), tmp_path / "data")
     run_daily(paths, days=_all_days(paths))
     empty = [i for i, block in enumerate(sql_blocks()) if not run_block(paths.analyst_db, block)]
     assert empty == [], f"examples without rows on the demo corpus: {empty}"

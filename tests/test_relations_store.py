@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
+from helpers_explorer import copy_of_demo_corpus
 from newsmon.aggregates import recompute_days, run_daily
 from newsmon.config import Paths
 from newsmon.dedupe import content_hash, simhash
@@ -258,23 +259,14 @@ def test_digest_shows_how_ties_moved_with_the_strongest_relations(loaded):
 
 
 @pytest.mark.slow
-def test_demo_corpus_relations_reach_the_daily_tables_and_the_digest(
-    demo_server, data_dir, tmp_path, monkeypatch
-):
-    """The demo corpus through the real pipeline: the planted China-Russia summit (agreements signed) shows as
+def test_demo_corpus_relations_reach_the_daily_tables_and_the_digest(tmp_path_factory, tmp_path):
+    """The demo corpus through the real pipeline (a copy of the session's one run, helpers_explorer): the planted China-Russia summit (agreements signed) shows as
     cooperation both ways on its day, the climate-talks exchange of blame as US-China conflict both ways, and the
     summit day's digest says how ties moved with a sentence."""
     from newsmon.demo.corpus import SPIKE_OFFSET
     from newsmon.digest import build_digest
-    from newsmon.pipeline import run_once
 
-    feeds_file = tmp_path / "feeds.yaml"
-    demo_server.write_feeds_yaml(feeds_file)
-    monkeypatch.setenv("NEWSMON_FEEDS", str(feeds_file))
-    monkeypatch.setenv("NEWSMON_ALLOW_HOSTS", demo_server.url)
-    monkeypatch.setenv("NEWSMON_READ_TIMEOUT", "1.5")
-    run_once(feeds_file)
-    paths = Paths(data_dir)
+    paths = copy_of_demo_corpus(tmp_path_factory.mktemp("demo"), tmp_path / "data")
     lo, hi = rows(paths.analyst_db, "SELECT min(day), max(day) FROM articles")[0]
     run_daily(paths, days=[lo + timedelta(days=i) for i in range((hi - lo).days + 1)])
     db = paths.analyst_db
