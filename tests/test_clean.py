@@ -775,3 +775,21 @@ def test_attribute_words_cut_long_tokens_and_bem_modifiers():
     assert _attribute_words((("class", "header--social-icons-left  Main-Nav"),)) == "header main-nav"
     assert _attribute_words((("id", "x" * 100),)) == "x" * 80
     assert _attribute_words((("data-widget", "ShareBar"), ("data-config", '{"a": 1}'))) == "widget share-bar config"
+
+
+def test_attribute_words_token_by_token_are_the_words_of_the_joined_attributes():
+    from newsmon.clean import _CAMEL, _NON_WORD, _attribute_words
+
+    def joined(items):  # the whole-string spelling, as it was before the per-token cache
+        values = [v for _, v in items]
+        text = " ".join(t[:80].split("--")[0] for v in values for t in v.split())
+        return _NON_WORD.sub("-", _CAMEL.sub("-", text).lower())
+
+    for value in (
+        "ShareBar  readMore",
+        "ΟΔΟΣ ΣΣ x.Σ Σ",  # final sigma: lower case looks at neighbours, never across a space
+        "İstanbul--big Über_box",
+        "--lead a--b " + "y" * 90 + "--z",
+        "tab\tnew\nline",
+    ):
+        assert _attribute_words((("class", value),)) == joined((("class", value),)), value
