@@ -356,3 +356,38 @@ def test_full_text_again_resumes_the_fast_pass_with_the_text_of_a_fresh_full_pas
     assert full_text_again(parse_html(pages[2]), first, None) is None
     assert full_text_again(tree, first, None, favor_precision=True) is None
     assert extract_page(parse_html(pages[2]), None, fast=False).resume is None
+
+
+def test_the_byline_scan_finds_what_trafilaturas_byline_xpaths_find_and_the_same_author():
+    from newsmon.extract import _UNSETTLED, _author_in_place, _byline_scan, parse_html
+    from trafilatura.metadata import extract_author
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+    story = "<p>The council approved the harbour plan after a long debate about the cost of the new pier.</p>"
+    bylines = [
+        "<span class='author-name'>Mara Quill</span>",
+        "<a rel='author' href='/m'>Mara Quill</a>",
+        "<div class='byline'>By Mara Quill</div>",
+        "<p itemprop='author'>Mara Quill</p>",
+        "<h4 id='zuozhe'>Li Wei</h4>",
+        "<section data-component='Byline'>Mara Quill</section>",
+        "<em class='post-Author'>Mara Quill</em>",
+        "<author>Mara Quill</author>",
+        "<strong><rel>me</rel>Mara Quill</strong>",
+        # inside discarded blocks: comments, a figure caption, a date
+        "<div class='comments'><span class='author'>A reader</span></div><span class='writer'>Mara Quill</span>",
+        "<figure><figcaption class='author'>Photo: Bo Chen</figcaption></figure><span class='byline'>Mara Quill</span>",
+        # a discarded block inside the byline: its tail joins the text on trafilatura's copy, the copy decides
+        "<span class='author'>Mara <time>today</time> Quill</span>",
+        "<div class='sidebar'><p class='byline'>Not him</p></div>",
+    ]
+    for byline in bylines:
+        tree = parse_html(f"<html><body><article><h1>Ferry</h1>{byline}{story}</article></body></html>")
+        discarded, found = _byline_scan(tree)
+        assert discarded == {el for x in AUTHOR_DISCARD_XPATHS for el in x(tree)}, byline
+        assert [list(f) for f in found] == [x(tree) for x in AUTHOR_XPATHS], byline
+        mine = _author_in_place(tree)
+        assert mine is _UNSETTLED or mine == extract_author(tree), byline
+    tree = parse_html(f"<html><body><span class='author'>Mara <time>today</time> Quill</span>{story}</body></html>")
+    assert _author_in_place(tree) is _UNSETTLED
+    assert _author_in_place(parse_html(f"<html><body><div class='byline'>By Mara Quill</div>{story}</body></html>")) == "Mara Quill"

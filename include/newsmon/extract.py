@@ -720,10 +720,125 @@ def _byline_authors(tree) -> list[str]:
     try:
         if not _has_byline_hint(tree):
             return []
-        found = extract_author(tree)
+        found = _author_in_place(tree) if trafilatura.__version__ == _FAST_SEQUENCE_OF else _UNSETTLED
+        if found is _UNSETTLED:
+            found = extract_author(tree)
     except Exception:  # a byline is a nicety; an odd tree must not cost the article
         return []
     return split_authors(found or "")
+
+
+_UNSETTLED = object()
+
+
+def _author_in_place(tree: etree._Element):
+    """trafilatura.metadata.extract_author (2.3.1) without its deep copy of the page, or `_UNSETTLED`.
+
+    It deletes the discarded blocks (AUTHOR_DISCARD_XPATHS: comments, dates, figures...) from a copy, then takes
+    the first element of its byline patterns (AUTHOR_XPATHS) whose text is 3-119 characters. Those patterns
+    test an element's own tag and attributes (and the text of a <rel> child), which deleting other elements
+    does not change: on the copy they find what they find on the page, less what sits in a discarded block. An
+    element's text is the same on both unless a discarded block sits inside it (its tail would join the text
+    before it), so when an element examined holds one, or a <rel> element does, the copy decides. So does a
+    tree that is not its document's root (the patterns search the whole document)."""
+    from trafilatura.metadata import normalize_authors
+    from trafilatura.utils import trim
+
+    if tree.getroottree().getroot() is not tree:
+        return _UNSETTLED
+    discarded, found = _byline_scan(tree)
+    holders = {a for el in discarded for a in el.iterancestors()}  # elements with a discarded block inside
+    if any(rel in holders for rel in tree.iter("rel")):
+        return _UNSETTLED
+    for candidates in found:
+        for el in candidates:
+            if el in discarded or any(a in discarded for a in el.iterancestors()):
+                continue  # not on the copy
+            if el in holders:
+                return _UNSETTLED
+            content = trim(" ".join(el.itertext()))
+            if content and 2 < len(content) < 120:
+                return normalize_authors(None, content)
+    return None
+
+
+# trafilatura 2.3.1's AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS as one Python scan of the page: their regex tests
+# (EXSLT re:test) call back into Python for every element, three to five XPath walks over the page; one walk
+# costs a fraction. tests/test_extract.py checks the scan against the XPaths.
+_AUTHOR_1_TAGS = {"a", "address", "div", "link", "p", "span", "strong"}
+_AUTHOR_1_CLASS = re.compile("author-?name|AuthorName|authorName")
+_AUTHOR_2_TAGS = {"a", "div", "h3", "h4", "p", "span"}
+_AUTHOR_2_CLASSES = {"byline", "username", "byl", "BBL"}
+_AUTHOR_2_ID = re.compile("author|zuozhe|bianji|xiaobian")
+_AUTHOR_2_CLASS = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
+_AUTHOR_3_ID = re.compile("[Aa]uthor")
+_AUTHOR_3_CLASS = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
+_DISCARD_TAGS = {"a", "div", "section", "span"}
+_DISCARD_CLASSES = {"comments", "title", "date"}
+_DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
+_DISCARD_CLASS = re.compile(
+    "^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|article-(?:share|support)|"
+    "print|category|meta-date|meta-reviewer"
+)
+
+
+def _byline_scan(tree: etree._Element) -> tuple[set, tuple[list, list, list]]:
+    """(the elements AUTHOR_DISCARD_XPATHS match, what each of the three AUTHOR_XPATHS matches in document
+    order) on the page as it is, for a tree that is its document's root (the XPaths search the whole document,
+    the scan the tree)."""
+    discarded: set = set()
+    first: list = []
+    second: list = []
+    third: list = []
+    for el in tree.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        get = el.get
+        cls, ident, itemprop = get("class"), get("id"), get("itemprop")
+        if tag in ("time", "figure"):
+            discarded.add(el)
+        elif (
+            tag in _DISCARD_TAGS
+            and el is not tree  # the first discard pattern searches below the root (.//*)
+            and (
+                ident == "comments"
+                or cls in _DISCARD_CLASSES
+                or (ident is not None and _DISCARD_ID.search(ident))
+                or (cls is not None and _DISCARD_CLASS.search(cls))
+                or "Figure" in (get("data-component") or "")
+            )
+        ):
+            discarded.add(el)
+        if tag == "author" or (
+            tag in _AUTHOR_1_TAGS
+            and (
+                get("rel") == "author"
+                or ident == "author"
+                or cls == "author"
+                or itemprop == "author name"
+                or any(child.tag == "rel" and child.text_content() == "me" for child in el)
+                or get("data-testid") in ("AuthorCard", "AuthorURL")
+                or (cls is not None and _AUTHOR_1_CLASS.search(cls))
+            )
+        ):
+            first.append(el)
+        has_itemprop_author = itemprop is not None and "author" in itemprop
+        if tag in _AUTHOR_2_TAGS and (
+            cls in _AUTHOR_2_CLASSES
+            or has_itemprop_author
+            or (ident is not None and _AUTHOR_2_ID.search(ident))
+            or (cls is not None and _AUTHOR_2_CLASS.search(cls))
+        ):
+            second.append(el)
+        if (
+            "Byline" in (get("data-component") or "")
+            or has_itemprop_author
+            or (ident is not None and _AUTHOR_3_ID.search(ident))
+            or (cls is not None and _AUTHOR_3_CLASS.search(cls))
+        ):
+            third.append(el)
+    return discarded, (first, second, third)
 
 
 def _language_claimed(tree, metas: dict[str, str]) -> str | None:
