@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -47,6 +48,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,10 +63,15 @@ PROPERTY = (
     "after any single fault (kill, full disk, corrupt file) and at most two ordinary reruns, every article of the "
     "corpus is in the analyst database exactly once, and the analyst database stays readable throughout"
 )
+STARVED_RETRIES = (
+    2  # a case whose loopback servers did not answer a feed in time is run again, up to this often
+)
 RUN_TIMEOUT = 240.0  # seconds for one pipeline run on a loaded 2-core machine (an undisturbed one takes ~5 s)
 RERUNS = 2
 TERM_GRACE = 30.0  # seconds a run may take to stop after SIGTERM before it gets SIGKILL, as under Airflow
 PHASE_A_SHARE = 0.7
+READ_TIMEOUT = 5  # seconds, for every run of a case
+SLOW_SECONDS = 15.0  # the demo's slow page, well past READ_TIMEOUT
 
 # Kill points, chosen from the code: `module:qualname` (a Python function), `c:name<module:qualname` (a C
 # function called from one), `@return` for the moment the call returns. See fault_hook/sitecustomize.py.
@@ -96,6 +103,8 @@ KILL_POINTS = {
     "newsmon.feeds:commit_states@return": "staging: feed states committed, shard not reported yet",
     # load
     "newsmon.warehouse:load_batch": "load: before a batch is read",
+    "newsmon.warehouse:_apply_story_merges": "load: inside the transaction, articles inserted, story merges not applied",
+    "newsmon.warehouse:_settle_first_columns": "load: inside the transaction, first-article columns not settled over the story's members yet",
     "newsmon.warehouse:_insert_children": "load: inside the transaction (articles inserted)",
     "newsmon.warehouse:_insert_fetch_log@return": "load: inside the transaction, just before commit",
     "newsmon.warehouse:load_batch@return": "load: committed, batch not moved to loaded/ yet",
@@ -106,8 +115,11 @@ KILL_POINTS = {
     # publish
     "newsmon.warehouse:publish": "publish: starts",
     "c:sendfile<shutil:_fastcopy_sendfile": "publish: during the copy of the previous analyst database",
+    "newsmon.warehouse:_publish_first_columns": "publish: incremental copy appended, first-article columns not carried yet",
+    "newsmon.search_index:update_index": "publish: tables written to the temp copy, search index not updated",
+    "newsmon.search_index:update_index@return": "publish: search index updated in the temp copy, publish_info not written",
     "newsmon.warehouse:_create_analyst_views": "publish: full rebuild written, views not yet",
-    "c:replace<newsmon.warehouse:publish": "publish: temp copy complete, before its rename",
+    "c:replace<newsmon.warehouse:publish": "publish: temp copy complete and its published_versions row written, before its rename",
     "c:replace<newsmon.warehouse:_point_analyst_db_at": "publish: new version in place, before the symlink swap",
     "newsmon.warehouse:_prune_versions": "publish: symlink swapped, old versions not pruned yet",
     "newsmon.warehouse:publish@return": "publish: renamed into place",
@@ -157,7 +169,7 @@ class FaultCorpus:
 
     HOSTS = ("127.0.0.1", "127.0.0.2")
 
-    def __init__(self, slow_seconds: float = 2.0):
+    def __init__(self, slow_seconds: float = SLOW_SECONDS):
         from newsmon.demo.corpus import Corpus, build_corpus
         from newsmon.demo.server import DemoServer
 
@@ -233,6 +245,9 @@ class Run:
     hung: bool = False
     last_error: str = ""
     traceback: bool = False  # the run ended with a Python traceback instead of a one-line error
+    feeds_starved: int = (
+        0  # feeds that failed because a loopback server gave no answer in time (machine load)
+    )
 
     @property
     def ok(self) -> bool:
@@ -264,7 +279,9 @@ class Env:
             NEWSMON_FEEDS=str(self.feeds),
             NEWSMON_ALLOW_HOSTS=",".join(self.urls),  # the two demo origins (scheme, host, port)
             NEWSMON_HOST_SPACING="0",
-            NEWSMON_READ_TIMEOUT="1",  # the demo's slow page answers after 2 s: it always falls back to feed text
+            # the demo's slow page answers after SLOW_SECONDS: it always falls back to feed text; at 1 s a loaded
+            # machine (load 38 on 2 cores) made a loopback server miss feeds, which then backed off (not due)
+            NEWSMON_READ_TIMEOUT=str(READ_TIMEOUT),
             NEWSMON_SHARDS=str(self.shards),
             PYTHONDONTWRITEBYTECODE="1",
         )
@@ -300,8 +317,13 @@ class Env:
         seconds = round(time.monotonic() - started, 2)
         last = text[-1] if text else ""
         run = Run(step, proc.returncode, seconds, fired, hung, last, "Traceback (most recent call" in output)
+        run.feeds_starved = len(STARVED.findall(output))
         self.runs.append(run)
         return run
+
+
+# a row of a run's "feeds with errors" table: a feed failed because its (loopback) server did not answer in time
+STARVED = re.compile(r"^\S+\s+failed\s.*(?:FetchTimeout|gave no answer|timed out)", re.M)
 
 
 def _wait(proc: subprocess.Popen, marks: Path, timeout: float) -> bool:
@@ -445,6 +467,7 @@ class Outcome:
     )
     operator: list[str] = field(default_factory=list)  # documented recovery steps taken (newsmon rebuild)
     tracebacks: int = 0  # runs after the fault that ended in a traceback rather than a one-line error
+    retried: str = ""  # the first attempt's line, when a starved loopback server made the case run again
 
     @property
     def held(self) -> bool:
@@ -465,6 +488,8 @@ class Outcome:
             extra += f", operator: {', '.join(self.operator)}"
         if self.tracebacks:
             extra += f", tracebacks {self.tracebacks}"
+        if self.retried:
+            extra += ", run again after a starved loopback server"
         return (
             f"{verdict} {self.case.label}: lost {self.lost}, duplicated {self.duplicated}, "
             f"unexpected {self.unexpected}, reruns {self.reruns}{extra}{problems}{self.note}"
@@ -568,6 +593,21 @@ class Harness:
     # ------------------------------------------------------------------ running one
 
     def run_case(self, case: Case) -> Outcome:
+        """The case; again (up to STARVED_RETRIES times) when it failed and a loopback server had not answered a
+        feed in time: the harness's servers starved by the machine's load, not the fault under test."""
+        first = None
+        for attempt in range(1 + STARVED_RETRIES):
+            outcome = self._run_once(case)
+            starved = sum(r.get("feeds_starved", 0) for r in outcome.runs)
+            if outcome.held or not starved:
+                break
+            first = first or f"{outcome.line()} ({starved} feed fetches timed out on loopback)"
+            outcome.note += f"  (attempt {attempt + 1}: {starved} feed fetches timed out on loopback)"
+        if first:
+            outcome.retried = first
+        return outcome
+
+    def _run_once(self, case: Case) -> Outcome:
         expected, _ = self.census(case.step, case.shards)
         if case.kind == "disk":
             return self._in_namespace(case, expected)
@@ -834,6 +874,7 @@ def record(o: Outcome) -> dict:
         "tracebacks": o.tracebacks,
         "readable": o.readable,
         "stopped_by_sigkill": any(r["hung"] for r in o.runs),
+        "retried": o.retried,
         "line": o.line(),
     }
 
@@ -852,6 +893,18 @@ NOTES = [
     "'set aside' (a clear error), not as lost; the documented `newsmon rebuild` is run when the error asks for it.",
     "Expected: the article keys (canonical URL paths) an undisturbed run over the same phases stores. A reader "
     "thread opens the analyst database every 0.2 s for the whole case.",
+    "Kill points added on 2 December for the load code since the last sweep: story merges and the settling of "
+    "first-article columns (duplicate_of, dup_reason, is_wire) over a story's members inside the load transaction, "
+    "the carrying of those columns to published rows and the search-index update inside the publish; the "
+    "published_versions row (delete and insert) is written just before `c:replace<newsmon.warehouse:publish`.",
+    "Not reached by these runs, found by reading and fixed with regression tests (tests/test_faults.py): the "
+    "'publish in full' flag that a retag or a boilerplate revision sets (they rewrite rows older than the last "
+    "publish) was deleted when a publish began, and set only after the revision's commit; a kill in either gap "
+    "left the next publish incremental and the analyst database with the old rows. Now it is set before the rows "
+    "change and removed once the full version is in place.",
+    "Before the fixes of issue 11 (feed state committed after durable staging), the same sweep lost 889 articles "
+    "over 31 SIGKILLs (every kill from feed fetch to staging), 383 over 13 disk and corruption faults, and a "
+    "deleted warehouse shrank the analyst database from 56 to 25 articles.",
 ]
 
 
@@ -877,8 +930,19 @@ def results(records: list[dict], seeds: list[int], seconds: float, command: str)
             figures[f"{kind}_holding"] = sum(bool(r["held"]) for r in mine)
             figures[f"{kind}_articles_lost"] = sum(r["lost"] for r in mine)
     failing = [r["line"] for r in records if not r["held"]]
+    failing += [
+        f"Run again ({r['line'].split(':')[0]}): first run {r['first_run']}"
+        for r in records
+        if r.get("first_run")
+    ]
+    failing += [
+        f"Run again after a starved loopback server: first attempt {r['retried']}"
+        for r in records
+        if r.get("retried")
+    ]
     return {
         "title": "Fault injection: kills, full disk and corrupt files against the real pipeline",
+        "measured": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "command": command,
         "markdown": render_markdown(records),
         "figures": figures,
@@ -915,6 +979,8 @@ def _cell(c: dict) -> str:
         extra.append(f"still running {TERM_GRACE:.0f} s after SIGTERM: SIGKILL")
     if c.get("tracebacks"):
         extra.append(f"{c['tracebacks']} traceback(s)")
+    if c.get("retried"):
+        extra.append("run again: a loopback server starved")
     where = (
         f"#{c['nth']} {c['step']}, {c['shards']} sh"
         if c["kind"] != "corrupt"
@@ -952,6 +1018,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--merge", nargs="+", help="merge the results JSON of several partial sweeps into --out"
     )
+    parser.add_argument(
+        "--rerun-failed", metavar="RESULTS", help="run the failing cases of a results JSON again (same draws)"
+    )
     parser.add_argument("--disk-case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.disk_case:
@@ -966,7 +1035,16 @@ def main(argv: list[str]) -> int:
     try:
         with FaultCorpus() as corpus:
             harness = Harness(corpus, workdir)
-            outcomes = sweep(harness, seed, set(args.only.split(",")), args.points, args.signals.split(","))
+            if args.rerun_failed:
+                outcomes = []
+                for r in json.loads(Path(args.rerun_failed).read_text())["cases"]:
+                    if not r["held"]:
+                        outcomes.append(harness.run_case(Case(**{k: r[k] for k in CASE_KEYS})))
+                        print(outcomes[-1].line(), flush=True)
+            else:
+                outcomes = sweep(
+                    harness, seed, set(args.only.split(",")), args.points, args.signals.split(",")
+                )
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -979,9 +1057,20 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+CASE_KEYS = ("kind", "point", "step", "shards", "nth", "signal", "how", "seed")
+
+
 def _merge(files: list[str], out: Path) -> int:
+    """Several partial sweeps as one; a case that a later file ran again (--rerun-failed) is replaced by its
+    rerun, which keeps the first run's line as `first_run`."""
     parts = [json.loads(Path(f).read_text()) for f in files]
-    records = [r for p in parts for r in p["cases"]]
+    by_case: dict[tuple, dict] = {}
+    for r in (r for p in parts for r in p["cases"]):
+        key = tuple(r[k] for k in CASE_KEYS)
+        if key in by_case:
+            r = {**r, "first_run": by_case[key].get("first_run") or by_case[key]["line"]}
+        by_case[key] = r
+    records = list(by_case.values())
     seeds = sorted(
         {int(x) for p in parts for x in str(p["figures"].get("seeds", p["figures"].get("seed"))).split(", ")}
     )
