@@ -819,6 +819,8 @@ def _disk_case_main(spec_file: str) -> int:
     finally:
         subprocess.run(["umount", "-l", str(env.data)], check=False)
     data = asdict(outcome)
+    if not data["retried"]:  # the parent retries; a sweep started before this field reads the file too
+        del data["retried"]
     (env.root / "outcome.json").write_text(json.dumps(data, default=str))
     return 0
 
