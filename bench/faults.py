@@ -932,12 +932,12 @@ def results(records: list[dict], seeds: list[int], seconds: float, command: str)
             figures[f"{kind}_holding"] = sum(bool(r["held"]) for r in mine)
             figures[f"{kind}_articles_lost"] = sum(r["lost"] for r in mine)
     failing = [r["line"] for r in records if not r["held"]]
-    failing += [
-        f"Run again ({r['line'].split(':')[0]}): first run {r['first_run']}"
+    again = [
+        f"Run again with --rerun-failed: {r['line'].split(': lost')[0].strip()}; its first run: {r['first_run']}"
         for r in records
         if r.get("first_run")
     ]
-    failing += [
+    again += [
         f"Run again after a starved loopback server: first attempt {r['retried']}"
         for r in records
         if r.get("retried")
@@ -955,7 +955,7 @@ def results(records: list[dict], seeds: list[int], seconds: float, command: str)
                 "note": summary(records),
             }
         ],
-        "notes": [*NOTES, *failing[:60]],
+        "notes": [*NOTES, *failing[:60], *again],
         "cases": records,
     }
 
