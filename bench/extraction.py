@@ -16,21 +16,17 @@ re-run only on the pages where it matched an element (elsewhere the text cannot 
 switched off by keeping the paragraphs that only it removed.
 
     .venv/bin/python bench/extraction.py [--sets zyte_news,wcxb_dev,wcxb_test] [--limit N] [--jobs 2]
-    .venv/bin/python bench/extraction.py --speed [--baseline REV] [--repeat 2]
 
---speed times clean_page against the extract.py, clean.py and phrase file of git revision REV (default: the
-code before issue 16) in the same process on one core, page by page in alternation, and counts the pages whose
-text differs. Results: bench/results/extraction.json (quality) and bench/results/extraction_speed.json.
+Results: bench/results/extraction.json. Speed is bench/extraction_speed.py (clean_page on one core against a
+git revision's code, loaded by load_baseline below; its measure() times the pages).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import gzip
 import importlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -47,11 +43,11 @@ EXTRACTION = ROOT.parent / "shared" / "benchmarks" / "extraction"
 DATA = EXTRACTION / "zyte_aeb"
 WCXB = EXTRACTION / "wcxb_articles"
 RESULTS = ROOT / "bench" / "results" / "extraction.json"
-SPEED_RESULTS = ROOT / "bench" / "results" / "extraction_speed.json"
+SPEED_RESULTS = ROOT / "bench" / "results" / "extraction_speed.json"  # written by bench/extraction_speed.py
 PUBLISHED_TRAFILATURA_200 = {"precision": 0.938, "recall": 0.978, "f1": 0.958}
 SETS = ("zyte_news", "wcxb_dev", "wcxb_test")
 HELD_OUT = "wcxb_test"
-BASELINE_REV = "33c76e4"  # main before issue 16: "today's code" for the speed ratio
+BASELINE_REV = "33c76e4"  # main before issue 16: the "before" system of the quality table
 PAGE_F1_MOVE = 0.0005  # a page's F1 must move by more than this to count as helped or hurt
 
 _TOKEN = re.compile(r"\w+")
@@ -400,11 +396,6 @@ def main() -> int:
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
     ap.add_argument("--limit", type=int, help="only the first N pages of each set (quick look)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for the quality runs")
-    ap.add_argument("--speed", action="store_true", help="time clean_page against --baseline instead")
-    ap.add_argument(
-        "--baseline", default=BASELINE_REV, help="git revision for --speed (default: %(default)s)"
-    )
-    ap.add_argument("--repeat", type=int, default=2, help="--speed: timing rounds per page")
     ap.add_argument("--show", metavar="SET:ID", help="print newsmon's text and the gold text for one page")
     args = ap.parse_args()
     if not DATA.exists() or not WCXB.exists():
@@ -414,9 +405,6 @@ def main() -> int:
     unknown = [s for s in sets if s not in SETS]
     if unknown:
         raise SystemExit(f"unknown set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
-    if args.speed:
-        return speed(sets, args.limit, args.baseline, args.repeat)
-
     check = self_test()
     print(
         f"metric self-test: trafilatura 2.0.0 reference outputs -> P {check['precision']:.3f} "
@@ -554,7 +542,7 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-# ------------------------------------------------------------------------------------------------ speed
+# ------------------------------------------------------------------- the code of another revision
 
 
 def load_baseline(rev: str, workdir: Path):
@@ -578,83 +566,6 @@ def _git_show(rev: str, path: str) -> str:
     return subprocess.run(
         ["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
-
-
-def speed(sets: list[str], limit: int | None, rev: str, repeat: int) -> int:
-    """clean_page CPU time per page, today's code against `rev`, alternating page by page on one core."""
-    from newsmon import clean as current
-
-    try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    except (AttributeError, OSError):
-        pass
-    with tempfile.TemporaryDirectory() as tmp:
-        baseline, old_phrases = load_baseline(rev, Path(tmp))
-        systems = {
-            "baseline": (baseline.clean_page, baseline.CleanOptions(phrases_file=old_phrases)),
-            "current": (current.clean_page, current.CleanOptions()),
-        }
-        rows, figures, same_text = [], {}, True
-        for set_name in sets:
-            pages = load_set(set_name, limit)
-            bodies = read_bodies(set_name, list(pages))
-            cpu = dict.fromkeys(systems, 0.0)
-            differ = []
-            for fn, options in systems.values():  # warm-up: lazy imports and compiled patterns, not counted
-                fn(next(iter(bodies.values())), None, "bench", None, options)
-            for k, (i, body) in enumerate(bodies.items()):
-                texts = {}
-                order = list(systems.items())
-                for r in range(repeat):  # who goes first alternates: a page's second run finds warm caches
-                    for name, (fn, options) in order if (k + r) % 2 == 0 else order[::-1]:
-                        gc.collect()
-                        started = time.process_time()
-                        texts[name] = fn(body, pages[i].url, "bench", None, options).text
-                        cpu[name] += time.process_time() - started
-                if texts["baseline"] != texts["current"]:
-                    differ.append(i)
-            n = len(bodies) * repeat
-            ratio = cpu["baseline"] / cpu["current"]
-            same_text &= not differ
-            rows.append(
-                f"| {set_name} | {len(bodies)} | {n / cpu['baseline']:.1f} | {n / cpu['current']:.1f} | "
-                f"{ratio:.2f}x | {len(differ)} |"
-            )
-            figures[f"{set_name}_baseline_pages_per_cpu_s"] = n / cpu["baseline"]
-            figures[f"{set_name}_current_pages_per_cpu_s"] = n / cpu["current"]
-            figures[f"{set_name}_speedup"] = ratio
-            figures[f"{set_name}_pages_with_other_text"] = len(differ)
-            print(f"  {set_name}: {ratio:.2f}x, {len(differ)} pages differ {differ[:10]}", file=sys.stderr)
-    table = [
-        f"| set | pages | {rev} pages/CPU-s | current pages/CPU-s | speed-up | pages whose text differs |",
-        "|---|---|---|---|---|---|",
-        *rows,
-    ]
-    print("\n".join(table))
-    overall = min(v for k, v in figures.items() if k.endswith("_speedup"))
-    result = {
-        "title": "Extraction speed: clean_page on one core against the code before issue 16",
-        "command": f".venv/bin/python bench/extraction.py --speed --baseline {rev}",
-        "markdown": "\n".join(table),
-        "figures": figures,
-        "goals": [
-            {
-                "goal": "at least 1.2x the baseline's pages per CPU second on every set",
-                "met": overall >= 1.2,
-                "note": f"lowest {overall:.2f}x",
-            }
-        ],
-        "notes": [
-            f"Both versions run in one process pinned to one core, page by page in alternation ({repeat} rounds), "
-            "CPU time (time.process_time) so that other jobs on the shared machine count less; bytes in, "
-            "decoding included, no repetition memory.",
-            f"Text differs: pages where the two versions' cleaned text is not identical (same_text: {same_text}).",
-        ],
-    }
-    SPEED_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    SPEED_RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {SPEED_RESULTS.relative_to(ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -176,3 +177,25 @@ def test_real_weight_pages_weigh_what_real_news_pages_do_and_clean_to_the_same_s
             assert gzip.decompress(resp.read()) == real.page(i, server.base_urls[real.host_of(i)])
     with pytest.raises(ValueError, match="weight"):
         SynthDay(10, 2, weight="heavy")
+
+
+EXTRACTION_DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "extraction"
+
+
+@pytest.mark.skipif(not EXTRACTION_DATA.exists(), reason="shared benchmark folder absent")
+def test_extraction_speed_measures_both_versions_and_compares_their_text():
+    import extraction_speed
+    from newsmon import clean
+
+    systems = {
+        "baseline": (clean.clean_page, clean.CleanOptions()),
+        "current": (clean.clean_page, clean.CleanOptions()),
+    }
+    try:
+        m = extraction_speed.measure("zyte_news", systems, repeat=1, limit=2)
+    finally:
+        gc.unfreeze()  # measure freezes what is alive, for its own timing
+    assert m["pages"] == 2 and m["differ"] == []
+    assert m["cpu"]["baseline"] > 0 and m["cpu"]["current"] > 0
+    # the timing loop lives there only: bench/extraction.py measures quality
+    assert "--speed" not in (BENCH / "extraction.py").read_text()
