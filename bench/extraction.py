@@ -251,10 +251,10 @@ class PhraseLayer:
     """The phrase layer applied to newsmon's pre-phrase text, with any one of its patterns switched off."""
 
     def __init__(self):
-        from newsmon.clean import CleanOptions, phrase_key, phrase_patterns
+        from newsmon.clean import CleanOptions, phrase_match_key, phrase_patterns
 
         self.max_chars = CleanOptions().max_phrase_chars
-        self.key = phrase_key
+        self.key = phrase_match_key
         self.patterns = [(name, re.compile(rx, re.I)) for name, rx in phrase_patterns()]
         self.sources = dict(phrase_patterns())
 
@@ -300,15 +300,23 @@ def summarise(outputs: dict[str, str], pages: dict[str, Page]) -> dict[str, floa
 
 def compare(base: dict[str, str], variant: dict[str, str], pages: dict[str, Page]) -> dict[str, float]:
     """What switching something off does: pages whose F1 fell (the thing helped) or rose (it hurt), and ΔF1."""
-    helped = hurt = 0
+    helped, hurt = [], []
     for i, p in pages.items():
         if base[i] == variant[i]:
             continue
         delta = page_f1(variant[i], p.gold) - page_f1(base[i], p.gold)
-        helped += delta < -PAGE_F1_MOVE
-        hurt += delta > PAGE_F1_MOVE
+        if delta < -PAGE_F1_MOVE:
+            helped.append(i)
+        elif delta > PAGE_F1_MOVE:
+            hurt.append(i)
     gold = {i: p.gold for i, p in pages.items()}
-    return {"helped": helped, "hurt": hurt, "f1_delta": score(base, gold)["f1"] - score(variant, gold)["f1"]}
+    return {
+        "helped": len(helped),
+        "hurt": len(hurt),
+        "f1_delta": score(base, gold)["f1"] - score(variant, gold)["f1"],
+        "helped_pages": helped,
+        "hurt_pages": hurt,
+    }
 
 
 def evaluate(set_name: str, limit: int | None, pool) -> dict:

@@ -140,7 +140,7 @@ FURNITURE_RULES = {
     "pager": r"prevnext|prev[- ]?next|pager|pagination|post[- ]?navigation|nav[- ]?links|next[- ]?prev",
 }
 # Rules that are not word families: hidden blocks, link paragraphs and link lists, the repeated headline.
-OTHER_STRUCTURE_RULES = ("hidden", "link-paragraph", "link-list", "repeated-title")
+OTHER_STRUCTURE_RULES = ("hidden", "link-paragraph", "link-list", "repeated-title", "own-url")
 # Rules that spare what another rule would cut, or re-extract when the cuts lost the story (see _should_cut).
 KEEPING_RULES = (
     "keep-story-in-ad",
@@ -279,11 +279,24 @@ def _furniture_rule(el: etree._Element, rules: StructureRules) -> str | None:
             return "hidden"
     if not families:
         return None
+    if "appeal" in families and el.tag in _NOT_APPEAL_BLOCKS:
+        families = families - {"appeal"}
+        if not families:
+            return None
     rules.note(*families)
     live = families - rules.disabled
     if live - {"ads"}:
         return "furniture"
     return "ads" if live else None
+
+
+# A donation or membership appeal is a block of paragraphs (a div, aside or section). A heading's id is its anchor,
+# a slug of its own words ("7-epic", "how-to-contribute", "3-upgrading-the-curb-appeal"), and a link's data-*
+# attributes are analytics ("data-vars-membership-link"): on wcxb dev the appeal family cut such headings and
+# links on 5 pages and no appeal on any page.
+_NOT_APPEAL_BLOCKS = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "a", "span", "button", "strong", "em", "b", "i", "small", "label"}
+)
 
 
 def _text_len(el: etree._Element) -> int:
@@ -664,11 +677,21 @@ def phrase_key(paragraph: str) -> str:
     return _EDGE_PUNCT.sub("", re.sub(r"\s+", " ", paragraph)).strip()
 
 
+def phrase_match_key(paragraph: str) -> str:
+    """What the phrase patterns match: phrase_key, except that a question keeps its question mark, so that a
+    pattern matches a question only when it says so ("what do you think\\??"). "Comments?" heading a
+    documentation page's contact line is an invitation, not a comment counter."""
+    key = phrase_key(paragraph)
+    if key and paragraph.rstrip().endswith("?") and not key.endswith("?"):
+        key += "?"
+    return key
+
+
 def is_boilerplate_phrase(paragraph: str, options: CleanOptions | None = None) -> bool:
     options = options or CleanOptions()
     if len(paragraph) > options.max_phrase_chars:
         return False
-    key = phrase_key(paragraph)
+    key = phrase_match_key(paragraph)
     if not key:
         return True  # a line of nothing but punctuation or bullets
     rx = load_phrases(str(options.phrases_file) if options.phrases_file else None)
@@ -1167,6 +1190,7 @@ def clean_page(
     paragraphs = extracted.text.splitlines() if extracted else []
     if extracted and options.structure:
         paragraphs = _drop_repeated_title(paragraphs, extracted.title, removed, removed_text, rules)
+        paragraphs = _drop_own_url(paragraphs, (url, extracted.canonical_url), removed, removed_text, rules)
     key = _article_key(url, paragraphs)
     paths = [_place_of(places, p) for p in paragraphs] if places else None
     kept = clean_paragraphs(paragraphs, site, memory, options, key, removed, removed_text, paths)
@@ -1278,6 +1302,42 @@ def _drop_repeated_title(
             removed_text.append(("structure", para))
             return paragraphs[:i] + paragraphs[i + 1 :]
     return paragraphs
+
+
+_URL_LINE = re.compile(r"(?:https?://|www\.)\S+$", re.I)
+
+
+def _address(url: str | None) -> str | None:
+    """A URL without its scheme, www., query, fragment and trailing slash, lowercased."""
+    if not url:
+        return None
+    m = re.match(r"(?:https?://)?(?:www\.)?([^?#\s]+?)/*(?:[?#]\S*)?$", url.strip(), re.I)
+    return m.group(1).lower() if m else None
+
+
+def _drop_own_url(
+    paragraphs: list[str],
+    urls: tuple[str | None, ...],
+    removed: dict[str, int],
+    removed_text: list[tuple[str, str]],
+    rules: StructureRules,
+) -> list[str]:
+    """A line that is nothing but the page's own address (a share widget's permalink) is page structure. A link
+    to anything else stays: on wcxb dev bare links were references and code as often as furniture."""
+    own = {a for a in map(_address, urls) if a}
+    if not own:
+        return paragraphs
+    kept = []
+    for para in paragraphs:
+        line = para.strip()
+        if " " not in line and len(line) <= 300 and _URL_LINE.match(line) and _address(line) in own:
+            rules.note("own-url")
+            if rules.on("own-url"):
+                removed["structure"] += 1
+                removed_text.append(("structure", para))
+                continue
+        kept.append(para)
+    return kept
 
 
 @dataclass
