@@ -116,21 +116,29 @@ def build(db: Path, n: int, extra: int) -> dict:
         add_articles(con, 0, n)
         con.execute("CHECKPOINT")
         figures["generate_s"] = round(time.perf_counter() - started, 1)
-        full = update_index(con)
-        con.execute("CHECKPOINT")
-        figures["index_full_s"] = full["seconds"]
-        figures["index_postings"] = full["postings"]
-        figures["index_full_ms_per_article"] = round(1000 * full["seconds"] / n, 3)
-        for label, count in (("publish_500", 500), ("day", extra)):
-            lo = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-            add_articles(con, lo, lo + count)
-            step = update_index(con)
-            assert step["mode"] == "append", step
-            figures[f"index_append_{label}_s"] = step["seconds"]
-            figures[f"index_append_{label}_ms_per_article"] = round(1000 * step["seconds"] / count, 3)
-        con.execute("CHECKPOINT")
+        figures |= index_and_append(con, n, extra)
     finally:
         con.close()
+    return figures
+
+
+def index_and_append(con, n: int, extra: int) -> dict:
+    """The full index of the n generated articles, then 500 and `extra` more appended and indexed (the pools
+    of POOLS must be in `con`)."""
+    figures = {}
+    full = update_index(con)
+    con.execute("CHECKPOINT")
+    figures["index_full_s"] = full["seconds"]
+    figures["index_postings"] = full["postings"]
+    figures["index_full_ms_per_article"] = round(1000 * full["seconds"] / n, 3)
+    for label, count in (("publish_500", 500), ("day", extra)):
+        lo = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        add_articles(con, lo, lo + count)
+        step = update_index(con)
+        assert step["mode"] == "append", step
+        figures[f"index_append_{label}_s"] = step["seconds"]
+        figures[f"index_append_{label}_ms_per_article"] = round(1000 * step["seconds"] / count, 3)
+    con.execute("CHECKPOINT")
     return figures
 
 

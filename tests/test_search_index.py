@@ -188,3 +188,143 @@ def test_the_fingerprint_sees_rows_that_a_checkpoint_moved_onto_dense_row_number
         assert moved > 0 and after[0] != before[0] and after[1] == before[1]
     finally:
         con.close()
+
+
+# Texts chosen for their separators: ". ", ", ", "-", quotes, a dash, an ellipsis, tabs and double spaces,
+# case, letters with combining marks, Cyrillic, Chinese, a phrase at the very end or start of a text.
+PUNCTUATED = [
+    ("p1", "U.S. Sanctions on Russia, again", ["He said: \"sanctions on Russia.\" Then he left.",
+                                             "Sanctions on Russia-linked firms — and more…"]),
+    ("p2", "«Санкции» против России.", ["Санкции против России. Новые санкции, снова.", "...on russia"]),
+    ("p3", "中国对俄罗斯的制裁。", ["制裁，再次。", "Ends with on russia."]),
+    ("p4", "ÉNERGIE, gaz; pétrole!", ["Cafe\u0301 talks\ton  russia", "'Gas' – \"on russia\"? (maybe)"]),
+    ("p5", None, ["on russia.", "sanctions on russia. sanctions on russia,", "x-y-z, on-russia.on"]),
+]  # fmt: skip
+PUNCTUATED_PHRASES = [
+    "on russia.", "russia.", "on russia,", "russia,", ", again", "russia, again", "u.s. sanctions", "u.s.",
+    ".s.", "s. s", "s on russia.\"", "\"sanctions on russia.\"", ": \"sanctions", "russia-linked", "-linked",
+    "a-l", "— and", "more…", "санкции против россии.", "«санкции»", "» против", "россии. новые",
+    "санкции, снова.", "...on russia", "..on", "中国对", "的制裁。", "制裁，再", "ends with on russia.",
+    "énergie, gaz;", "gaz; pétrole!", "pétrole!", "e\u0301 talks", "cafe\u0301", "cafe", "talks\ton",
+    "on  russia", "'gas' –", "– \"on russia\"?", "\"? (maybe)", "(maybe)", "russia. sanctions", "x-y-z, on-russia.on",
+    "z, on-", "russia.on", ".on", "on-russia", "left. sanctions", "again he said", "russia. then",
+    "then he left.", "left.", "s, s",
+]  # fmt: skip
+
+
+def _expected_units(con, needle: str) -> set[int]:
+    """The units that hold the needle, by the scan's predicate."""
+    rows = con.execute(
+        "SELECT -1 - rowid FROM articles WHERE contains(lower(title), $n) "
+        "UNION ALL SELECT rowid FROM sentences WHERE contains(lower(text), $n)",
+        {"n": needle},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _index_units(con, needle: str) -> set[int] | None:
+    if not search_index.find_units(con, needle):
+        return None
+    units = {r[0] for r in con.execute("SELECT unit FROM search_units").fetchall()}
+    con.execute("DROP TABLE search_units")
+    return units
+
+
+def test_punctuated_phrases_are_answered_by_the_index_alone_as_the_scan(tmp_path):
+    con = _make(tmp_path / "p.duckdb", PUNCTUATED)
+    try:
+        search_index.update_index(con)
+        for phrase in PUNCTUATED_PHRASES:
+            fast = _same(con, phrase, days=10)
+            assert fast.index, phrase  # every phrase with a letter in it: no text is read
+            assert _index_units(con, phrase.lower()) == _expected_units(con, phrase.lower()), phrase
+        hits = {p: {s["article_id"] for s in search(con, p, days=10).stories} for p in PUNCTUATED_PHRASES}
+    finally:
+        con.close()
+    assert hits["on russia."] == {"p1", "p3", "p5"}  # inside quotes, at the end of a sentence, a whole sentence
+    assert hits["russia,"] == {"p1", "p5"} and hits["on russia,"] == {"p1", "p5"}
+    assert hits["u.s."] == {"p1"} and hits[".s."] == {"p1"} and hits["s. s"] == {"p1"}
+    assert hits["-linked"] == {"p1"} and hits["a-l"] == {"p1"} and hits["more…"] == {"p1"}
+    assert hits["санкции против россии."] == {"p2"} and hits["» против"] == {"p2"}
+    assert hits["...on russia"] == {"p2"} and hits["..on"] == {"p2"} and hits[".on"] == {"p2", "p5"}
+    assert hits["的制裁。"] == {"p3"} and hits["ends with on russia."] == {"p3"}
+    assert hits["e\u0301 talks"] == {"p4"} and hits["cafe"] == {"p4"}  # a combining mark is part of the token
+    # the search phrase's whitespace is one space: "talks on" is in no text (a tab there), "on russia" in all
+    assert hits["talks\ton"] == set() and hits["on  russia"] == {"p1", "p2", "p3", "p4", "p5"}
+    assert hits["russia. sanctions"] == {"p5"} and hits["russia.on"] == {"p5"}
+    # a phrase across two evidence sentences, or from the title into a sentence, is not in one text: no match
+    assert hits["left. sanctions"] == set() and hits["again he said"] == set() and hits["russia. then"] == set()
+    assert hits["then he left."] == {"p1"} and hits["left."] == {"p1"}
+
+
+def test_any_piece_of_a_text_finds_the_units_the_scan_finds(tmp_path):
+    """Every substring around the separators of the texts (and seeded random ones), lower-cased, raw (double
+    spaces and tabs kept): the index's units are exactly those whose text contains it."""
+    import random
+
+    con = _make(tmp_path / "p.duckdb", PUNCTUATED + TEXTS)
+    try:
+        search_index.update_index(con)
+        texts = [t for _, title, sentences in PUNCTUATED + TEXTS for t in [title, *sentences] if t]
+        rng = random.Random(15)
+        needles = set()
+        for text in texts:
+            low = text.lower()
+            for _ in range(12):
+                lo = rng.randrange(len(low))
+                needles.add(low[lo : lo + rng.randint(1, 14)])
+            for at, ch in enumerate(low):  # pieces that start or end at a separator
+                if not (ch.isalnum() or ch == "_"):
+                    needles.add(low[max(0, at - 4) : at + 1])
+                    needles.add(low[at : at + 5])
+        needles |= {n.upper() for n in list(needles)[:20]}  # upper case in the needle matches nothing lowered
+        checked = 0
+        for needle in sorted(needles):
+            units = _index_units(con, needle)
+            if units is None:  # nothing but separators: the scan answers
+                assert not search_index.phrase_runs(con, needle), needle
+                continue
+            assert units == _expected_units(con, needle), needle
+            checked += 1
+        assert checked > 300
+    finally:
+        con.close()
+
+
+def test_an_index_of_an_older_shape_is_rebuilt(tmp_path):
+    con = _make(tmp_path / "a.duckdb", TEXTS)
+    try:
+        search_index.update_index(con)
+        con.execute("ALTER TABLE search_index_state DROP COLUMN version")  # the shape before separators
+        assert search_index.index_state(con) is None and not search_index.is_current(con)
+        assert not search(con, "on russia", days=10).index
+        assert search_index.update_index(con)["mode"] == "full"
+        con.execute("UPDATE search_index_state SET version = version + 1")  # a newer or older version
+        assert not search_index.is_current(con)
+        assert search_index.update_index(con)["mode"] == "full"
+        assert _same(con, "russia's gas", days=10).index
+    finally:
+        con.close()
+
+
+def test_a_full_build_in_steps_gives_the_index_of_one_step(tmp_path, monkeypatch):
+    con = _make(tmp_path / "a.duckdb", PUNCTUATED + TEXTS)
+    try:
+        search_index.update_index(con)
+        one = con.execute("SELECT count(*), sum(hash(t.term, p.unit, p.pos, b.sep, a.sep)) FROM search_postings p "
+                          "JOIN search_terms t USING (term_id) JOIN search_separators b ON b.sep_id = p.before "
+                          "JOIN search_separators a ON a.sep_id = p.after").fetchone()  # fmt: skip
+        monkeypatch.setattr(search_index, "CHUNK_TITLES", 2)
+        monkeypatch.setattr(search_index, "CHUNK_SENTENCES", 3)
+        con.execute("DROP TABLE search_index_state")
+        assert search_index.update_index(con)["mode"] == "full"
+        steps = con.execute("SELECT count(*), sum(hash(t.term, p.unit, p.pos, b.sep, a.sep)) FROM search_postings p "
+                            "JOIN search_terms t USING (term_id) JOIN search_separators b ON b.sep_id = p.before "
+                            "JOIN search_separators a ON a.sep_id = p.after").fetchone()  # fmt: skip
+        assert steps == one and one[0] > 100
+        units = dict(con.execute("SELECT term, units FROM search_terms").fetchall())
+        assert units["russia"] == len(_expected_units(con, "russia"))  # each unit counted once across steps
+        for phrase in PUNCTUATED_PHRASES[:12]:
+            _same(con, phrase, days=10)
+    finally:
+        con.close()
