@@ -6,8 +6,9 @@ What is searched. By default the titles and the *evidence sentences* (the senten
 stored with the mentions), not the whole text: the question is "how much of China-Russia coverage talks about
 sanctions", and a sentence that names a country and the phrase answers it better than a word in the boilerplate
 of a long page. It is also less than half the text of the articles. DuckDB's fts extension is not part of the
-wheel, so a term index of its own (search_index.py, extended at each publish) narrows a phrase to the texts
-that can hold it, and gives exactly the answer of the scan (the scan stays, for `--full-text`, for an index
+wheel, so a term index of its own (search_index.py, extended at each publish: tokens with their positions and
+the separators around them) answers a phrase, punctuation included, without reading any text, and gives exactly
+the answer of the scan (the scan stays, for `--full-text`, for an index
 that lags the tables, and as the reference: `use_index=False`). Figures at a year's scale (1M articles):
 bench/results/search.json (`python bench/search.py`).
 
