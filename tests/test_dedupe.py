@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -282,3 +283,70 @@ def test_rows_with_text_let_grey_zone_copies_join_across_batches():
     assert with_text.story_id == "w1" and with_text.is_wire
     if d > StoryIndex().max_distance:  # in the grey zone only the text can confirm the match
         assert without_text.story_id == "p1"
+
+
+# ------------------------------------------------------------------------------------- fingerprints: fast paths
+
+# Fingerprints stored in warehouses stay valid only if the functions never change their values: these were
+# computed by the regex-and-np.unique implementation the fast paths replaced.
+PINNED_FINGERPRINTS = [
+    ("", 0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+    ("one", 3640053896945323068, "fe05bcdcdc4928012781a5f1a2a77cbb5398e106"),
+    ("two words", 12186163236572725411, "6bbd56a66ff1072a75f30df793911caccaef32c8"),
+    ("The Ferry  reopens.\n", 15716602013209158144, "c79d831401aa421765068d415428fcc01862a757"),
+    (
+        "Officials in Beijing said the agreement on grain exports would be reviewed on Monday.\nThe White House declined to comment.",
+        1865053198789906780,
+        "2ac5ff81912762f5128a723104d7dfad53d4fe71",
+    ),
+    (
+        "Ünïcödé café — naïve ﬁne  text\xa0with\u2003odd spaces",
+        11696702384981752953,
+        "43e368122ff8b08f07b547ef35ab15c23c70a43b",
+    ),
+    (
+        "中国的经济政策 日本語のテキスト 한국어 문장",
+        2388985972305451026,
+        "3800ee898d3377c455b00ec350d360727d34c465",
+    ),
+    (
+        "snake_case and-dashes, 3.5% (numbers) [brackets]",
+        2982795364930820199,
+        "8f2a142a71d76758e113c2815e5925e9e79c2003",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "sim", "digest"), PINNED_FINGERPRINTS)
+def test_fingerprints_keep_their_values(text, sim, digest):
+    assert simhash(text) == sim
+    assert content_hash(text) == digest
+
+
+def test_split_is_regex_whitespace_on_every_code_point():
+    """normalise_text relies on str.split() and regex \\s agreeing on what whitespace is."""
+    import sys
+
+    space = re.compile(r"\s")
+    differ = [c for c in map(chr, range(sys.maxunicode + 1)) if bool(space.fullmatch(c)) != c.isspace()]
+    assert differ == []
+
+
+def _reference_normalise(text):
+    import unicodedata
+
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "").lower()).strip()
+
+
+_ODD = (
+    "aZ09 _-\t\n\r\x0b\x0c\x1c\x85\u00a0\u2003\u3000\u200béÉßİıﬁ①Ⅻ中文日本語カタカナ한국어\u0301ǅ.,;!?'\"%$"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list(_ODD)), max_size=80).map("".join))
+def test_fast_paths_match_the_regex_definitions(text):
+    from newsmon.dedupe import _TOKEN, normalise_text, tokens
+
+    assert normalise_text(text) == _reference_normalise(text)
+    assert tokens(text) == _TOKEN.findall(_reference_normalise(text))
