@@ -137,6 +137,21 @@ class SharedProgress:
             self.done.value += n
 
 
+def _warm_shared_caches() -> None:
+    """Build, in this thread, what the shard's worker threads share and build on first use.
+
+    functools.lru_cache does not hold back other callers while one computes: the fetch_workers threads asking
+    at once for the relation lexicon, the phrase patterns or the public suffix list each built their own copy
+    (~5 CPU-s per shard, mostly parsing and compiling the lexicon 16 times). Same objects, built once.
+    """
+    from newsmon.clean import load_phrases
+    from newsmon.relations import default_finder
+
+    default_finder()
+    load_phrases(None)
+    _public_suffixes()
+
+
 class ShardContext:
     """What the workers of one shard share: the HTTP client, cleaning memory, tagger and counters."""
 
@@ -148,6 +163,7 @@ class ShardContext:
         self.client = HttpClient(settings)
         self.memory = BoilerplateMemory(paths.state / "boilerplate")
         self.tagger = _tagger()
+        _warm_shared_caches()
         self.lock = threading.Lock()
         self.report = ShardReport()
         self.page_keys: dict[str, str] = {}  # article_id -> the page URL the cleaner saw (for second_look)
