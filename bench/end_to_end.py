@@ -26,6 +26,17 @@ page weights (bytes, depth, CPU per page in clean_page) of the light, real-weigh
 
 The default (1x, 2x and 4x: 140,000 articles in all) took about 25 minutes on 2 shared cores; `--scales 1`
 takes about 4. `--baseline-sample` counts feeds (~67 articles each) of the naive baseline.
+
+    .venv/bin/python bench/end_to_end.py --weight real --quick      # development: 2,000 articles, 1x, ~2-4 min
+    .venv/bin/python bench/end_to_end.py --weight real --quick --code ../other/include   # the same day, other code
+
+The server renders every page ahead (SynthServer(prerender=...), outside the timed stages: a real site's CPU is
+not on our machine) and then only sends bytes; its CPU during the fetch is reported (server cpu_s_during_fetch).
+Each day also reports its CPU seconds in all (stages and server), which do not depend on the machine's load,
+and the wall time it would take at least on idle cores (idle_core_bound_s: per stage the larger of its CPU over
+the cores and its critical path), memory and CPU per fetch shard, and a digest per analyst table
+(analyst_tables): two runs of the same day give the same digests, so a change that keeps them keeps what
+analysts read.
 """
 
 from __future__ import annotations
@@ -184,6 +195,15 @@ def stage_fetch(feeds_file: str, data_dir: str, workers: int) -> dict:
         "shards": len(shards),
         "worker_cpu_s": sum(o["cpu_s"] for o in outs),
         "worker_max_rss": max(o["max_rss"] for o in outs),
+        "per_shard": [
+            {
+                "feeds": len(names),
+                "articles": o["report"]["items"],
+                "cpu_s": round(o["cpu_s"], 2),
+                "max_rss_mib": round(o["max_rss"] / MIB, 1),
+            }
+            for names, o in zip(shards, outs, strict=True)
+        ],
     }
 
 
@@ -293,10 +313,13 @@ def run_day(day: SynthDay, workers: int, workdir: Path) -> dict:
     """The whole day through every stage, in a fresh data folder; figures per stage."""
     data_dir = workdir / "data"
     outbox = workdir / "outbox"
-    with SynthServer(day) as server:
+    with SynthServer(day, prerender=workers, render_dir=workdir) as server:
         feeds_file = server.write_feeds_yaml(workdir / "feeds.yaml")
+        before = server.stats()  # the server's CPU during the fetch only
         runs = [run_stage("fetch", str(feeds_file), str(data_dir), workers)]
         served = server.stats()
+        served["cpu_s_during_fetch"] = round(served["cpu_s"] - before["cpu_s"], 2)
+        served["pages_rendered_ahead_s"] = round(server.render_s, 1)
     batches = runs[0].out["report"]["batches"]
     runs.append(run_stage("load", batches, str(data_dir)))
     runs.append(run_stage("daily", str(data_dir)))
@@ -313,6 +336,9 @@ def run_day(day: SynthDay, workers: int, workdir: Path) -> dict:
     }
     total = sum(r.wall_s for r in runs)
     fetch = runs[0].out
+    from newsmon.config import paths as data_paths
+
+    tables = analyst_fingerprint(data_paths(data_dir).analyst_db)
     return {
         "articles": day.articles,
         "feeds": day.feeds,
@@ -323,7 +349,10 @@ def run_day(day: SynthDay, workers: int, workdir: Path) -> dict:
         "articles_per_s": round(day.articles / total, 1),
         "stages": stages,
         "fetch_worker_max_rss_mib": round(fetch["worker_max_rss"] / MIB, 1),
+        "fetch_shards": fetch["per_shard"],
         "server": served,
+        **idle_core_bound(stages, fetch["per_shard"], served["cpu_s_during_fetch"]),
+        "analyst_tables": tables,
     }
 
 
@@ -422,6 +451,70 @@ def analyst_tables(db: Path) -> dict:
     finally:
         con.close()
     return out
+
+
+_LOOPBACK_PORT = re.compile(r"(127\.0\.0\.\d+):\d+")
+
+
+def analyst_fingerprint(db: Path) -> dict[str, str]:
+    """A digest per analyst table (analyst_tables) that two runs of the same day share, so that code which
+    changes any analyst row changes one: compare a run of the code before a change with one after (--code).
+
+    What differs between two runs of the same code is left out: fetched_at (the run's clock) and the
+    synthetic server's ports, which are in every URL and so in every article id (a hash of the canonical
+    URL): ids are replaced by their URL without the port, and rows sorted again.
+    """
+    import hashlib
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        urls = dict(con.execute("SELECT article_id, canonical_url FROM articles").fetchall())
+        columns = [
+            d[0]
+            for d in con.execute(
+                "SELECT * EXCLUDE (story_id, staged_file, loaded_at) FROM articles LIMIT 0"
+            ).description
+        ]
+    finally:
+        con.close()
+    ids = {a: _LOOPBACK_PORT.sub(r"\1", u) for a, u in urls.items()}
+
+    def plain(value):
+        if isinstance(value, str):
+            return ids.get(value) or _LOOPBACK_PORT.sub(r"\1", value)
+        if isinstance(value, list | tuple):
+            return type(value)(plain(v) for v in value)
+        return value
+
+    out = {}
+    for name, rows in analyst_tables(db).items():
+        if name == "articles":
+            drop = columns.index("fetched_at")
+            rows = [row[:drop] + row[drop + 1 :] for row in rows]
+        rows = sorted((plain(row) for row in rows), key=repr)
+        out[name] = f"{len(rows)} rows, sha256 {hashlib.sha256(repr(rows).encode()).hexdigest()[:16]}"
+    return out
+
+
+def idle_core_bound(stages: dict, shards: list[dict], server_cpu_s: float, cores: int | None = None) -> dict:
+    """What the day would take on idle cores, from CPU seconds (which do not depend on the machine's load):
+    per stage the larger of its CPU (fetch: with the server's) spread over the cores and its critical path,
+    which for fetch is the busiest shard (one interpreter) and for load, daily and digest, single processes
+    whose work is mostly serial, their whole CPU."""
+    cores = cores or os.cpu_count() or 1
+    bound = {}
+    for name, st in stages.items():
+        cpu = st["cpu_s"] + (server_cpu_s if name == "fetch" else 0.0)
+        critical = max((s["cpu_s"] for s in shards), default=0.0) if name == "fetch" else st["cpu_s"]
+        bound[name] = round(max(cpu / cores, critical), 1)
+    total_cpu = sum(st["cpu_s"] for st in stages.values()) + server_cpu_s
+    return {
+        "cpu_s": round(total_cpu, 1),
+        "idle_core_bound_s": round(sum(bound.values()), 1),
+        "idle_core_bound_per_stage_s": bound,
+    }
 
 
 def run_half_hours(workdir: Path, one_batch: dict) -> dict:
@@ -604,6 +697,13 @@ def real_weight_report(result: dict, days: dict[float, dict], args) -> dict:
     figures = result["figures"]
     for scale, r in days.items():
         figures[f"{scale:g}x_fetch_worker_max_rss_mib"] = r["fetch_worker_max_rss_mib"]
+        figures[f"{scale:g}x_fetch_shard_rss_mib"] = [s["max_rss_mib"] for s in r["fetch_shards"]]
+        figures[f"{scale:g}x_fetch_shard_cpu_s"] = [s["cpu_s"] for s in r["fetch_shards"]]
+        figures[f"{scale:g}x_cpu_s"] = r["cpu_s"]
+        figures[f"{scale:g}x_idle_core_bound_s"] = r["idle_core_bound_s"]
+        figures[f"{scale:g}x_server_cpu_during_fetch_s"] = r["server"]["cpu_s_during_fetch"]
+        for name, st in r["stages"].items():
+            figures[f"{scale:g}x_{name}_cpu_s"] = st["cpu_s"]
         figures[f"{scale:g}x_fetch_cpu_per_article_ms"] = round(
             r["stages"]["fetch"]["cpu_s"] / r["articles"] * 1000, 2
         )
@@ -657,12 +757,28 @@ def real_weight_report(result: dict, days: dict[float, dict], args) -> dict:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--articles", type=int, default=20_000, help="articles at scale 1")
-    ap.add_argument("--feeds", type=int, default=300, help="feeds at scale 1")
-    ap.add_argument("--scales", default="1,2,4", help="comma-separated multiples of --articles and --feeds")
+    ap.add_argument("--articles", type=int, default=None, help="articles at scale 1 (default 20,000)")
+    ap.add_argument("--feeds", type=int, default=None, help="feeds at scale 1 (default 300, ~67 items each)")
+    ap.add_argument(
+        "--scales", default=None, help="comma-separated multiples of --articles and --feeds (default 1,2,4)"
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="for development: 2,000 articles from 30 feeds, scale 1, no baseline (each can still be given)",
+    )
+    ap.add_argument(
+        "--code",
+        default=None,
+        help="import newsmon from this include/ folder (another checkout) instead of this one's: an A/B of the "
+        "same day, whose analyst_tables digests must match",
+    )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="fetch worker processes")
     ap.add_argument(
-        "--baseline-sample", type=int, default=6, help="feeds in the naive baseline's sample (0: skip)"
+        "--baseline-sample",
+        type=int,
+        default=None,
+        help="feeds in the naive baseline's sample (0: skip; default 6)",
     )
     ap.add_argument(
         "--weight",
@@ -677,7 +793,21 @@ def main(argv: list[str]) -> int:
         help="also load the 1x day as 48 half-hour batches (same tables?)",
     )
     args = ap.parse_args(argv)
-    args.out = args.out or str(RESULTS_REAL if args.weight == "real" else RESULTS)
+    quick = {"articles": 2_000, "feeds": 30, "scales": "1", "baseline_sample": 0}
+    full = {"articles": 20_000, "feeds": 300, "scales": "1,2,4", "baseline_sample": 6}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.code:
+        code = str(Path(args.code).resolve())
+        sys.path.insert(0, code)  # spawned stage and shard processes inherit sys.path
+        print(f"newsmon from {code}", flush=True)
+    default_out = RESULTS_REAL if args.weight == "real" else RESULTS
+    if args.quick or args.code:  # a development run does not overwrite the recorded figures
+        default_out = default_out.with_name(
+            default_out.stem + ("_quick" if args.quick else "_code") + ".json"
+        )
+    args.out = args.out or str(default_out)
     try:
         scales = [float(s) for s in args.scales.split(",") if s.strip()]
     except ValueError:
@@ -766,6 +896,20 @@ def _print_day(r: dict) -> None:
         "fetch steps (CPU s, all workers): "
         + ", ".join(f"{k} {v['cpu_s']:.1f}" for k, v in sorted(steps.items()))
     )
+    print(
+        "fetch shards: "
+        + "; ".join(
+            f"{s['articles']} articles, {s['cpu_s']:.1f} CPU s, {s['max_rss_mib']:.0f} MiB"
+            for s in r["fetch_shards"]
+        )
+    )
+    server = r["server"]
+    print(
+        f"server: {server['cpu_s_during_fetch']} CPU s during the fetch (pages rendered ahead in "
+        f"{server['pages_rendered_ahead_s']} s); all CPU {r['cpu_s']} s; on idle cores at least "
+        f"{r['idle_core_bound_s']} s {r['idle_core_bound_per_stage_s']}"
+    )
+    print(f"analyst tables: {r['analyst_tables']}")
     print(f"fetch report: {r['stages']['fetch']['report']}")
     print(f"load report: {r['stages']['load']['report']}; server: {r['server']}", flush=True)
 
@@ -838,7 +982,7 @@ def _bound_notes(day: dict) -> list[str]:
     http = fetch["steps"].get("page_http")
     if not http or not http.get("calls"):
         return []
-    busy = (fetch["cpu_s"] + day["server"]["cpu_s"]) / fetch["wall_s"]
+    busy = (fetch["cpu_s"] + day["server"]["cpu_s_during_fetch"]) / fetch["wall_s"]
     return [
         f"Fetch is CPU-bound, not network-bound: its workers and the server kept {busy:.1f} of 2 cores busy; a page "
         f"request cost {http['cpu_s'] / http['calls'] * 1000:.1f} ms CPU and {http['thread_wall_s'] / http['calls'] * 1000:.0f} ms "

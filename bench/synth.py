@@ -823,6 +823,10 @@ class RealChrome:
         )
         return cls("\n".join(head) + "\n", body_open, body_close)
 
+    def static(self) -> tuple[str, str, str]:
+        """The furniture in the order pieces() puts it in the page."""
+        return (self.head, self.body_open, self.body_close)
+
     def pieces(self, page: str) -> list[tuple[str, bool]]:
         """The light page with the furniture put in: (text, is this host's static furniture) in page order."""
         head_end = page.index("</head>")
@@ -880,6 +884,7 @@ class _Farm:
         self.lock = threading.Lock()
         self.requests = 0
         self.bytes_sent = 0
+        self.rendered: _Rendered | None = None  # pages rendered ahead (SynthServer(prerender=...))
         self.servers: list[ThreadingHTTPServer] = []
         self.base_urls: list[str] = []
         for h in range(day.hosts):
@@ -887,7 +892,15 @@ class _Farm:
             server.daemon_threads = True
             self.servers.append(server)
             self.base_urls.append(f"http://127.0.0.{h + 1}:{server.server_address[1]}")
+
+    def serve(self) -> None:
+        for server in self.servers:
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
+
+    def gzip_page(self, i: int, base: str) -> bytes:
+        if self.rendered is not None:
+            return self.rendered.page(i)
+        return self.day.page_gzip(i, base, self.gzip_level)
 
     def respond(self, host: int, path: str) -> tuple[int, bytes | int, str]:
         base = self.base_urls[host]
@@ -929,9 +942,7 @@ class _Farm:
                 gz = status == 200 and "gzip" in (self.headers.get("Accept-Encoding") or "")
                 if isinstance(body, int):  # an article page
                     base = farm.base_urls[host]
-                    body = (
-                        farm.day.page_gzip(body, base, farm.gzip_level) if gz else farm.day.page(body, base)
-                    )
+                    body = farm.gzip_page(body, base) if gz else farm.day.page(body, base)
                 elif gz:
                     body = gzip.compress(body, farm.gzip_level, mtime=0)
                 self.send_response(status)
@@ -963,7 +974,13 @@ def _serve(day: SynthDay, conn) -> None:
     conn.send(farm.base_urls)
     while True:
         command = conn.recv()
-        if command == "stats":
+        if isinstance(command, tuple) and command[0] == "rendered":  # before serving: pages rendered ahead
+            farm.rendered = _Rendered(day, command[1], command[2], farm.gzip_level)
+            conn.send("ok")
+        elif command == "serve":
+            farm.serve()
+            conn.send("ok")
+        elif command == "stats":
             conn.send(farm.stats())
         else:  # "stop"
             for server in farm.servers:
@@ -973,14 +990,94 @@ def _serve(day: SynthDay, conn) -> None:
             return
 
 
+class _Rendered:
+    """Pages rendered ahead: their per-page gzip members in one mapped file (the page cache holds them, not the
+    server's heap); a real-weight page's static furniture members are compressed once per host, as page_gzip
+    does, and put back in between."""
+
+    def __init__(self, day: SynthDay, path: str, pieces: list[tuple[int, ...]], level: int) -> None:
+        import mmap
+
+        self.day, self.level, self.pieces = day, level, pieces  # page i: the lengths of its own members
+        self.starts = [0]
+        for lengths in pieces:
+            self.starts.append(self.starts[-1] + sum(lengths))
+        with open(path, "rb") as f:
+            self.data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.starts[-1] else b""
+
+    def page(self, i: int) -> bytes:
+        at, own = self.starts[i], iter(self.pieces[i])
+        static = iter(self.day.real_chrome(self.day.host_of(i)).static() if self.day.weight == "real" else ())
+        out = []
+        for n in range(len(self.pieces[i])):  # own members and static ones alternate, own first and last
+            length = next(own)
+            out.append(self.data[at : at + length])
+            at += length
+            if n < len(self.pieces[i]) - 1:
+                out.append(_gzip_static(next(static), self.level))
+        return b"".join(out)
+
+
+def _render_range(
+    day: SynthDay, base_urls: list[str], start: int, stop: int, level: int
+) -> list[tuple[tuple[int, ...], bytes]]:
+    """Pages start..stop-1: the lengths of their own (not static) gzip members and the members, concatenated."""
+    out = []
+    for i in range(start, stop):
+        if day.not_found(i):
+            out.append(((), b""))
+            continue
+        members = [
+            gzip.compress(text.encode("utf-8"), level, mtime=0)
+            for text, static in day._pieces(i, base_urls[day.host_of(i)])
+            if not static
+        ]
+        out.append((tuple(map(len, members)), b"".join(members)))
+    return out
+
+
+def render_pages(
+    day: SynthDay, base_urls: list[str], workers: int, folder: str | os.PathLike | None = None, level: int = 5
+) -> tuple[Path, list[tuple[int, ...]]]:
+    """Every article page's own gzip members, as page_gzip makes them, rendered in `workers` processes into one
+    file; returns the file and each page's member lengths (none for a page that answers 404)."""
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    fd, name = tempfile.mkstemp(prefix="synth-pages-", suffix=".bin", dir=folder)
+    pieces: list[tuple[int, ...]] = []
+    chunk = 500
+    context = mp.get_context("spawn")
+    with os.fdopen(fd, "wb") as out, ProcessPoolExecutor(max(1, workers), mp_context=context) as pool:
+        futures = [
+            pool.submit(_render_range, day, base_urls, start, min(start + chunk, day.articles), level)
+            for start in range(0, day.articles, chunk)
+        ]
+        for future in futures:  # in order: the file holds page 0, 1, 2, ...
+            for lengths, body in future.result():
+                out.write(body)
+                pieces.append(lengths)
+    return Path(name), pieces
+
+
 class SynthServer:
     """A SynthDay served from a child process (its CPU must not share the pipeline's interpreter lock)."""
 
-    def __init__(self, day: SynthDay) -> None:
+    def __init__(
+        self, day: SynthDay, prerender: int = 0, render_dir: str | os.PathLike | None = None
+    ) -> None:
+        """prerender=N: before serving, render and compress every article page in N processes into a file in
+        render_dir (default: the temp folder) that the server then only reads, so that the server's CPU during
+        a fetch is sending bytes, not generating prose and markup (a real site's CPU is not on our machine).
+        The pages are the same bytes either way."""
         self.day = day
+        self.prerender = prerender
+        self.render_dir = render_dir
+        self.render_s = 0.0  # wall seconds the rendering ahead took
         self.base_urls: list[str] = []
         self._conn = None
         self._proc = None
+        self._rendered_file: Path | None = None
 
     def start(self) -> SynthServer:
         ctx = mp.get_context("spawn")
@@ -991,7 +1088,24 @@ class SynthServer:
             self.stop()
             raise RuntimeError("the synthetic news server did not start within 60 s")
         self.base_urls = self._conn.recv()
+        try:
+            if self.prerender:
+                started = time.perf_counter()
+                self._rendered_file, pieces = render_pages(
+                    self.day, self.base_urls, self.prerender, self.render_dir
+                )
+                self._command(("rendered", str(self._rendered_file), pieces))
+                self.render_s = time.perf_counter() - started
+            self._command("serve")
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def _command(self, command) -> None:
+        self._conn.send(command)
+        if self._conn.recv() != "ok":
+            raise RuntimeError(f"the synthetic news server refused {command!r:.40}")
 
     def stop(self) -> None:
         if self._proc is None:
@@ -1006,6 +1120,9 @@ class SynthServer:
             self._proc.terminate()
             self._proc.join(5)
         self._proc = None
+        if self._rendered_file is not None:
+            self._rendered_file.unlink(missing_ok=True)
+            self._rendered_file = None
 
     def __enter__(self) -> SynthServer:
         return self.start()

@@ -111,6 +111,13 @@ def test_small_day_end_to_end_through_every_stage(tmp_path, monkeypatch):
     assert list((tmp_path / "outbox").glob("*.eml"))
     for stage in result["stages"].values():
         assert stage["wall_s"] > 0 and 20 < stage["peak_rss_mib"] < 2048
+    shards = result["fetch_shards"]
+    assert len(shards) == 2 and sum(s["articles"] for s in shards) == 200
+    assert all(s["cpu_s"] > 0 and 20 < s["max_rss_mib"] < 2048 for s in shards)
+    cpu = sum(st["cpu_s"] for st in result["stages"].values())
+    assert result["cpu_s"] >= round(cpu, 1) and result["server"]["pages_rendered_ahead_s"] > 0
+    assert cpu / 2 <= result["idle_core_bound_s"] <= result["cpu_s"] + 0.1
+    assert result["analyst_tables"]["articles"].startswith(f"{total_articles(tmp_path)} rows, sha256 ")
 
     con = duckdb.connect(str(tmp_path / "data" / "newsmon.duckdb"), read_only=True)
     try:
@@ -141,6 +148,36 @@ def test_small_day_end_to_end_through_every_stage(tmp_path, monkeypatch):
         extra = (weight["real_ms"] - weight["synthetic_ms"]) / 1000 * 200 / 2
         assert out["figures"]["projected_wall_s_with_real_page_weight"] == round(result["wall_s"] + extra, 1)
     json.dumps(out)  # what bench/run_all.py reads
+
+
+def total_articles(tmp_path) -> int:
+    con = duckdb.connect(str(tmp_path / "data" / "newsmon.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_analyst_digest_is_the_same_for_the_same_tables_and_differs_otherwise(tmp_path):
+    db = tmp_path / "a.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(
+        "CREATE TABLE articles (article_id VARCHAR, story_id VARCHAR, staged_file VARCHAR, loaded_at TIMESTAMP, "
+        "fetched_at TIMESTAMP, title VARCHAR)"
+    )
+    con.execute("INSERT INTO articles VALUES ('a', 's1', 'f', now(), now(), 'T')")
+    con.close()
+    first = end_to_end.analyst_fingerprint(db)
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE articles SET fetched_at = now() + INTERVAL 1 HOUR, story_id = 's2', loaded_at = now()"
+    )
+    con.close()
+    assert end_to_end.analyst_fingerprint(db) == first  # the run's clock and story naming do not count
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE articles SET title = 'U'")
+    con.close()
+    assert end_to_end.analyst_fingerprint(db)["articles"] != first["articles"]
 
 
 def test_real_weight_pages_weigh_what_real_news_pages_do_and_clean_to_the_same_story():
@@ -199,3 +236,25 @@ def test_extraction_speed_measures_both_versions_and_compares_their_text():
     assert m["cpu"]["baseline"] > 0 and m["cpu"]["current"] > 0
     # the timing loop lives there only: bench/extraction.py measures quality
     assert "--speed" not in (BENCH / "extraction.py").read_text()
+
+
+@pytest.mark.parametrize("weight", ["real", "light"])
+def test_pages_rendered_ahead_are_the_pages_rendered_on_request(tmp_path, weight):
+    """SynthServer(prerender=N) renders before serving, so the server spends no pipeline core on prose and
+    markup during a fetch; the bytes sent must be the ones page_gzip makes on request."""
+    import gzip
+
+    day = SynthDay(60, 6, weight=weight)
+    with SynthServer(day, prerender=2, render_dir=tmp_path) as server:
+        assert server.render_s > 0 and list(tmp_path.glob("synth-pages-*"))
+        for i in range(0, 60, 7):
+            base = server.base_urls[day.host_of(i)]
+            request = urllib.request.Request(base + day.path(i), headers={"Accept-Encoding": "gzip"})
+            if day.not_found(i):
+                with pytest.raises(urllib.error.HTTPError):
+                    urllib.request.urlopen(request, timeout=10)
+                continue
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                body = resp.read()
+            assert body == day.page_gzip(i, base, 5) and gzip.decompress(body) == day.page(i, base)
+    assert not list(tmp_path.glob("synth-pages-*"))  # the rendered file goes with the server
