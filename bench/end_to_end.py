@@ -42,6 +42,7 @@ analysts read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -461,8 +462,9 @@ def analyst_fingerprint(db: Path) -> dict[str, str]:
     changes any analyst row changes one: compare a run of the code before a change with one after (--code).
 
     What differs between two runs of the same code is left out: fetched_at (the run's clock) and the
-    synthetic server's ports, which are in every URL and so in every article id (a hash of the canonical
-    URL): ids are replaced by their URL without the port, and rows sorted again.
+    synthetic server's ports, which are in every URL, so in every article id (a hash of the canonical URL) and
+    raw_html_hash (the pages link to their host): ids are replaced by their URL without the port, lists of
+    them and rows sorted again, raw_html_hash left out.
     """
     import hashlib
 
@@ -484,6 +486,8 @@ def analyst_fingerprint(db: Path) -> dict[str, str]:
     def plain(value):
         if isinstance(value, str):
             return ids.get(value) or _LOOPBACK_PORT.sub(r"\1", value)
+        if isinstance(value, list) and value and all(v in ids for v in value):
+            return sorted(ids[v] for v in value)  # a story's articles, ordered by id
         if isinstance(value, list | tuple):
             return type(value)(plain(v) for v in value)
         return value
@@ -491,8 +495,8 @@ def analyst_fingerprint(db: Path) -> dict[str, str]:
     out = {}
     for name, rows in analyst_tables(db).items():
         if name == "articles":
-            drop = columns.index("fetched_at")
-            rows = [row[:drop] + row[drop + 1 :] for row in rows]
+            drop = {columns.index("fetched_at"), columns.index("raw_html_hash")}
+            rows = [tuple(v for n, v in enumerate(row) if n not in drop) for row in rows]
         rows = sorted((plain(row) for row in rows), key=repr)
         out[name] = f"{len(rows)} rows, sha256 {hashlib.sha256(repr(rows).encode()).hexdigest()[:16]}"
     return out
@@ -741,7 +745,20 @@ def real_weight_report(result: dict, days: dict[float, dict], args) -> dict:
         + ", ".join(f"{name} {v['clean_page_cpu_ms']} ms" for name, v in shape.items())
         + " (same process, alternating).",
         "The server sends real-weight pages as concatenated gzip members, the host's static furniture compressed "
-        "once, so that the simulator does not spend the pipeline's cores compressing 190 KiB per page.",
+        "once, so that the simulator does not spend the pipeline's cores compressing 190 KiB per page; it renders "
+        f"every page ahead, outside the timed stages ({main_day['server']['pages_rendered_ahead_s']} s at 1x), "
+        f"and spent {main_day['server']['cpu_s_during_fetch']} CPU s sending them during the fetch.",
+        f"CPU seconds, which do not depend on the machine's load: {main_day['cpu_s']} in all at "
+        f"{main_day['articles']:,} articles (fetch {main_day['stages']['fetch']['cpu_s']:.0f}, load "
+        f"{main_day['stages']['load']['cpu_s']:.0f}, daily {main_day['stages']['daily']['cpu_s']:.0f}, digest "
+        f"{main_day['stages']['digest']['cpu_s']:.0f}, server {main_day['server']['cpu_s_during_fetch']:.0f}); "
+        f"on idle cores the day takes at least {main_day['idle_core_bound_s']:.0f} s (per stage the larger of "
+        f"its CPU over the cores and its critical path: {main_day['idle_core_bound_per_stage_s']}). Fetch shards: "
+        + "; ".join(
+            f"{sh['articles']:,} articles, {sh['cpu_s']:.0f} CPU s, {sh['max_rss_mib']:.0f} MiB"
+            for sh in main_day["fetch_shards"]
+        )
+        + ".",
         f"Load average at the start: {result.get('load_average', 'n/a')}; the machine is shared.",
         *[
             n
@@ -788,6 +805,11 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--out", default=None, help="where to write the JSON figures")
     ap.add_argument(
+        "--keep",
+        default=None,
+        help="run each day in DIR/<scale>x and keep it (default: a temp folder, removed)",
+    )
+    ap.add_argument(
         "--half-hours",
         action="store_true",
         help="also load the 1x day as 48 half-hour batches (same tables?)",
@@ -803,8 +825,10 @@ def main(argv: list[str]) -> int:
         sys.path.insert(0, code)  # spawned stage and shard processes inherit sys.path
         print(f"newsmon from {code}", flush=True)
     default_out = RESULTS_REAL if args.weight == "real" else RESULTS
-    if args.quick or args.code:  # a development run does not overwrite the recorded figures
-        default_out = default_out.with_name(
+    if (
+        args.quick or args.code
+    ):  # a development run neither overwrites the recorded figures nor joins the docs
+        default_out = Path(tempfile.gettempdir()) / (
             default_out.stem + ("_quick" if args.quick else "_code") + ".json"
         )
     args.out = args.out or str(default_out)
@@ -827,7 +851,7 @@ def main(argv: list[str]) -> int:
         print(
             f"\n== scale {scale:g}: {day.articles} articles, {day.feeds} feeds, {day.hosts} hosts", flush=True
         )
-        with tempfile.TemporaryDirectory(prefix="newsmon-e2e-") as tmp:
+        with _workdir(args.keep, scale) as tmp:
             result = run_day(day, args.workers, Path(tmp))
             if args.half_hours and scale == 1:
                 result["half_hours"] = run_half_hours(Path(tmp), result)
@@ -872,6 +896,14 @@ def main(argv: list[str]) -> int:
     print(f"\nwrote {out}")
     half = days.get(1.0, {}).get("half_hours")
     return 1 if half and not all(half["same_tables"].values()) else 0
+
+
+def _workdir(keep: str | None, scale: float):
+    if keep is None:
+        return tempfile.TemporaryDirectory(prefix="newsmon-e2e-")
+    folder = Path(keep) / f"{scale:g}x"
+    folder.mkdir(parents=True, exist_ok=False)  # a kept day is never mixed with an older one
+    return contextlib.nullcontext(str(folder))
 
 
 def _print_half_hours(h: dict) -> None:

@@ -159,25 +159,31 @@ def total_articles(tmp_path) -> int:
 
 
 def test_analyst_digest_is_the_same_for_the_same_tables_and_differs_otherwise(tmp_path):
-    db = tmp_path / "a.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute(
-        "CREATE TABLE articles (article_id VARCHAR, story_id VARCHAR, staged_file VARCHAR, loaded_at TIMESTAMP, "
-        "fetched_at TIMESTAMP, title VARCHAR)"
-    )
-    con.execute("INSERT INTO articles VALUES ('a', 's1', 'f', now(), now(), 'T')")
-    con.close()
-    first = end_to_end.analyst_fingerprint(db)
-    con = duckdb.connect(str(db))
-    con.execute(
-        "UPDATE articles SET fetched_at = now() + INTERVAL 1 HOUR, story_id = 's2', loaded_at = now()"
-    )
-    con.close()
-    assert end_to_end.analyst_fingerprint(db) == first  # the run's clock and story naming do not count
-    con = duckdb.connect(str(db))
-    con.execute("UPDATE articles SET title = 'U'")
-    con.close()
-    assert end_to_end.analyst_fingerprint(db)["articles"] != first["articles"]
+    """What two runs of one day differ in (the clock, the server's ports in URLs and so in article ids and
+    page hashes, story naming) does not count; any other change of an analyst row does."""
+
+    def day(db, port: int, title: str, hours: int) -> dict:
+        con = duckdb.connect(str(db))
+        con.execute(
+            "CREATE TABLE articles (article_id VARCHAR, canonical_url VARCHAR, story_id VARCHAR, "
+            "staged_file VARCHAR, loaded_at TIMESTAMP, fetched_at TIMESTAMP, raw_html_hash VARCHAR, "
+            "duplicate_of VARCHAR, title VARCHAR)"
+        )
+        con.execute("CREATE TABLE sentences (article_id VARCHAR, sentence INTEGER, text VARCHAR)")
+        for n, path in enumerate(["/b", "/a"]):
+            url = f"https://127.0.0.2:{port}{path}"
+            aid = f"id{port}{n}"
+            con.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, 'f', now(), now() + to_hours(?), ?, ?, ?)",
+                [aid, url, f"s{port}", hours, f"h{port}", f"id{port}0" if n else None, title],
+            )
+            con.execute("INSERT INTO sentences VALUES (?, 0, 'Officials said.')", [aid])
+        con.close()
+        return end_to_end.analyst_fingerprint(db)
+
+    first = day(tmp_path / "a.duckdb", 41000, "T", 0)
+    assert day(tmp_path / "b.duckdb", 52000, "T", 3) == first
+    assert day(tmp_path / "c.duckdb", 41000, "U", 0)["articles"] != first["articles"]
 
 
 def test_real_weight_pages_weigh_what_real_news_pages_do_and_clean_to_the_same_story():
