@@ -25,9 +25,12 @@ writes bench/results/end_to_end_real.json: the day per stage, the scale curve, m
 page weights (bytes, depth, CPU per page in clean_page) of the light, real-weight and real (Zyte) pages.
 
 The default (1x, 2x and 4x: 140,000 articles in all) took about 25 minutes on 2 shared cores; `--scales 1`
-takes about 4. `--baseline-sample` counts feeds (~67 articles each) of the naive baseline.
+takes about 4. At real weight (`make bench-real-weight`: 1x, 2x, 4x and the baseline) the CPU seconds measured
+(~22 ms an article in all) put it at about 35 minutes on 2 idle cores, pages rendered ahead included (~1.7 ms of
+CPU a page, 2 processes); under a load average of 30 it takes hours, so run it on a quiet machine. `--baseline-sample` counts feeds (~67 articles each) of the naive baseline.
 
-    .venv/bin/python bench/end_to_end.py --weight real --quick      # development: 2,000 articles, 1x, ~2-4 min
+    .venv/bin/python bench/end_to_end.py --weight real --quick      # development: 2,000 articles, 1x
+                                                                    # (4 min at load 28, 8-10 min at load 30-40)
     .venv/bin/python bench/end_to_end.py --weight real --quick --code ../other/include   # the same day, other code
 
 The server renders every page ahead (SynthServer(prerender=...), outside the timed stages: a real site's CPU is
