@@ -359,16 +359,8 @@ def _full_sequence_resumed(tree: etree._Element, options, url: str | None, is_fo
     if options.focus == "precision" and not is_forum:
         cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
     postbody, temp_text = core._extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
-    if len(temp_text) < options.min_extracted_size and options.focus != "precision":
-        b_body, b_text, b_len = core.baseline(tree)
-        if b_len > len(temp_text):
-            postbody, temp_text = b_body, b_text
-    if (
-        options.focus == "balanced"
-        and 0 < len(temp_text) < core.ESCALATION_MAX_LENGTH
-        and len(temp_text) < core.ESCALATION_PAGE_SHARE * _page_text_bound(tree)
-        and len(temp_text) < core.ESCALATION_PAGE_SHARE * len(core.html2txt(tree))
-    ):
+    postbody, temp_text = _baseline_if_short(tree, options, postbody, temp_text)
+    if _escalates(tree, options, temp_text):
         r_options = copy(options)
         r_options.focus = "recall"
         esc_tree = tree  # comments off: already pruned
@@ -420,16 +412,8 @@ def _fast_sequence(tree: etree._Element, options, url: str | None, state: dict |
     if options.focus == "precision" and not is_forum:
         cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
     postbody, temp_text = core.extract_content(cleaned_tree, options)
-    if len(temp_text) < options.min_extracted_size and options.focus != "precision":
-        b_body, b_text, b_len = core.baseline(tree)
-        if b_len > len(temp_text):
-            postbody, temp_text = b_body, b_text
-    if (
-        options.focus == "balanced"
-        and 0 < len(temp_text) < core.ESCALATION_MAX_LENGTH
-        and len(temp_text) < core.ESCALATION_PAGE_SHARE * _page_text_bound(tree)
-        and len(temp_text) < core.ESCALATION_PAGE_SHARE * len(core.html2txt(tree))
-    ):
+    postbody, temp_text = _baseline_if_short(tree, options, postbody, temp_text)
+    if _escalates(tree, options, temp_text):
         r_options = copy(options)
         r_options.focus = "recall"
         r_text = ""
@@ -444,6 +428,31 @@ def _fast_sequence(tree: etree._Element, options, url: str | None, state: dict |
         ):
             postbody, temp_text = r_body, r_text
     return postbody, temp_text, etree.Element("body"), ""
+
+
+def _baseline_if_short(tree: etree._Element, options, postbody, temp_text: str):
+    """trafilatura 2.3.1's baseline step, shared by both mirrored sequences: a too-short text gives way to the
+    baseline extraction when that is longer (never in precision mode)."""
+    from trafilatura import core
+
+    if len(temp_text) < options.min_extracted_size and options.focus != "precision":
+        b_body, b_text, b_len = core.baseline(tree)
+        if b_len > len(temp_text):
+            return b_body, b_text
+    return postbody, temp_text
+
+
+def _escalates(tree: etree._Element, options, temp_text: str) -> bool:
+    """trafilatura 2.3.1's test for its recall escalation: a balanced extraction that is short against the
+    page's whole text. The cheap bound (`_page_text_bound`) settles most pages before html2txt copies the tree."""
+    from trafilatura import core
+
+    return (
+        options.focus == "balanced"
+        and 0 < len(temp_text) < core.ESCALATION_MAX_LENGTH
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * _page_text_bound(tree)
+        and len(temp_text) < core.ESCALATION_PAGE_SHARE * len(core.html2txt(tree))
+    )
 
 
 # Elements trafilatura.settings.BASIC_CLEAN_XPATH deletes whatever their attributes say.
