@@ -11,6 +11,16 @@ bench/dedupe.py (3,000 stories, ~10,000 articles over 14 days), its first week l
 small-batch fixes), each in its own process, alternating, `--rounds` times each. Reported: CPU and wall ms per
 article and per batch, their ratios in the same run, and whether both stored the same stories (partition).
 Writes bench/results/loading_small_batches.json.
+
+    .venv/bin/python bench/loading.py --kept-day DIR [--baseline REV] [--rounds 2]
+
+`--kept-day` measures the load stage of a simulated day (issue 16): DIR is a day kept by
+`bench/end_to_end.py --keep` (its `1x` folder). Each round copies the day's staged batches back to staging in a
+fresh data folder (with the boilerplate memory and feed state the fetch left) and runs
+`pipeline.load_and_publish` on them, timed (wall, CPU of the process and its children, load average), then
+`aggregates.run_daily` untimed and the analyst tables' digests (bench/end_to_end.py analyst_fingerprint), by this
+tree and by git revision REV (default main), each in its own process, alternating. Prints both, their ratios
+and whether the digests agree; writes nothing.
 """
 
 from __future__ import annotations
@@ -250,13 +260,94 @@ def small_batches(rev: str, rounds: int, stories: int, timed: int = 200) -> int:
     return 0 if same else 1
 
 
+# Run in a process of its own with PYTHONPATH at one tree's include/ and bench/: argv[1] the kept day, argv[2] a
+# scratch folder.
+KEPT_DAY_WORKER = """
+import json, os, resource, shutil, sys, time
+from pathlib import Path
+kept, work = Path(sys.argv[1]) / "data", Path(sys.argv[2])
+shutil.rmtree(work, ignore_errors=True)
+data = work / "data"
+(data / "staging").mkdir(parents=True)
+shutil.copytree(kept / "state", data / "state")
+for leftover in ("boilerplate-revised.json", "publish-full"):  # what the load itself left
+    (data / "state" / leftover).unlink(missing_ok=True)
+batches = []
+for b in sorted((kept / "staging" / "loaded").iterdir()):
+    shutil.copytree(b, data / "staging" / b.name)
+    batches.append(str(data / "staging" / b.name))
+from newsmon.aggregates import run_daily
+from newsmon.config import paths
+from newsmon.pipeline import load_and_publish
+from end_to_end import analyst_fingerprint
+load = os.getloadavg()[0]
+started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+report = load_and_publish(batches, str(data))
+wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu_s = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime + kids.ru_utime + kids.ru_stime
+run_daily(paths(data))
+digests = analyst_fingerprint(paths(data).analyst_db)
+shutil.rmtree(work, ignore_errors=True)
+print(json.dumps({"wall_s": wall, "cpu_s": cpu_s, "load_average": load, "articles_new": report["articles_new"],
+                  "digests": digests}))
+"""
+
+
+def kept_day_run(include: Path, day: Path, work: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(include), str(ROOT / "bench")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", KEPT_DAY_WORKER, str(day), str(work)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def kept_day(day: Path, rev: str, rounds: int) -> int:
+    """load_and_publish on a kept day's staged batches, by this tree and by `rev`, alternating."""
+    with tempfile.TemporaryDirectory(prefix="newsmon-kept-day-") as tmp:
+        trees = {"before": export_revision(rev, Path(tmp)), "now": ROOT / "include"}
+        runs: dict[str, list[dict]] = {"before": [], "now": []}
+        for r in range(rounds):
+            for name in ("before", "now") if r % 2 == 0 else ("now", "before"):  # alternate: load drifts
+                runs[name].append(kept_day_run(trees[name], day, Path(tmp) / "work"))
+                last = runs[name][-1]
+                print(
+                    f"round {r + 1} {name:<6} load_and_publish {last['wall_s']:6.1f} s wall, "
+                    f"{last['cpu_s']:6.1f} CPU s (load average {last['load_average']:.1f}), "
+                    f"{last['articles_new']} new articles",
+                    flush=True,
+                )
+    best = {name: (min(x["wall_s"] for x in rs), min(x["cpu_s"] for x in rs)) for name, rs in runs.items()}
+    print(
+        f"best of {rounds}: before {best['before'][0]:.1f} s wall, {best['before'][1]:.1f} CPU s; "
+        f"now {best['now'][0]:.1f} s wall, {best['now'][1]:.1f} CPU s; "
+        f"wall x{best['before'][0] / best['now'][0]:.2f}, CPU x{best['before'][1] / best['now'][1]:.2f}"
+    )
+    digests = [x["digests"] for rs in runs.values() for x in rs]
+    same = all(d == digests[0] for d in digests)
+    print("analyst tables: " + ("the same in every run" if same else "DIFFER") + f" {digests[0]}")
+    for name in digests[0]:
+        if not same:
+            print(f"  {name}: " + " | ".join(sorted({d.get(name, "-") for d in digests})))
+    return 0 if same else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small-batches", action="store_true", help="small batches against --baseline only")
     ap.add_argument("--baseline", default=BASELINE_REV, help="git revision (default: %(default)s)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--stories", type=int, default=3000, help="corpus size for --small-batches")
+    ap.add_argument("--kept-day", type=Path, default=None, help="a day kept by end_to_end.py --keep (its 1x)")
     args = ap.parse_args()
+    if args.kept_day:
+        return kept_day(
+            args.kept_day, "main" if args.baseline == BASELINE_REV else args.baseline, args.rounds
+        )
     if args.small_batches:
         return small_batches(args.baseline, args.rounds, args.stories)
     n_fast, n_slow = 20_000, 2_000  # executemany is measured on fewer rows and compared per article

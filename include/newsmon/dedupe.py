@@ -344,6 +344,9 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._by_id
+
     def _keys(self, value: int) -> list[int]:
         packed = 0
         for byte, table in enumerate(self._byte_keys):

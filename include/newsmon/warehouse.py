@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -581,7 +582,9 @@ class LoadCounts:
         }
 
 
-def _story_index(con: duckdb.DuckDBPyConnection, prints: list[tuple], exclude: set[str] = frozenset()):
+def _story_index(
+    con: duckdb.DuckDBPyConnection, prints: list[tuple], exclude: set[str] = frozenset(), index=None
+):
     """The stored articles a batch's articles may copy or be copied by, and the rest of their stories.
 
     `prints` are the batch's (simhash, content_hash, published) fingerprints. A stored article can match one of
@@ -593,11 +596,14 @@ def _story_index(con: duckdb.DuckDBPyConnection, prints: list[tuple], exclude: s
     restore of the window could match, so the stories are the same; a small batch restores a few rows instead
     of a fortnight of them (most of the per-batch cost of 30-minute loads). Texts come only for short rows (to
     judge them as `StoryIndex.add` would); longer ones are read on demand, for the few grey-zone candidates
-    that need a containment check.
+    that need a containment check, in chunks (`StoredTexts`).
+
+    `index`: the index of the batches this load committed before (`StoryCarry`), restored into instead of a new
+    one: its entries are skipped by the restore, which only adds what they lack.
     """
     from newsmon.dedupe import LONG_TEXT_CHARS, StoryIndex
 
-    index = StoryIndex(window_days=STORY_WINDOW_DAYS)
+    index = index if index is not None else StoryIndex(window_days=STORY_WINDOW_DAYS)
     times = [t for _, _, t in prints if t is not None]
     if not prints:
         return index
@@ -625,13 +631,41 @@ def _story_index(con: duckdb.DuckDBPyConnection, prints: list[tuple], exclude: s
         },
     ).fetchall()
     rows = [r for r in rows if r[0] not in exclude] if exclude else rows
-    index.from_rows(rows, text_loader=lambda article_id: _stored_text(con, article_id))
+    loader = index.text_loader if isinstance(index.text_loader, StoredTexts) else StoredTexts(con)
+    loader.expect(r[0] for r in rows if r[6] is None and r[0] not in index)
+    index.from_rows(rows, text_loader=loader)
     return index
 
 
-def _stored_text(con, article_id: str) -> str:
-    row = con.execute("SELECT text FROM articles WHERE article_id = ?", [article_id]).fetchall()
-    return (row[0][0] or "") if row else ""
+class StoredTexts:
+    """The stored texts of restored articles, read for the grey-zone candidates that need them.
+
+    One query per article cost 2 ms (8,400 of them, 16 s, in the second batch of a 20,000-article day), so a
+    text that is asked for comes with the next `chunk` texts of the restored articles still expected: at most
+    one query per `chunk` restored articles, and texts nobody asks for are read only in the last chunk.
+    """
+
+    def __init__(self, con, chunk: int = 2048):
+        self.con, self.chunk = con, chunk
+        self._expected: dict[str, None] = {}  # ordered: restored articles whose text is not read yet
+        self._read: dict[str, str] = {}
+
+    def expect(self, article_ids: Iterable[str]) -> None:
+        self._expected.update(dict.fromkeys(article_ids))
+
+    def __call__(self, article_id: str) -> str:
+        if article_id not in self._read:
+            self._expected.pop(article_id, None)
+            ids = [article_id, *islice(self._expected, self.chunk - 1)]
+            for other in ids[1:]:
+                del self._expected[other]
+            rows = self.con.execute(
+                "SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest($ids::VARCHAR[]))",
+                {"ids": ids},
+            ).fetchall()
+            self._read.update(dict.fromkeys(ids, ""))
+            self._read.update((aid, text or "") for aid, text in rows)
+        return self._read.pop(article_id)  # the entry keeps it from now on
 
 
 def _apply_story_merges(con, merges: list[tuple[str, str]], batch_name: str, now) -> int:
@@ -759,15 +793,40 @@ def read_batch(batch: Path) -> dict[str, pa.Table]:
     return parts
 
 
+class StoryCarry:
+    """The story index of the batches one load has committed, handed to its next batch (same connection).
+
+    Each batch restored the stories near it from the warehouse, so the second shard's batch of a day read back
+    (and fingerprinted again) the first one's articles, which the index of the first still held. That index
+    knows every member of its stories, as a restore would, and the next restore adds the stored stories it
+    lacks, so the stories are the same. It is dropped when a batch fails (it holds rolled-back articles) or grows
+    past `max_entries` (a rebuild of many days), and the next batch restores afresh.
+    """
+
+    def __init__(self, max_entries: int = 100_000):
+        self.index = None
+        self.max_entries = max_entries
+
+    def take(self):
+        """The committed index, or None; the carry is empty until `keep` after the next commit."""
+        index, self.index = self.index, None
+        return index
+
+    def keep(self, index) -> None:
+        self.index = index if len(index) <= self.max_entries else None
+
+
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     batch: Path,
     counts: LoadCounts,
     max_mentions: int | None = None,
+    carry: StoryCarry | None = None,
 ) -> None:
     """Load one staged batch in one transaction. A batch already loaded changes nothing.
 
-    Raises BatchUnreadable (nothing written) when the batch's content cannot be loaded.
+    Raises BatchUnreadable (nothing written) when the batch's content cannot be loaded. `carry`: the story
+    index of the batches loaded before on this connection, kept for the next one.
     """
     name = batch.name
     if con.execute("SELECT 1 FROM loaded_files WHERE staged_file = ?", [name]).fetchone():
@@ -781,7 +840,7 @@ def load_batch(
         articles = parts["articles"].to_pylist()
         now = datetime.now(UTC)
         prints = [(a["simhash"], a["content_hash"], a["published_at"] or a["fetched_at"]) for a in articles]
-        index = _story_index(con, prints)
+        index = _story_index(con, prints, index=carry.take() if carry else None)
         keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt)
         _insert_children(con, parts, keep_ids, cap, attempt)
         _insert_rejections(con, parts["rejections"], name, now, attempt)
@@ -790,6 +849,8 @@ def load_batch(
         con.execute("INSERT INTO loaded_files VALUES (?, ?, ?)", [name, len(keep_ids), now])
         con.execute("DELETE FROM failed_batches WHERE staged_file = ?", [name])  # a repaired batch, put back
         con.execute("COMMIT")
+        if carry is not None:
+            carry.keep(index)
     except BATCH_FAULTS as exc:
         con.execute("ROLLBACK")
         raise BatchUnreadable(_one_line(exc)) from exc
@@ -819,6 +880,7 @@ def _dedupe_and_insert_articles(
     seen_texts = _existing_keys(con, ("source", "title", "content_hash"), [_text_key(a) for a in articles])
     keep: list[dict] = []
     seen_urls: set[str] = set()
+    merged_before = len(index.merges)  # a carried index holds the merges of earlier batches, applied already
     # Oldest first, so the original of a syndicated story is the earliest copy.
     for a in sorted(articles, key=lambda r: (r["published_at"] or r["fetched_at"], r["article_id"])):
         reason = None
@@ -861,7 +923,7 @@ def _dedupe_and_insert_articles(
         a["story_id"] = index.story_of(a["article_id"])
     if keep:
         _insert_arrow(con, "articles", _to_arrow(keep))
-    counts.stories_merged += _apply_story_merges(con, index.merges, batch_name, now)
+    counts.stories_merged += _apply_story_merges(con, index.merges[merged_before:], batch_name, now)
     # a story of one article has its columns right from the insert; the index knows every stored member of the
     # stories this batch touched (they are restored whole), so only stories of several need settling
     _settle_first_columns(con, {a["story_id"] for a in keep if index.size_of(a["story_id"]) > 1})
@@ -1129,6 +1191,7 @@ def _load_into_warehouse(
     paths: Paths, batches: list[Path], counts: LoadCounts, settings: Settings, started: datetime
 ) -> None:
     done_dir = paths.staging / "loaded"
+    carry = StoryCarry()
     with open_warehouse(paths, guard=True) as con:
         for batch in batches:
             if not batch.exists():
@@ -1138,7 +1201,7 @@ def _load_into_warehouse(
                     _record_failure(con, paths, batch, "staged batch not found", counts, move=False)
                 continue
             try:
-                load_batch(con, batch, counts, settings.max_mentions_per_country)
+                load_batch(con, batch, counts, settings.max_mentions_per_country, carry)
             except BatchUnreadable as exc:
                 _record_failure(con, paths, batch, str(exc), counts)
                 continue
@@ -1521,10 +1584,11 @@ def rebuild(paths: Paths, allow_shrink: bool = False, settings: Settings | None 
         for leftover in (fresh, Path(f"{fresh}.wal")):
             leftover.unlink(missing_ok=True)
         con = connect_warehouse(fresh)
+        carry = StoryCarry()
         try:
             for batch in batches:
                 try:
-                    load_batch(con, batch, counts, settings.max_mentions_per_country)
+                    load_batch(con, batch, counts, settings.max_mentions_per_country, carry)
                 except BatchUnreadable as exc:
                     _record_failure(con, paths, batch, str(exc), counts)
             ledgers = _take_over_ledgers(con, paths)
