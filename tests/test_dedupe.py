@@ -350,3 +350,44 @@ def test_fast_paths_match_the_regex_definitions(text):
 
     assert normalise_text(text) == _reference_normalise(text)
     assert tokens(text) == _TOKEN.findall(_reference_normalise(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([chr(c) for c in range(128)]), max_size=80).map("".join))
+def test_the_ascii_fast_path_of_tokens_matches_the_regex_definition(text):
+    from newsmon.dedupe import _TOKEN, tokens
+
+    assert tokens(text) == _TOKEN.findall(_reference_normalise(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sets(st.integers(0, 2**64 - 1), max_size=60),
+    st.sets(st.integers(0, 2**64 - 1), max_size=60),
+    st.sets(st.integers(0, 2**64 - 1), max_size=40),
+)
+def test_containment_is_the_share_of_the_smaller_set_in_the_larger(a, b, shared):
+    import numpy as np
+    from newsmon.dedupe import containment
+
+    left, right = (np.array(sorted(x | shared), dtype=np.uint64) for x in (a, b))
+    want = len((a | shared) & (b | shared)) / min(left.size, right.size) if left.size and right.size else 0.0
+    assert containment(left, right) == want == containment(right, left)
+
+
+def test_token_hashes_are_the_cached_ones_and_the_table_stays_bounded(monkeypatch):
+    import numpy as np
+    from newsmon import dedupe
+
+    table = dedupe._TokenHashes()
+    monkeypatch.setattr(table, "limit", 3)
+    words = [f"w{n}" for n in range(10)]
+    assert [table[w] for w in words] == [dedupe._token_hash(w) for w in words]
+    assert len(table) <= 3
+    text = "Officials met on Tuesday to sign a grain corridor agreement with five-year tariffs"
+    tokens = dedupe.tokens(text)
+    hashes = np.array([dedupe._token_hash(t) for t in tokens], dtype=np.uint64)
+    n = len(hashes) - 2
+    combined = hashes[:n] * dedupe._SHINGLE_MULT + hashes[1 : n + 1]
+    combined = combined * dedupe._SHINGLE_MULT + hashes[2 : n + 2]
+    assert (dedupe.shingle_hashes(text) == np.unique(dedupe._mix(combined))).all()

@@ -837,11 +837,11 @@ def load_batch(
     attempt = LoadCounts()  # counted into `counts` only once the batch is committed
     con.execute("BEGIN TRANSACTION")
     try:
-        articles = parts["articles"].to_pylist()
+        articles = _dedupe_rows(parts["articles"])
         now = datetime.now(UTC)
         prints = [(a["simhash"], a["content_hash"], a["published_at"] or a["fetched_at"]) for a in articles]
         index = _story_index(con, prints, index=carry.take() if carry else None)
-        keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt)
+        keep_ids = _dedupe_and_insert_articles(con, articles, index, name, now, attempt, parts["articles"])
         _insert_children(con, parts, keep_ids, cap, attempt)
         _insert_rejections(con, parts["rejections"], name, now, attempt)
         _upsert_feed_health(con, parts["feed_health"], now)
@@ -867,10 +867,50 @@ def load_batch(
         counts.add_rejection(reason, n)
 
 
+# What deduplication reads of a staged article (guid and title may be absent from a staged part).
+DEDUPE_COLUMNS = ("article_id", "url", "canonical_url", "feed", "source", "text", "content_hash", "simhash",
+                  "published_at", "fetched_at")  # fmt: skip
+DEDUPE_OPTIONAL = ("guid", "title")
+# The columns the loader settles for each article it inserts, with their Arrow types.
+SETTLED_COLUMNS = {
+    "story_id": pa.string(),
+    "duplicate_of": pa.string(),
+    "dup_reason": pa.string(),
+    "is_wire": pa.bool_(),
+    "staged_file": pa.string(),
+    "loaded_at": pa.timestamp("us", tz="UTC"),
+}
+
+
+def _dedupe_rows(table: pa.Table) -> list[dict]:
+    """One dict per staged article with the columns deduplication reads and its row number (`row`).
+
+    Only those columns become Python objects: the whole part to dicts and back to Arrow for the insert was a
+    tenth of a large batch's load. A missing column raises KeyError (a batch fault), as reading it did."""
+    if table.num_rows == 0:
+        return []
+    names = [*DEDUPE_COLUMNS, *(c for c in DEDUPE_OPTIONAL if c in table.column_names)]
+    columns = [table.column(c).to_pylist() for c in names]  # KeyError for a missing one
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    for n, row in enumerate(rows):
+        row["row"] = n
+    return rows
+
+
+def _inserted_articles(table: pa.Table, keep: list[dict]) -> pa.Table:
+    """The staged rows of the articles kept, in their order, with the columns the loader settled."""
+    rows = table.take(pa.array([a["row"] for a in keep], pa.int64()))
+    rows = rows.drop_columns([c for c in SETTLED_COLUMNS if c in rows.column_names])
+    for name, type_ in SETTLED_COLUMNS.items():
+        rows = rows.append_column(name, pa.array([a[name] for a in keep], type_))
+    return rows
+
+
 def _dedupe_and_insert_articles(
-    con, articles: list[dict], index, batch_name: str, now, counts: LoadCounts
+    con, articles: list[dict], index, batch_name: str, now, counts: LoadCounts, staged: pa.Table
 ) -> set[str]:
-    """Decide story membership for each staged article and insert the new ones. Returns the ids inserted."""
+    """Decide story membership for each staged article (`_dedupe_rows` of the `staged` part) and insert the new
+    ones. Returns the ids inserted."""
     known_urls = _existing(con, "canonical_url", [a["canonical_url"] for a in articles])
     # A GUID is unique within its feed only (RSS): two outlets may both number their items 1, 2, 3.
     seen_guids = _existing_keys(con, ("feed", "guid"), [(a["feed"], a.get("guid")) for a in articles])
@@ -922,7 +962,7 @@ def _dedupe_and_insert_articles(
     for a in keep:  # a later article of the batch may have merged this one's story into another
         a["story_id"] = index.story_of(a["article_id"])
     if keep:
-        _insert_arrow(con, "articles", _to_arrow(keep))
+        _insert_arrow(con, "articles", _inserted_articles(staged, keep))
     counts.stories_merged += _apply_story_merges(con, index.merges[merged_before:], batch_name, now)
     # a story of one article has its columns right from the insert; the index knows every stored member of the
     # stories this batch touched (they are restored whole), so only stories of several need settling
