@@ -105,16 +105,17 @@ class _CountingConnection:
         return self.con.execute(*args)
 
 
-def test_stored_texts_come_in_chunks_of_the_expected_articles():
+def test_stored_texts_come_in_growing_chunks_of_the_expected_articles():
     con = duckdb.connect()
     con.execute("CREATE TABLE articles (article_id VARCHAR, text VARCHAR)")
-    con.execute("INSERT INTO articles SELECT 'a' || i, 'text ' || i FROM range(5) t(i)")
+    con.execute("INSERT INTO articles SELECT 'a' || i, 'text ' || i FROM range(9) t(i)")
     con.execute("INSERT INTO articles VALUES ('empty', NULL)")
     counting = _CountingConnection(con)
-    texts = StoredTexts(counting, chunk=2)
-    texts.expect(["a0", "a1", "a2", "a3", "a4", "empty"])
-    assert [texts(f"a{i}") for i in (3, 0, 1, 2, 4)] == [f"text {i}" for i in (3, 0, 1, 2, 4)]
-    # a3 came with a0, a1 with a2, a4 with the next expected one: three queries for five texts
-    assert counting.queries == 3
-    assert texts("empty") == "" and counting.queries == 3  # read with a4, NULL as an empty text
-    assert texts("gone") == "" and counting.queries == 4  # not stored (any more): empty, as one query said
+    texts = StoredTexts(counting, chunk=4)
+    texts.expect([*(f"a{i}" for i in range(9)), "empty"])
+    asked = (5, 0, 1, 2, 3, 4, 6, 7, 8)
+    assert [texts(f"a{i}") for i in asked] == [f"text {i}" for i in asked]
+    # a5 alone, then a0 with a1, a2 with the next three (a3, a4, a6), a7 with the next three (a8, empty)
+    assert counting.queries == 4
+    assert texts("empty") == "" and counting.queries == 4  # read with a7, NULL as an empty text
+    assert texts("gone") == "" and counting.queries == 5  # not stored (any more): empty, as one query said

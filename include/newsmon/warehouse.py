@@ -641,14 +641,16 @@ class StoredTexts:
     """The stored texts of restored articles, read for the grey-zone candidates that need them.
 
     One query per article cost 2 ms (8,400 of them, 16 s, in the second batch of a 20,000-article day), so a
-    text that is asked for comes with the next `chunk` texts of the restored articles still expected: at most
-    one query per `chunk` restored articles, and texts nobody asks for are read only in the last chunk.
+    text that is asked for comes with the next texts of the restored articles still expected, twice as many at
+    each query up to `chunk`: a batch that needs a few texts reads a few (as small 30-minute batches do), one
+    that needs thousands reads them in a few queries, and at most about as many unasked texts as asked ones.
     """
 
     def __init__(self, con, chunk: int = 2048):
         self.con, self.chunk = con, chunk
         self._expected: dict[str, None] = {}  # ordered: restored articles whose text is not read yet
         self._read: dict[str, str] = {}
+        self._next = 1  # texts the next query reads
 
     def expect(self, article_ids: Iterable[str]) -> None:
         self._expected.update(dict.fromkeys(article_ids))
@@ -656,7 +658,8 @@ class StoredTexts:
     def __call__(self, article_id: str) -> str:
         if article_id not in self._read:
             self._expected.pop(article_id, None)
-            ids = [article_id, *islice(self._expected, self.chunk - 1)]
+            ids = [article_id, *islice(self._expected, self._next - 1)]
+            self._next = min(2 * self._next, self.chunk)
             for other in ids[1:]:
                 del self._expected[other]
             rows = self.con.execute(
