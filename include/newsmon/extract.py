@@ -354,11 +354,13 @@ def _full_sequence_resumed(tree: etree._Element, options, url: str | None, is_fo
     from trafilatura import core
     from trafilatura.htmlprocessing import prune_unwanted_nodes
 
+    from newsmon import trafilatura_scans as scans
+
     cleaned_tree, cleaned_tree_backup = core._prepare_tree(tree, options, url)
     commentsbody, temp_comments = etree.Element("body"), ""
     if options.focus == "precision" and not is_forum:
         cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
-    postbody, temp_text = core._extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
+    postbody, temp_text = scans.extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options)
     postbody, temp_text = _baseline_if_short(tree, options, postbody, temp_text)
     if _escalates(tree, options, temp_text):
         r_options = copy(options)
@@ -366,7 +368,7 @@ def _full_sequence_resumed(tree: etree._Element, options, url: str | None, is_fo
         esc_tree = tree  # comments off: already pruned
         r_text = ""
         try:
-            r_body, r_text = core._recall_retry(esc_tree, r_options, url)
+            r_body, r_text = scans.recall_retry(esc_tree, r_options, url)
         except Exception:  # noqa: BLE001 - as trafilatura: a failed retry keeps the first result
             r_text = ""
         j_text = ""
@@ -396,29 +398,32 @@ def _fast_sequence(tree: etree._Element, options, url: str | None, state: dict |
     - the recall escalation needs the page's whole text (html2txt: a copy of the page, cleaned, spaced) only when
       the extraction is short against it; an upper bound of that length from the uncopied tree settles most
       pages without it (`_page_text_bound`).
+
+    Its costliest XPath expressions (the raw-tree prunes, and those of main_extractor.extract_content) are Python
+    scans (newsmon.trafilatura_scans), used by both mirrored sequences.
     """
     from copy import copy
 
     from trafilatura import core
     from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
 
+    from newsmon import trafilatura_scans as scans
+
     is_forum = core._forum_thread_page(tree)
-    tree = prune_unwanted_nodes(tree, core.RAW_TREE_PRUNE_XPATH)
-    if options.focus == "precision" or not is_forum:
-        tree = prune_unwanted_nodes(tree, core.REMOVE_COMMENTS_AND_LISTS_XPATH)
+    tree = scans.prune_raw_tree(tree, comments_too=options.focus == "precision" or not is_forum)
     if state is not None:  # from here on the tree is only read or copied: a full pass can resume from it
         state.update(tree=tree, is_forum=is_forum, focus=options.focus)
     cleaned_tree = convert_tags(tree_cleaning(copy(tree), options), options, url)
     if options.focus == "precision" and not is_forum:
         cleaned_tree = prune_unwanted_nodes(cleaned_tree, core.REMOVE_COMMENTS_XPATH)
-    postbody, temp_text = core.extract_content(cleaned_tree, options)
+    postbody, temp_text = scans.extract_content(cleaned_tree, options)
     postbody, temp_text = _baseline_if_short(tree, options, postbody, temp_text)
     if _escalates(tree, options, temp_text):
         r_options = copy(options)
         r_options.focus = "recall"
         r_text = ""
         try:
-            r_body, r_text = core._recall_retry(tree, r_options, url)
+            r_body, r_text = scans.recall_retry(tree, r_options, url)
         except Exception:  # noqa: BLE001 - as trafilatura: a failed retry keeps the first result
             r_text = ""
         if (
