@@ -13,11 +13,10 @@ import lxml.html
 import pytest
 import trafilatura
 from lxml import etree
-from trafilatura import xpaths as X
-from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
-
 from newsmon import trafilatura_scans as scans
 from newsmon.extract import _FAST_SEQUENCE_OF, _extractor, decode_html, parse_html
+from trafilatura import xpaths as X
+from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
 
 pytestmark = pytest.mark.skipif(
     trafilatura.__version__ != _FAST_SEQUENCE_OF, reason="the scans mirror one trafilatura release"
@@ -88,7 +87,7 @@ HAND_MADE = {
     # re:test(@id|@class, ...) reads the attribute that comes first on the element
     "class before id": f"<div class='cookie-notice' id='main'>{STORY}</div><div id='x' class='cookie'>{STORY}</div>",
     "id before class": f"<div id='cookie' class='story'>{STORY}</div><p class='bottom' id='top'>a</p>",
-    "id|style order": f"<span style='x' id='hidden'>a</span><span id='y' style='hidden'>b</span>",
+    "id|style order": "<span style='x' id='hidden'>a</span><span id='y' style='hidden'>b</span>",
     "reply- first attribute": "<div class='reply-box' id='a'>a</div><div id='b' class='reply-box'>b</div>",
     "link token": "<p id='link'>a</p><p class='permalink'>b</p><p class='x link'>c</p><p class='link y'>d</p>",
     "bottom token": "<div class='page-bottom'>a</div><div class='Padding-bottom-lg'>b</div><div id='bottom x'>c</div>",
@@ -110,8 +109,8 @@ HAND_MADE = {
     "nested": f"<div class='sidebar'><div class='share-x'><p class='meta'>a</p></div></div>"
     f"<div class='entry-content'><div class='article-body'>{STORY}</div><div class='post-content'>{STORY}</div></div>"
     f"<section class='articleBody'><div class='entry-content'>{STORY}</div></section>",
-    "first per parent": f"<div><div class='x'>a</div><div class='post'>b</div><div class='entry'>c</div></div>"
-    f"<main><article class='article-body'>d</article></main>",
+    "first per parent": "<div><div class='x'>a</div><div class='post'>b</div><div class='entry'>c</div></div>"
+    "<main><article class='article-body'>d</article></main>",
     "main before": f"<main><div class='main-wrap'>{STORY}</div></main><div id='main'>{STORY}</div>",
     "main after": f"<div role='main-region'>{STORY}</div><main>{STORY}</main>",
     "story": f"<div class='article x'>a</div><div class='article '>{STORY}</div><div id='primary-col'>{STORY}</div>"

@@ -65,57 +65,77 @@ _MAIN_ID = _rx(_x._MAIN_CONTENT_ID_TOKENS)
 _MAIN_CLASS = _rx(_x._MAIN_CONTENT_CLASS_TOKENS)
 _STORY_CLASSES = frozenset(("postarea", "art-postcontent", "text", "cell", "story"))
 
-_CACHE_LIMIT = 200_000  # distinct attribute values remembered per pattern, then forgotten all at once
-_VERDICTS: dict[re.Pattern, dict[str, bool]] = {}
+# Each scan remembers its verdict for every combination of the attribute values its tests read (class and id
+# values repeat within a page and across pages), so most elements cost a few attribute reads and a lookup.
+_CACHE_LIMIT = 100_000  # combinations remembered per scan, then forgotten all at once
 
 
-def _test(pattern: re.Pattern, value: str) -> bool:
-    """re:test(value, pattern), remembered: class and id values repeat within a page and across pages."""
-    seen = _VERDICTS.get(pattern)
-    if seen is None:
-        seen = _VERDICTS[pattern] = {}
-    verdict = seen.get(value)
-    if verdict is None:
-        if len(seen) >= _CACHE_LIMIT:
-            seen.clear()
-        verdict = seen[value] = pattern.search(value) is not None
+def _remember(verdicts: dict, key, decide):
+    """decide(*key), kept in `verdicts` (the scans look there first, inline: this is their hottest line)."""
+    if len(verdicts) >= _CACHE_LIMIT:
+        verdicts.clear()
+    verdict = verdicts[key] = decide(*key)
     return verdict
 
 
-def _first_of(el, attrs: dict, a: str, b: str) -> str:
-    """The string value of the XPath union @a|@b: the one of the two that comes first on the element."""
-    if a in attrs and b in attrs:
-        for name in el.keys():
-            if name == a or name == b:
-                return attrs[name]
-    return attrs.get(a) or attrs.get(b) or ""
+def _first(ident: str | None, other: str | None, id_first: bool) -> str:
+    """The string value of the XPath union @id|@other: of the two, the one that comes first on the element."""
+    if ident is not None and other is not None:
+        return ident if id_first else other
+    return ident if ident is not None else (other or "")
+
+
+def _id_first(el, ident, other_name: str) -> bool:
+    """Whether @id comes before @<other_name> on the element (when it has both; else irrelevant)."""
+    if ident is None:
+        return False
+    keys = el.keys()
+    return other_name not in keys or keys.index("id") < keys.index(other_name)
 
 
 # ------------------------------------------------------------------------------------------------- raw tree
+
+_SCROLL_BIT, _ADDED_POST_BIT, _SHARE_BIT, _COMMENTS_BIT = 1, 2, 4, 8
+_RAW_VERDICTS: dict = {}
+
+
+def _raw_verdict(tag: str, ident: str | None, cls: str | None) -> int:
+    ident, cls = ident or "", cls or ""  # a missing attribute reads as the empty string
+    verdict = 0
+    if tag in _RAW_TAGS:
+        if _SCROLL.search(ident) or _SCROLL.search(cls):
+            verdict |= _SCROLL_BIT
+        if _ADDED_POST.search(ident) or _ADDED_POST.search(cls):
+            verdict |= _ADDED_POST_BIT
+        if "elementor-share-buttons" in cls:
+            verdict |= _SHARE_BIT
+    if (
+        tag in _COMMENT_TAGS
+        and (_COMMENT_ID.search(ident) or _COMMENT_CLASS.search(cls))
+        and (tag not in ("ol", "ul") or _COMMENT_LIST_ID.search(ident) or _COMMENT_CLASS.search(cls))
+    ):
+        verdict |= _COMMENTS_BIT
+    return verdict
 
 
 def raw_tree_matches(tree) -> tuple[list, list, list]:
     """What RAW_TREE_PRUNE_XPATH[0], RAW_TREE_PRUNE_XPATH[1] and REMOVE_COMMENTS_AND_LISTS_XPATH[0] select on
     `tree` as it is, in one walk."""
     scroll, share, comments = [], [], []
+    verdicts = _RAW_VERDICTS
     for el in tree.iterdescendants(*_COMMENT_TAGS, "aside"):
-        attrs = el.attrib
-        if not attrs:
-            continue  # no test of these expressions passes on empty strings
-        tag = el.tag
-        ident, cls = attrs.get("id", ""), attrs.get("class", "")
-        if tag in _RAW_TAGS:
-            if (_test(_SCROLL, ident) or _test(_SCROLL, cls)) and (
-                el.find(".//h1") is None or _test(_ADDED_POST, ident) or _test(_ADDED_POST, cls)
-            ):
-                scroll.append(el)
-            if "elementor-share-buttons" in cls:
-                share.append(el)
-        if (
-            tag != "aside"
-            and (_test(_COMMENT_ID, ident) or _test(_COMMENT_CLASS, cls))
-            and (tag not in ("ol", "ul") or _test(_COMMENT_LIST_ID, ident) or _test(_COMMENT_CLASS, cls))
-        ):
+        get = el.get
+        key = (el.tag, get("id"), get("class"))
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = _remember(verdicts, key, _raw_verdict)
+        if not verdict:
+            continue
+        if verdict & _SCROLL_BIT and (verdict & _ADDED_POST_BIT or el.find(".//h1") is None):
+            scroll.append(el)
+        if verdict & _SHARE_BIT:
+            share.append(el)
+        if verdict & _COMMENTS_BIT:
             comments.append(el)
     return scroll, share, comments
 
@@ -147,48 +167,92 @@ def _within(el, top) -> bool:
 
 # ------------------------------------------------------------------------------------------------- sections
 
+_NAV_BIT, _HIDDEN_BIT, _CAPTION_BIT, _TEASER_BIT, _BOTTOM_BIT = 1, 2, 4, 8, 16
+_SECTION_VERDICTS: dict = {}
+_SECTION_ATTRIBUTES = ("id", "class", "style")  # the tests on any other attribute are made element by element
+
+
+def _section_verdict(block: bool, ident, cls, style, id_before_class: bool, id_before_style: bool) -> int:
+    id_or_class = _first(ident, cls, id_before_class)
+    id_or_style = _first(ident, style, id_before_style)
+    ident, cls, style = ident or "", cls or "", style or ""
+    verdict = 0
+    if (
+        cls == "comments-title"
+        or id_or_class.startswith("reply-")
+        or _HIDDEN.search(id_or_style)
+        or "display:none" in style
+        or "display: none" in style
+        or _HIDDEN_ID.search(ident)
+        or _HIDDEN_CLASS.search(cls)
+    ):
+        verdict |= _HIDDEN_BIT
+    if not block:
+        return verdict
+    if _CONSENT.search(id_or_class) or _DISCARD_ID.search(ident) or _DISCARD_CLASS.search(cls):
+        verdict |= _NAV_BIT
+    if "caption" in ident or "caption" in cls:
+        verdict |= _CAPTION_BIT
+    if "teaser" in ident.replace("T", "t") or "teaser" in cls.replace("T", "t"):
+        verdict |= _TEASER_BIT
+    if _BOTTOM.search(id_or_class) or _LINK.search(id_or_class) or "border" in style:
+        verdict |= _BOTTOM_BIT
+    return verdict
+
+
+def _other_attribute_verdict(el, block: bool) -> int:
+    """OVERALL_DISCARD_XPATH's tests on attributes other than id, class and style."""
+    get = el.get
+    verdict = _HIDDEN_BIT if get("aria-hidden") == "true" else 0
+    if block and (
+        get("data-lp-replacement-content") is not None
+        or "nav" in (get("role") or "").replace("N", "n")
+        or "MostPopularStories" in (get("data-component") or "")
+    ):
+        verdict |= _NAV_BIT
+    return verdict
+
 
 def section_matches(tree) -> tuple[list, list, list, list, list, list]:
     """What OVERALL_DISCARD_XPATH[0], [1], DISCARD_IMAGE_ELEMENTS[0], TEASER_DISCARD_XPATH[0],
     PRECISION_DISCARD_XPATH[0] and [1] select on `tree` as it is, in one walk."""
     navs, hidden, captions, teasers, headers, bottoms = [], [], [], [], [], []
+    verdicts = _SECTION_VERDICTS
     for el in tree.iterdescendants(_ELEMENT):
         tag = el.tag
         if tag == "header":
             headers.append(el)
-        attrs = el.attrib
-        if not attrs:
+        count = len(el.attrib)
+        if not count:
             continue  # no test of these expressions passes on missing attributes
-        attrs = dict(attrs)
-        ident, cls, style = attrs.get("id", ""), attrs.get("class", ""), attrs.get("style", "")
-        id_or_class = _first_of(el, attrs, "id", "class")
-        if (
-            cls == "comments-title"
-            or id_or_class.startswith("reply-")
-            or _test(_HIDDEN, _first_of(el, attrs, "id", "style"))
-            or "display:none" in style
-            or "display: none" in style
-            or _test(_HIDDEN_ID, ident)
-            or _test(_HIDDEN_CLASS, cls)
-            or attrs.get("aria-hidden") == "true"
-        ):
-            hidden.append(el)
-        if tag not in _BLOCK_TAGS:
+        get = el.get
+        ident, cls, style = get("id"), get("class"), get("style")
+        block = tag in _BLOCK_TAGS
+        both = ident is not None and (cls is not None or style is not None)
+        key = (
+            block,
+            ident,
+            cls,
+            style,
+            both and cls is not None and _id_first(el, ident, "class"),
+            both and style is not None and _id_first(el, ident, "style"),
+        )
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = _remember(verdicts, key, _section_verdict)
+        if count > (ident is not None) + (cls is not None) + (style is not None):
+            verdict |= _other_attribute_verdict(el, block)
+        if not verdict:
             continue
-        if (
-            "data-lp-replacement-content" in attrs
-            or "nav" in attrs.get("role", "").replace("N", "n")
-            or "MostPopularStories" in attrs.get("data-component", "")
-            or _test(_CONSENT, id_or_class)
-            or _test(_DISCARD_ID, ident)
-            or _test(_DISCARD_CLASS, cls)
-        ):
+        if verdict & _NAV_BIT:
             navs.append(el)
-        if "caption" in ident or "caption" in cls:
+        if verdict & _HIDDEN_BIT:
+            hidden.append(el)
+        if verdict & _CAPTION_BIT:
             captions.append(el)
-        if "teaser" in ident.replace("T", "t") or "teaser" in cls.replace("T", "t"):
+        if verdict & _TEASER_BIT:
             teasers.append(el)
-        if _test(_BOTTOM, id_or_class) or _test(_LINK, id_or_class) or "border" in style:
+        if verdict & _BOTTOM_BIT:
             bottoms.append(el)
     return navs, hidden, captions, teasers, headers, bottoms
 
@@ -255,62 +319,48 @@ def prune_unwanted_sections(tree, potential_tags: set[str], options, keep_teaser
 # ------------------------------------------------------------------------------------------------- body
 
 
-def _article_content(el, attrs) -> bool:  # BODY_XPATH[0]
-    ident, cls = attrs.get("id", ""), attrs.get("class", "")
-    return (
-        cls in ("post", "entry")
-        or attrs.get("itemprop") == "articleBody"
+_BODY_VERDICTS: dict = {}
+
+
+def _body_verdict(tag: str, ident, cls, itemprop, role) -> int:
+    """Bit k set: the element passes BODY_XPATH[k]'s test (k = 0, 2, 3, 4; [1] is any <article>)."""
+    ident, cls, role = ident or "", cls or "", role or ""
+    tests = (
+        cls in ("post", "entry")  # [0]
+        or itemprop == "articleBody"
         or ident == "articleContent"
-        or _test(_ARTICLE_ID, ident)
-        or _test(_ARTICLE_CLASS, cls)
-    )
-
-
-def _story(el, attrs) -> bool:  # BODY_XPATH[2]
-    ident, cls = attrs.get("id", ""), attrs.get("class", "")
-    return (
-        attrs.get("role") == "article"
+        or _ARTICLE_ID.search(ident)
+        or _ARTICLE_CLASS.search(cls),
+        tag == "article",  # [1]
+        role == "article"  # [2]
         or ident in ("article", "story")
         or cls in _STORY_CLASSES
-        or _test(_STORY_ID, ident)
-        or _test(_FULLTEXT, cls)
-        or _test(_STORY_CLASS, cls)
-    )
-
-
-def _main_content(el, attrs) -> bool:  # BODY_XPATH[3]
-    ident, cls = attrs.get("id", ""), attrs.get("class", "")
-    return (
-        ident == "content"
+        or _STORY_ID.search(ident)
+        or _FULLTEXT.search(cls)
+        or _STORY_CLASS.search(cls),
+        ident == "content"  # [3]
         or cls == "content"
-        or _test(_MAIN_ID, ident)
-        or _test(_MAIN_CLASS, cls)
+        or _MAIN_ID.search(ident)
+        or _MAIN_CLASS.search(cls)
         or "main-content" in ident.replace("C", "c").replace("M", "m")
         or "main-content" in cls.replace("C", "c").replace("M", "m")
-        or "page-content" in cls.replace("C", "c").replace("P", "p")
+        or "page-content" in cls.replace("C", "c").replace("P", "p"),
+        tag == "main"  # [4]: (.//*[self::article or self::div or self::section][...])[1] | (.//main)[1]
+        or (cls.startswith("main") or ident.startswith("main") or role.startswith("main")),
     )
-
-
-def _main(el, attrs) -> bool:  # BODY_XPATH[4], first part
-    return el.tag != "main" and (
-        attrs.get("class", "").startswith("main")
-        or attrs.get("id", "").startswith("main")
-        or attrs.get("role", "").startswith("main")
-    )
-
-
-_BODY_TESTS = (_article_content, None, _story, _main_content, _main)
+    return sum(1 << k for k, passed in enumerate(tests) if passed)
 
 
 def _body_candidates(tree, k: int):
     """The elements below `tree` that pass BODY_XPATH[k]'s test, in document order."""
-    if k == 1:
-        yield from tree.iterdescendants("article")
-        return
-    test = _BODY_TESTS[k]
+    bit, verdicts = 1 << k, _BODY_VERDICTS
     for el in tree.iterdescendants(*_BODY_TAGS):
-        attrs = el.attrib
-        if (k == 4 and el.tag == "main") or (attrs and test(el, attrs)):
+        get = el.get
+        key = (el.tag, get("id"), get("class"), get("itemprop"), get("role"))
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = _remember(verdicts, key, _body_verdict)
+        if verdict & bit:
             yield el
 
 
