@@ -80,7 +80,11 @@ def _page(body: str, head: str = "") -> etree._Element:
     return parse_html(f"<html><head>{head}</head><body>{body}</body></html>")
 
 
-STORY = "<p>" + "The council approved the harbour plan after a long debate about the cost of the new pier. " * 4 + "</p>"
+STORY = (
+    "<p>"
+    + "The council approved the harbour plan after a long debate about the cost of the new pier. " * 4
+    + "</p>"
+)
 
 # Each probes one rule of XPath 1.0 / EXSLT the scans must keep.
 HAND_MADE = {
@@ -212,3 +216,16 @@ def test_the_scans_select_what_the_xpaths_select_on_every_benchmark_page():
         assert_extract_content_is_trafilaturas(cleaned, label)
         count += 1
     assert count > 1000
+
+
+def test_the_patterns_copied_from_the_expressions_still_read_so():
+    copied = {
+        X.RAW_TREE_PRUNE_XPATH[0]: (scans._SCROLL, scans._ADDED_POST),
+        X.OVERALL_DISCARD_XPATH[1]: (scans._HIDDEN, scans._HIDDEN_ID, scans._HIDDEN_CLASS),
+        X.PRECISION_DISCARD_XPATH[1]: (scans._BOTTOM, scans._LINK),
+        X.BODY_XPATH[2]: (scans._FULLTEXT,),
+    }
+    for expression, patterns in copied.items():
+        for pattern in patterns:
+            assert f"'{pattern.pattern}'" in expression.path, pattern.pattern
+    assert "'elementor-share-buttons'" in X.RAW_TREE_PRUNE_XPATH[1].path

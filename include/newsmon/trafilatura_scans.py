@@ -2,9 +2,10 @@
 
 trafilatura tests element attributes with EXSLT `re:test`, which lxml answers with a Python callback per test,
 and builds a node set for every `.//*`: 3-7 ms per page (bench/extraction_speed.py pages), a sixth of
-clean_page. A walk over the tree's elements with the same tests, each attribute value's verdicts cached, does
-the same in a fraction. Each scan returns what its XPath returns on the tree as it is, in document order; the
-expressions' own regexes are built from trafilatura's token tuples (trafilatura.xpaths). The extractor functions
+clean_page. A walk over the tree's elements with the same tests, their verdict remembered for each combination of
+the attribute values they read, does the same in a fraction. Each scan returns what its XPath returns on the tree as it is, in document order; the
+expressions' own regexes are built from trafilatura's token tuples (trafilatura.xpaths) where it has them; the
+others are copied from the expressions (the tests check that they still read so). The extractor functions
 below mirror trafilatura.main_extractor (2.3.1) line by line with the scans in place of the XPaths; extract.py
 only calls this module for that release (`_FAST_SEQUENCE_OF`). tests/test_trafilatura_scans.py compares every
 scan with its XPath (hand-made trees, and every benchmark page at each stage when the benchmarks are present).
@@ -27,8 +28,8 @@ from trafilatura import xpaths as _x
 _ELEMENT = etree.Element  # as a tag filter: elements only (no comments, processing instructions, entities)
 
 
-def _rx(tokens: tuple[str, ...], flags: int = 0) -> re.Pattern:
-    return re.compile(_x._alt(tokens), flags)  # lxml's re:test: re.search, 'i' -> re.IGNORECASE
+def _rx(tokens: tuple[str, ...]) -> re.Pattern:
+    return re.compile(_x._alt(tokens))  # lxml's re:test is re.search (flag 'i': re.IGNORECASE)
 
 
 # RAW_TREE_PRUNE_XPATH and REMOVE_COMMENTS_AND_LISTS_XPATH (raw tree)
@@ -67,7 +68,7 @@ _STORY_CLASSES = frozenset(("postarea", "art-postcontent", "text", "cell", "stor
 
 # Each scan remembers its verdict for every combination of the attribute values its tests read (class and id
 # values repeat within a page and across pages), so most elements cost a few attribute reads and a lookup.
-_CACHE_LIMIT = 100_000  # combinations remembered per scan, then forgotten all at once
+_CACHE_LIMIT = 20_000  # combinations remembered per scan (a page has a few hundred), then forgotten at once
 
 
 def _remember(verdicts: dict, key, decide):
@@ -495,7 +496,10 @@ def _recover_wild_text(tree, result_body, options, potential_tags=None, consumed
             text in existing_elems
             or (
                 under_cap
-                and ((len(text) > MIN_DUPLICATE_LENGTH and text in existing) or (fragment and fragment in existing))
+                and (
+                    (len(text) > MIN_DUPLICATE_LENGTH and text in existing)
+                    or (fragment and fragment in existing)
+                )
             )
         ):
             continue
@@ -548,7 +552,9 @@ def extract_and_compare(cleaned_tree, cleaned_tree_backup, tree, options):
 
     postbody, temp_text = extract_content(cleaned_tree, options)
     if not options.fast:
-        postbody, temp_text = core.compare_extraction(cleaned_tree_backup, copy(tree), postbody, temp_text, options)
+        postbody, temp_text = core.compare_extraction(
+            cleaned_tree_backup, copy(tree), postbody, temp_text, options
+        )
     return postbody, temp_text
 
 
