@@ -121,7 +121,7 @@ class Settings:
         1.0  # seconds between two requests to the same host
     )
     fetch_workers: Count = 16  # threads per fetch shard
-    fetch_cpu_threads: Count = 1  # of them, how many extract, clean and tag at once (see pipeline.process_item)
+    fetch_cpu_threads: Count = 1  # of those, how many extract, clean and tag at once (pipeline.process_item)
     shards: Count = 4  # mapped fetch tasks in news_ingest
     min_text_chars: Annotated[int, Strict(), Field(ge=0)] = 200  # below this the feed's own content is used
     max_items_per_feed: Count = 100

@@ -329,9 +329,10 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
 
     The page request runs in all of the shard's fetch_workers threads at once: real sites are latency-bound and
     many requests in flight are what makes a shard fast. What follows it is CPU-bound (extract, clean, tag, hash)
-    and waits for one of the shard's fetch_cpu_threads turns (ctx.cpu_turn): more threads than that running it
-    at once only take the interpreter lock from each other (hand-offs, caches thrashed), ~20% more CPU per page
-    at 16 threads against one, for no more throughput, since one process runs Python on one core at a time.
+    and waits for one of the shard's fetch_cpu_threads turns (ctx.cpu_turn). Two or more CPU-bound threads take
+    the interpreter lock from each other every 5 ms (hand-offs, caches thrashed): at real page weight that cost
+    ~15% more CPU per page with 2 threads as with 16, for no more throughput, as one process runs Python on one
+    core at a time (bench/end_to_end.py --weight real --quick, fetch_cpu_threads 1 against 2 and 16).
     """
     fetched_at = datetime.now(UTC)
     resp, page_url, fetch_error = _fetch_page(item.url, feed, ctx)
@@ -340,8 +341,16 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
         return _article_of(feed, item, ctx, fetched_at, page, page_url, fetch_error)
 
 
-def _article_of(feed, item, ctx, fetched_at, page, page_url, fetch_error) -> tuple[Article | None, dict | None]:
-    """The item's Article from its cleaned page (None when there is none: the feed's own text), or its rejection."""
+def _article_of(
+    feed: FeedConfig,
+    item: FeedItem,
+    ctx: ShardContext,
+    fetched_at: datetime,
+    page,
+    page_url: str,
+    fetch_error: str | None,
+) -> tuple[Article | None, dict | None]:
+    """The item's Article from its cleaned page (None: the feed's own text is used), or its rejection."""
     from newsmon.clean import choose_text
     from newsmon.extract import EXTRACTOR_VERSION
 
