@@ -179,6 +179,29 @@ def test_gzip_bomb_is_stopped_after_decompression(server):
             c.get(server.url("/bomb"))
 
 
+def test_a_gzip_bomb_in_a_redirect_body_is_stopped_at_the_small_redirect_cap(server):
+    """Redirect bodies are read under min(cap, 512 KiB) like any other body; requests' Session.send used to read
+    and decode them whole before the cap was applied."""
+    bomb = gzip.compress(b"\0" * (16 * 1024 * 1024), compresslevel=9)
+    server.routes["/moved"] = lambda h: Reply(302, bomb, {"Location": "/feed", "Content-Encoding": "gzip"})
+    server.routes["/feed"] = static(b"<rss/>")
+    with HttpClient(settings(max_feed_bytes=8 * 1024 * 1024)) as c:
+        with pytest.raises(TooLarge, match="524,288-byte cap after decompression"):
+            c.get(server.url("/moved"))
+        assert not server.requests_to("/feed")
+
+
+def test_redirect_body_bytes_count_and_cookies_are_kept_across_hops(server, client):
+    """A site that sets a cookie on a redirect and wants it back on the next hop (a common bot check)."""
+    server.routes["/check"] = lambda h: Reply(
+        302, b"moved", {"Location": "/feed", "Set-Cookie": "seen=1; Path=/"}
+    )
+    server.routes["/feed"] = static(b"<rss/>")
+    resp = client.get(server.url("/check"))
+    assert resp.status == 200 and resp.bytes_read == len(b"moved") + len(b"<rss/>")
+    assert server.requests_to("/feed")[0].headers.get("cookie") == "seen=1"
+
+
 def test_private_address_refused_by_default_and_allowed_when_listed(server):
     server.routes["/feed"] = static(b"<rss/>")
     with HttpClient(Settings(host_spacing=0)) as strict:
