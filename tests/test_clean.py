@@ -793,3 +793,32 @@ def test_attribute_words_token_by_token_are_the_words_of_the_joined_attributes()
         "tab\tnew\nline",
     ):
         assert _attribute_words((("class", value),)) == joined((("class", value),)), value
+
+
+def test_the_family_word_table_names_what_each_familys_own_pattern_finds():
+    """_words_named (families as lists of words, looked up piece by piece) against the regexes it replaces, on
+    words built from the families' own strings, their pieces and other tokens, joined by dashes and spaces."""
+    import random
+
+    from newsmon.clean import _EMBED, _EMBED_RX, _FURNITURE_ONE, _word_table, _words_named
+
+    table = _word_table()
+    assert table is not None  # every built-in family is a finite list of words
+    words_of, starts, most = table
+    assert "read-more" in words_of and "readmore" in words_of and most >= 3
+    vocabulary = sorted(words_of) + sorted(starts) + ["wp", "block", "x", "content", "", "md", "6", "b-ad", "adsense"]
+    rnd = random.Random(23)
+    samples = []
+    for _ in range(20_000):
+        parts = [rnd.choice(vocabulary) for _ in range(rnd.randint(1, 6))]
+        text = parts[0]
+        for part in parts[1:]:
+            text += rnd.choice(["-", " ", "", "- ", "--"]) + part
+        samples.append(rnd.choice(["", "-", " "]) + text + rnd.choice(["", "-", " "]))
+    named = 0
+    for words in samples:
+        found = _words_named(words, *table)
+        assert found - {_EMBED} == {name for name, rx in _FURNITURE_ONE.items() if rx.search(words)}, words
+        assert (_EMBED in found) == (_EMBED_RX.search(words) is not None), words
+        named += bool(found)
+    assert named > 5_000  # the samples do name families, not only miss them
