@@ -774,7 +774,10 @@ def test_attribute_words_cut_long_tokens_and_bem_modifiers():
 
     assert _attribute_words((("class", "header--social-icons-left  Main-Nav"),)) == "header main-nav"
     assert _attribute_words((("id", "x" * 100),)) == "x" * 80
-    assert _attribute_words((("data-widget", "ShareBar"), ("data-config", '{"a": 1}'))) == "widget share-bar config"
+    assert (
+        _attribute_words((("data-widget", "ShareBar"), ("data-config", '{"a": 1}')))
+        == "widget share-bar config"
+    )
 
 
 def test_attribute_words_token_by_token_are_the_words_of_the_joined_attributes():
@@ -806,7 +809,9 @@ def test_the_family_word_table_names_what_each_familys_own_pattern_finds():
     assert table is not None  # every built-in family is a finite list of words
     words_of, starts, most = table
     assert "read-more" in words_of and "readmore" in words_of and most >= 3
-    vocabulary = sorted(words_of) + sorted(starts) + ["wp", "block", "x", "content", "", "md", "6", "b-ad", "adsense"]
+    vocabulary = (
+        sorted(words_of) + sorted(starts) + ["wp", "block", "x", "content", "", "md", "6", "b-ad", "adsense"]
+    )
     rnd = random.Random(23)
     samples = []
     for _ in range(20_000):

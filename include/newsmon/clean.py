@@ -171,9 +171,8 @@ def _furniture_rx(disabled: frozenset[str] = frozenset()) -> re.Pattern:
 
 
 _FURNITURE_ONE = {name: re.compile(rf"(?:^|[- ])(?:{rx})(?=[- ]|$)") for name, rx in FURNITURE_RULES.items()}
-_EMBED_RX = re.compile(
-    r"(?:^|[- ])(?:embed|embedded|tweet|twitter-tweet|instagram-media|blockquote)(?=[- ]|$)"
-)
+_EMBED_WORDS = r"embed|embedded|tweet|twitter-tweet|instagram-media|blockquote"
+_EMBED_RX = re.compile(rf"(?:^|[- ])(?:{_EMBED_WORDS})(?=[- ]|$)")
 _NAMING_ATTRIBUTES = {"class", "id", "role", "aria-label", "itemprop"}
 _HIDING_ATTRIBUTES = {"hidden", "style"}
 _VERDICT_ATTRIBUTES = _NAMING_ATTRIBUTES | _HIDING_ATTRIBUTES
@@ -240,7 +239,7 @@ def _families_rx() -> re.Pattern:
     optional lookahead group per family records whether that family's word does (a family's own pattern,
     `_FURNITURE_ONE`, would find it there). One scan of the words instead of one search per family."""
     groups = "".join(f"(?:(?=(?P<f{i}>{rx})(?=[- ]|$))|)" for i, rx in enumerate(FURNITURE_RULES.values()))
-    return re.compile(rf"(?:^|(?<=[- ]))(?=(?:{_furniture_rx().pattern[len('(?:^|[- ])'):]})){groups}")
+    return re.compile(rf"(?:^|(?<=[- ]))(?=(?:{_furniture_rx().pattern[len('(?:^|[- ])') :]})){groups}")
 
 
 _FAMILIES_RX = _families_rx()
@@ -263,8 +262,7 @@ def _families_in(words: str) -> frozenset[str]:
 # begin a family word the strings up to the longest one are looked up. The same families as the regexes
 # (tests/test_clean.py), two to ten times faster on the attribute sets of a page that are new to the cache.
 
-_EMBED = "(embed)"
-_EMBED_WORDS = r"embed|embedded|tweet|twitter-tweet|instagram-media|blockquote"
+_EMBED = "(embed)"  # the embed words' entry in the table, beside the families
 
 
 @lru_cache(maxsize=1)
@@ -276,7 +274,7 @@ def _word_table() -> tuple[dict[str, frozenset[str]], frozenset[str], int] | Non
         for name, rx in [*FURNITURE_RULES.items(), (_EMBED, _EMBED_WORDS)]:
             for word in _strings_of(_sre_parse.parse(rx)):
                 table.setdefault(word, set()).add(name)
-    except _NotAnalysed:
+    except _UNREAD:
         return None
     if "" in table:
         return None  # a family that matches nothing at all: its regex would name it at every token end
@@ -312,7 +310,9 @@ def _strings_of(items, limit: int = 20_000) -> set[str]:
     return found
 
 
-def _words_named(words: str, table: dict[str, frozenset[str]], starts: frozenset[str], most: int) -> frozenset[str]:
+def _words_named(
+    words: str, table: dict[str, frozenset[str]], starts: frozenset[str], most: int
+) -> frozenset[str]:
     """The families (and _EMBED) whose words `words` holds from a token start to a token end: what
     `_FURNITURE_ONE[name].search(words)` finds for each name (and _EMBED_RX)."""
     pieces = words.replace(" ", "-").split("-")
@@ -523,31 +523,33 @@ def _walk(
 ) -> list[etree._Element]:
     """The blocks to cut, depth-first in document order; a doomed block's descendants are not visited.
 
-    lxml's iterwalk does the walking in C (a Python stack of children cost a quarter of the structure layer);
-    its "end" events close the chrome elements."""
+    lxml's iterwalk does the walking in C (a Python stack of children cost a quarter of the structure layer)."""
     doomed: list[etree._Element] = []
-    # open <nav>, <header> and <footer> elements around the current one: link lists inside them are menus that
-    # trafilatura drops anyway; cutting them here would only inflate the structure count.
-    chrome = 0
-    walk = etree.iterwalk(root, events=("start", "end"))
-    for event, el in walk:
-        tag = el.tag
-        if el is root or not isinstance(tag, str):
-            continue
-        if event == "end":
-            chrome -= tag in _CHROME
-            continue
-        in_chrome = chrome > 0
-        chrome += tag in _CHROME  # before a cut too: its "end" event comes even when its subtree is skipped
-        if tag in _NEVER_CUT or el in protected:
-            continue
-        if (in_chrome or tag not in _LINK_BLOCKS) and _furniture_rule(el, rules) is None:
-            continue  # the common case, what _should_cut would answer first: no link block, nothing marks it
-        if _should_cut(el, in_chrome, rules, site, story_paras, long_ps, news) and not (
-            spare_story and _spared(el, rules, 1)
-        ):
-            doomed.append(el)
-            walk.skip_subtree()
+
+    def visit(top: etree._Element, in_chrome: bool) -> None:
+        walk = etree.iterwalk(top, events=("start",))
+        next(walk)  # `top` itself: the root, or a chrome element judged by the walk around this one
+        for _, el in walk:
+            tag = el.tag
+            if not isinstance(tag, str):
+                continue
+            if (
+                tag not in _NEVER_CUT
+                and el not in protected
+                # what _should_cut answers first, without a call: no link block and nothing marks it
+                and ((not in_chrome and tag in _LINK_BLOCKS) or _furniture_rule(el, rules) is not None)
+                and _should_cut(el, in_chrome, rules, site, story_paras, long_ps, news)
+                and not (spare_story and _spared(el, rules, 1))
+            ):
+                doomed.append(el)
+                walk.skip_subtree()
+            elif tag in _CHROME and not in_chrome:
+                # link lists inside <nav>, <header> and <footer> are menus that trafilatura drops anyway;
+                # cutting them here would only inflate the structure count
+                visit(el, True)
+                walk.skip_subtree()
+
+    visit(root, False)
     return doomed
 
 
@@ -846,6 +848,11 @@ class _NotAnalysed(Exception):
     """A regex construct the prefilter does not read: the pattern it is in is always tried."""
 
 
+# what reading a parsed pattern can raise: _NotAnalysed, or a parser whose output is not what this code reads
+# (another Python version); the pattern is then always tried
+_UNREAD = (_NotAnalysed, re.error, ValueError, TypeError, AttributeError, IndexError, KeyError)
+
+
 def _plain_subpattern(av) -> _sre_parse.SubPattern:
     """A group's contents; a group with its own flags ("(?s:...)") is not analysed."""
     _group, add_flags, del_flags, items = av
@@ -957,15 +964,19 @@ class PhraseMatcher:
         # group numbers differ between a pattern alone and the alternation: such files are not prefiltered
         self.prefiltered = not any(op in _GROUP_REFERENCES for p in parsed for op in _operations(p))
         self._first: list[re.Pattern | None] = []  # per pattern: its possible first characters (None: any)
-        self._gated: dict[frozenset[str], list[int]] = {}  # needles -> the any-start patterns that require them
+        # needles -> the patterns that can begin with any character and require one of them
+        self._gated: dict[frozenset[str], list[int]] = {}
         for i, tree in enumerate(parsed):
             try:
                 sources, _ = _first_chars(tree)
                 self._first.append(re.compile("|".join(sources) or r"(?!x)x", re.I))
                 continue
-            except _NotAnalysed:
+            except _UNREAD:
                 self._first.append(None)
-            needles = _needles(tree)
+            try:
+                needles = _needles(tree)
+            except _UNREAD:
+                needles = None
             if needles:
                 self._gated.setdefault(needles, []).append(i)
         gated = {i for group in self._gated.values() for i in group}
@@ -1006,10 +1017,10 @@ class PhraseMatcher:
             return True
         lowered = key.lower() if key.isascii() else None
         for needle, ascii_needles, rx in self._needle_checks:
-            if lowered is None:
+            if lowered is None or ascii_needles is None:
                 found = needle.search(key) is not None
             else:  # an ASCII key: str.lower() compares as the engine does (_ascii_needles)
-                found = ascii_needles is not None and any(n in lowered for n in ascii_needles)
+                found = any(n in lowered for n in ascii_needles)
             if found and rx.fullmatch(key):
                 return True
         return False
