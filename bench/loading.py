@@ -196,14 +196,11 @@ def export_revision(rev: str, folder: Path) -> Path:
     return folder / "include"
 
 
-def small_batch_run(include: Path, stories: int, timed: int) -> dict:
+def worker_run(script: str, include: Path, *args) -> dict:
+    """`script` in a fresh Python importing newsmon from `include`; its last output line, read as JSON."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(include), str(ROOT / "bench")])}
     proc = subprocess.run(
-        [sys.executable, "-c", SMALL_BATCH_WORKER, str(stories), str(timed)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", script, *map(str, args)], env=env, capture_output=True, text=True, check=True
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -214,7 +211,7 @@ def small_batches(rev: str, rounds: int, stories: int, timed: int = 200) -> int:
         runs: dict[str, list[dict]] = {"before": [], "now": []}
         for r in range(rounds):
             for name in ("before", "now") if r % 2 == 0 else ("now", "before"):  # alternate: load drifts
-                runs[name].append(small_batch_run(trees[name], stories, timed))
+                runs[name].append(worker_run(SMALL_BATCH_WORKER, trees[name], stories, timed))
                 last = runs[name][-1]
                 per = 1000 / last["articles"]
                 print(
@@ -294,18 +291,6 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu_s, "load_average": load, "article
 """
 
 
-def kept_day_run(include: Path, day: Path, work: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(include), str(ROOT / "bench")])}
-    proc = subprocess.run(
-        [sys.executable, "-c", KEPT_DAY_WORKER, str(day), str(work)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def kept_day(day: Path, rev: str, rounds: int) -> int:
     """load_and_publish on a kept day's staged batches, by this tree and by `rev`, alternating."""
     with tempfile.TemporaryDirectory(prefix="newsmon-kept-day-") as tmp:
@@ -313,7 +298,7 @@ def kept_day(day: Path, rev: str, rounds: int) -> int:
         runs: dict[str, list[dict]] = {"before": [], "now": []}
         for r in range(rounds):
             for name in ("before", "now") if r % 2 == 0 else ("now", "before"):  # alternate: load drifts
-                runs[name].append(kept_day_run(trees[name], day, Path(tmp) / "work"))
+                runs[name].append(worker_run(KEPT_DAY_WORKER, trees[name], day, Path(tmp) / "work"))
                 last = runs[name][-1]
                 print(
                     f"round {r + 1} {name:<6} load_and_publish {last['wall_s']:6.1f} s wall, "

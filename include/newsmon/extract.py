@@ -268,7 +268,7 @@ def _main_text(tree: etree._Element, url: str | None, params: dict, state: dict 
     """What trafilatura.bare_extraction (2.3.1) returns as text for these parameters, without its first step: a
     deep copy of the tree it is handed (it prunes the tree in place), which costs about a millisecond per real
     page. The tree is ours and nothing reads it after this. Same options, same cascade, same size checks;
-    bench/extraction.py --speed checks that the text is the same on every benchmark page. `state`, when given,
+    bench/extraction_speed.py checks that the text is the same on every benchmark page. `state`, when given,
     learns how the fast sequence left the tree (`full_text_again`)."""
     from trafilatura.core import trafilatura_sequence
 

@@ -330,8 +330,8 @@ def process_item(feed: FeedConfig, item: FeedItem, ctx: ShardContext) -> tuple[A
     The page request runs in all of the shard's fetch_workers threads at once: real sites are latency-bound and
     many requests in flight are what makes a shard fast. What follows it is CPU-bound (extract, clean, tag, hash)
     and waits for one of the shard's fetch_cpu_threads turns (ctx.cpu_turn). Two or more CPU-bound threads take
-    the interpreter lock from each other every 5 ms (hand-offs, caches thrashed): at real page weight that cost
-    ~15% more CPU per page with 2 threads as with 16, for no more throughput, as one process runs Python on one
+    the interpreter lock from each other every 5 ms (hand-offs, caches thrashed): at real page weight 2 or 16
+    such threads cost 10-15% more fetch CPU than 1, for no more throughput, as one process runs Python on one
     core at a time (bench/end_to_end.py --weight real --quick, fetch_cpu_threads 1 against 2 and 16).
     """
     fetched_at = datetime.now(UTC)
